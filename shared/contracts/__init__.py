@@ -1,0 +1,1 @@
+"""Message contracts: the values written to and read from Kafka, as pydantic models."""

@@ -1,0 +1,62 @@
+"""An accepted action, as intake writes it to `plume.actions.v1`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NO_COUNTRY = "ZZ"
+
+
+class ActionType(StrEnum):
+    SIGNATURE = "signature"
+    LETTER = "letter"
+    EMAIL = "email"
+    TWEET = "tweet"
+    POSTCARD = "postcard"
+    PHOTO = "photo"
+    SOLIDARITY_MESSAGE = "solidarity_message"
+
+
+class Channel(StrEnum):
+    """Where an action came from: a browser, a partner system, or an offline event tally."""
+
+    WEB = "web"
+    PARTNER = "partner"
+    EVENT = "event"
+
+
+class ActionEvent(BaseModel):
+    """One accepted action. Personal data travels only where the supporter agreed to it:
+    `supporter_name` only with consent to share it with the target, `supporter_email` only
+    with consent to be contacted. `supporter_key` is a keyed hash of the normalised email,
+    the identity used to count a signature once per supporter and case."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    action_id: UUID
+    case_id: str
+    type: ActionType
+    count: int = Field(ge=1, le=100_000)
+    channel: Channel
+    country: str = Field(default=NO_COUNTRY, min_length=2, max_length=2)
+    supporter_key: str | None = None
+    supporter_name: str | None = None
+    supporter_email: str | None = None
+    share_name_with_target: bool = False
+    contact: bool = False
+    message: str | None = None
+    occurred_at: datetime
+    accepted_at: datetime
+    source: str = Field(description="API key name, or 'anonymous'")
+    request_id: str | None = None
+    heartbeat: bool = False
+
+    def kafka_key(self) -> bytes:
+        """Spread load: one supporter's actions share a partition, a case's do not."""
+        return (self.supporter_key or str(self.action_id)).encode()

@@ -1,0 +1,92 @@
+"""The campaign file (`plume campaign load`) and the case records of `plume.cases.v1`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=80)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ManualDelivery(Strict):
+    channel: Literal["manual"] = "manual"
+
+
+class EmailDelivery(Strict):
+    channel: Literal["email"]
+    address: EmailStr
+
+
+class WebhookDelivery(Strict):
+    channel: Literal["webhook"]
+    url: AnyHttpUrl
+
+
+Delivery = Annotated[
+    ManualDelivery | EmailDelivery | WebhookDelivery, Field(discriminator="channel")
+]
+
+
+class Target(Strict):
+    id: Slug
+    name: str = Field(min_length=1, max_length=300)
+    country: CountryCode
+    language: LanguageCode
+    delivery: Delivery = ManualDelivery()
+
+
+class Case(Strict):
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    country: CountryCode
+    status: CaseStatus = CaseStatus.OPEN
+    summary: dict[LanguageCode, str] = Field(default_factory=dict)
+    targets: list[Target] = Field(min_length=1)
+
+
+class CampaignFile(Strict):
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    milestones: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
+    cases: list[Case] = Field(min_length=1)
+
+
+class CaseRecord(Strict):
+    """Value of `plume.cases.v1` (compacted, keyed by case id): the latest state of a case."""
+
+    schema_version: Literal[1] = 1
+    campaign_id: str
+    campaign_name: str
+    milestones: list[int]
+    case: Case
+
+    @property
+    def is_open(self) -> bool:
+        return self.case.status is CaseStatus.OPEN
+
+
+def case_records(campaign: CampaignFile) -> list[CaseRecord]:
+    """Split a campaign file into the per-case records that are published."""
+    milestones = sorted(set(campaign.milestones))
+    return [
+        CaseRecord(
+            campaign_id=campaign.id,
+            campaign_name=campaign.name,
+            milestones=milestones,
+            case=case,
+        )
+        for case in campaign.cases
+    ]

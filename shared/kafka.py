@@ -1,0 +1,79 @@
+"""Kafka clients configured the one way plume accepts: durable writes, explicit positions."""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from pydantic import BaseModel
+
+from shared.topics import TOPICS, TopicSpec
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+
+def encode(model: BaseModel) -> bytes:
+    return model.model_dump_json(exclude_none=True).encode()
+
+
+def decode(model: type[M], raw: bytes) -> M:
+    return model.model_validate_json(raw)
+
+
+def durable_producer(bootstrap: str, client_id: str, linger_ms: int = 2) -> AIOKafkaProducer:
+    """A producer whose acknowledgement means the write is on every in-sync replica,
+    written once even when it retries (aiokafka's defaults are acks=1, no idempotence)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=linger_ms,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=5_000,
+        retry_backoff_ms=100,
+    )
+
+
+def manual_consumer(
+    bootstrap: str, group_id: str | None, client_id: str, **overrides: object
+) -> AIOKafkaConsumer:
+    """A consumer that never commits on its own and starts from the earliest record
+    (aiokafka/faststream default to `latest`, which silently skips history)."""
+    options: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "group_id": group_id,
+        "client_id": client_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_poll_records": 5_000,
+        "fetch_max_bytes": 16 * 1024 * 1024,
+        "max_partition_fetch_bytes": 4 * 1024 * 1024,
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(**options)
+
+
+async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS) -> list[str]:
+    """Create the missing topics of the contract; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="plume-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        if missing:
+            new = [
+                NewTopic(s.name, s.partitions, replication_factor=1, topic_configs=s.topic_config())
+                for s in missing
+            ]
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                log.info("topics created concurrently by another process")
+        return [spec.name for spec in missing]
+    finally:
+        await admin.close()

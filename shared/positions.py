@@ -1,0 +1,157 @@
+"""Consume a topic with the consumer's positions kept in PostgreSQL, committed in the
+same transaction as the effect of the records: a crash or rebalance replays at most the
+uncommitted batch, and the handler's idempotence (ledgers) makes a replay harmless."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeAlias
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from shared.db import Conn
+
+log = logging.getLogger(__name__)
+
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
+BatchHandler = Callable[[Conn, Sequence[Record]], Awaitable[None]]
+
+POSITIONS_DDL = """
+CREATE TABLE IF NOT EXISTS "{schema}".consumer_positions (
+    topic text NOT NULL,
+    partition int NOT NULL,
+    next_offset bigint NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (topic, partition)
+)"""
+
+
+class PositionStore:
+    """Positions (next offset to read) per topic partition, in a service's own schema."""
+
+    def __init__(self, schema: str) -> None:
+        self.table = f'"{schema}".consumer_positions'
+        self.schema = schema
+
+    async def create(self, conn: Conn) -> None:
+        await conn.execute(POSITIONS_DDL.format(schema=self.schema))
+
+    async def load(self, conn: Conn, topic: str) -> dict[int, int]:
+        rows = await conn.fetch(
+            f"SELECT partition, next_offset FROM {self.table} WHERE topic = $1", topic
+        )
+        return {r["partition"]: r["next_offset"] for r in rows}
+
+    async def save(self, conn: Conn, positions: dict[TopicPartition, int]) -> None:
+        """Record positions; the caller's transaction makes them atomic with its effect.
+        GREATEST keeps a late writer (a consumer that lost the partition) from moving back."""
+        await conn.executemany(
+            f"INSERT INTO {self.table} (topic, partition, next_offset) VALUES ($1, $2, $3) "
+            "ON CONFLICT (topic, partition) DO UPDATE SET "
+            "next_offset = GREATEST(EXCLUDED.next_offset, consumer_positions.next_offset), "
+            "updated_at = now()",
+            [(tp.topic, tp.partition, offset) for tp, offset in positions.items()],
+        )
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runner: PositionedConsumer) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self.runner.processing:  # let the batch in flight commit first
+            pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.runner.seek_to_stored(assigned)
+
+
+class PositionedConsumer:
+    """Runs `handle(conn, records)` for each fetched batch inside one transaction that
+    also saves the positions after it. On failure nothing is saved, the consumer seeks
+    back to the stored positions and tries again once the database answers."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        pool: asyncpg.Pool,
+        store: PositionStore,
+        topic: str,
+        handle: BatchHandler,
+        max_records: int = 5_000,
+    ) -> None:
+        self.consumer = consumer
+        self.pool = pool
+        self.store = store
+        self.topic = topic
+        self.handle = handle
+        self.max_records = max_records
+        self.processing = asyncio.Lock()
+        self.on_batch: Callable[[int, float], None] | None = None
+        self.committed: dict[TopicPartition, int] = {}
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self.consumer.subscribe([self.topic], listener=_SeekToStored(self))
+
+    async def seek_to_stored(self, partitions: set[TopicPartition]) -> None:
+        async with self.pool.acquire() as conn:
+            stored = await self.store.load(conn, self.topic)
+        for tp in partitions:
+            if tp.partition in stored:
+                self.consumer.seek(tp, stored[tp.partition])
+                self.committed[tp] = stored[tp.partition]
+            else:
+                await self.consumer.seek_to_beginning(tp)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batches = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+            records = [r for recs in batches.values() for r in recs]
+            if records:
+                await self._process_until_done(records)
+
+    async def _process_until_done(self, records: list[Record]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async with self.processing:
+                    await self._commit_batch(records)
+                return
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("batch not committed, will retry", extra={"error": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _commit_batch(self, records: list[Record]) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        assigned = self.consumer.assignment()
+        mine = [r for r in records if TopicPartition(r.topic, r.partition) in assigned]
+        if not mine:
+            return
+        positions: dict[TopicPartition, int] = {}
+        for r in mine:
+            positions[TopicPartition(r.topic, r.partition)] = r.offset + 1
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.handle(conn, mine)
+            await self.store.save(conn, positions)
+        self.committed.update(positions)
+        if self.on_batch:
+            self.on_batch(len(mine), loop.time() - started)
+
+    def lag(self) -> dict[int, int]:
+        """Records not yet committed, per assigned partition, as of the last fetch."""
+        result: dict[int, int] = {}
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is not None and tp in self.committed:
+                result[tp.partition] = max(0, high - self.committed[tp])
+        return result
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
