@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=80)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -56,12 +56,28 @@ class Case(Strict):
     summary: dict[LanguageCode, str] = Field(default_factory=dict)
     targets: list[Target] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _targets_unique(self) -> Case:
+        _refuse_repeats("target id", [t.id for t in self.targets])
+        return self
+
 
 class CampaignFile(Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=200)
     milestones: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
     cases: list[Case] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cases_unique(self) -> CampaignFile:
+        _refuse_repeats("case id", [c.id for c in self.cases])
+        return self
+
+
+def _refuse_repeats(what: str, ids: list[str]) -> None:
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"{what} repeated: {', '.join(repeated)}")
 
 
 class CaseRecord(Strict):
