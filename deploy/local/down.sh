@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make down`: stop everything `make up` started, services first; the data stays.
+set -euo pipefail
+HERE="$(dirname "$0")"
+source "$HERE/common.sh"
+source "$HERE/postgres.sh"
+source "$HERE/kafka.sh"
+source "$HERE/prometheus.sh"
+source "$HERE/services.sh"
+
+stop_services
+stop_prometheus
+stop_kafka
+stop_postgres
+say "stack stopped (data kept in $PLUME_HOME)"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make status`: which parts of the local stack run, and where.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+for name in postgres kafka prometheus "${SERVICES[@]}"; do
+    port="$(port_of "$name")"
+    if pid="$(live_pid "$name")"; then
+        if port_open "$port"; then state="running (pid $pid)"; else state="starting? (pid $pid, port closed)"; fi
+    elif port_open "$port"; then
+        state="stopped (but port $port is taken by another program)"
+    else
+        state="stopped"
+    fi
+    printf '  %-11s 127.0.0.1:%-6s %s\n' "$name" "$port" "$state"
+done

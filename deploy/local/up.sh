@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make up`: start whatever of the local stack is not running, in dependency order, and
+# say where everything listens. Running it again while all is up changes nothing.
+set -euo pipefail
+HERE="$(dirname "$0")"
+source "$HERE/common.sh"
+source "$HERE/postgres.sh"
+source "$HERE/kafka.sh"
+source "$HERE/prometheus.sh"
+source "$HERE/services.sh"
+
+CAMPAIGN="$REPO_ROOT/deploy/campaigns/w4r-2025.json"
+CAMPAIGN_STAMP="$RUN_DIR/campaign.loaded"
+STARTED_ANY=""
+
+ensure_topics() {
+    # The broker's port opens a moment before it takes admin requests: retry until a deadline.
+    if ! wait_until "$START_DEADLINE" "$VENV/bin/plume" topics ensure; then
+        show_log_tail kafka
+        die "could not create the Kafka topics"
+    fi
+}
+
+# Topics and the default campaign: after any (re)start, or when the campaign file changed.
+prepare_kafka_content() {
+    local want
+    want="$(sha256sum "$CAMPAIGN" | cut -d' ' -f1)"
+    [[ -z "$STARTED_ANY" && "$(cat "$CAMPAIGN_STAMP" 2>/dev/null)" == "$want" ]] && return 0
+    "$VENV/bin/plume" campaign load "$CAMPAIGN" || die "could not load $CAMPAIGN"
+    echo "$want" >"$CAMPAIGN_STAMP"
+}
+
+print_addresses() {
+    cat <<MSG
+[plume] the stack is up (state in $PLUME_HOME, logs in $LOG_DIR):
+  intake      http://127.0.0.1:$PLUME_INTAKE_PORT
+  counter     http://127.0.0.1:$PLUME_COUNTER_PORT
+  delivery    http://127.0.0.1:$PLUME_DELIVERY_PORT
+  kafka       $PLUME_KAFKA_BOOTSTRAP
+  postgresql  $PLUME_DATABASE_URL
+  prometheus  http://127.0.0.1:$PLUME_PROMETHEUS_PORT
+MSG
+}
+
+mkdir -p "$RUN_DIR" "$LOG_DIR"
+start_postgres
+start_kafka
+# Skipped only when all was up already and a previous run got as far as the campaign.
+[[ -z "$STARTED_ANY" && -f "$CAMPAIGN_STAMP" ]] || ensure_topics
+start_prometheus
+start_services
+prepare_kafka_content
+print_addresses
