@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 class CatalogView:
     """Latest `CaseRecord` per case id, kept up to date by `follow()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, topic: str = CASES) -> None:
+        self.topic = topic
         self.cases: dict[str, CaseRecord] = {}
         self.loaded = asyncio.Event()
         self.version = 0  # bumps on every change; lets readers cache derived views
@@ -53,7 +54,7 @@ class CatalogView:
             await consumer.stop()
 
     async def _catch_up(self, consumer: AIOKafkaConsumer) -> None:
-        partitions = [TopicPartition(CASES, p) for p in range(spec_of(CASES).partitions)]
+        partitions = [TopicPartition(self.topic, p) for p in range(spec_of(CASES).partitions)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
@@ -76,10 +77,12 @@ async def _reached(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -
     return True
 
 
-async def publish_campaign(producer: AIOKafkaProducer, campaign: CampaignFile) -> int:
+async def publish_campaign(
+    producer: AIOKafkaProducer, campaign: CampaignFile, topic: str = CASES
+) -> int:
     """Publish every case of the campaign; returns how many records were acknowledged."""
     futures = [
-        await producer.send(CASES, key=record.case.id.encode(), value=encode(record))
+        await producer.send(topic, key=record.case.id.encode(), value=encode(record))
         for record in case_records(campaign)
     ]
     for future in futures:

@@ -99,14 +99,15 @@ class PositionedConsumer:
         self.consumer.subscribe([self.topic], listener=_SeekToStored(self))
 
     async def seek_to_stored(self, partitions: set[TopicPartition]) -> None:
+        """Partitions without a stored position start from the earliest record through
+        auto_offset_reset; an explicit seek_to_beginning here races the first fetch."""
         async with self.pool.acquire() as conn:
             stored = await self.store.load(conn, self.topic)
         for tp in partitions:
+            self.committed.pop(tp, None)
             if tp.partition in stored:
                 self.consumer.seek(tp, stored[tp.partition])
                 self.committed[tp] = stored[tp.partition]
-            else:
-                await self.consumer.seek_to_beginning(tp)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -131,7 +132,7 @@ class PositionedConsumer:
         loop = asyncio.get_running_loop()
         started = loop.time()
         assigned = self.consumer.assignment()
-        mine = [r for r in records if TopicPartition(r.topic, r.partition) in assigned]
+        mine = [r for r in records if self._is_new(r, assigned)]
         if not mine:
             return
         positions: dict[TopicPartition, int] = {}
@@ -143,6 +144,11 @@ class PositionedConsumer:
         self.committed.update(positions)
         if self.on_batch:
             self.on_batch(len(mine), loop.time() - started)
+
+    def _is_new(self, record: Record, assigned: set[TopicPartition]) -> bool:
+        """Still ours, and not behind what is already committed (a fetch that raced a seek)."""
+        tp = TopicPartition(record.topic, record.partition)
+        return tp in assigned and record.offset >= self.committed.get(tp, 0)
 
     def lag(self) -> dict[int, int]:
         """Records not yet committed, per assigned partition, as of the last fetch."""
