@@ -1,0 +1,87 @@
+"""The ledger of counted actions in PostgreSQL (implements domain.ports.Ledger)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from services.counter.domain.model import LedgerEntry, Tally
+from services.counter.domain.ports import Invalidation
+from shared.db import Conn
+
+_COLUMNS = "action_id, case_id, type, channel, country, count, supporter_key, source, accepted_at"
+
+
+def entry_from_row(row: asyncpg.Record) -> LedgerEntry:
+    return LedgerEntry(**{name: row[name] for name in _COLUMNS.split(", ")})
+
+
+class PostgresLedger:
+    def __init__(self, conn: Conn, schema: str) -> None:
+        self.conn = conn
+        self.table = f'"{schema}".ledger'
+
+    async def record(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+        if not entries:
+            return []
+        # One statement for the batch; ON CONFLICT without a target skips both a known
+        # action_id and a second signature of a supporter for a case.
+        rows = await self.conn.fetch(
+            f"INSERT INTO {self.table} ({_COLUMNS}) "
+            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], "
+            "$6::int[], $7::text[], $8::text[], $9::timestamptz[]) "
+            "ON CONFLICT DO NOTHING RETURNING action_id",
+            [e.action_id for e in entries],
+            [e.case_id for e in entries],
+            [e.type for e in entries],
+            [e.channel for e in entries],
+            [e.country for e in entries],
+            [e.count for e in entries],
+            [e.supporter_key for e in entries],
+            [e.source for e in entries],
+            [e.accepted_at for e in entries],
+        )
+        inserted = {row["action_id"] for row in rows}
+        return [e for e in entries if e.action_id in inserted]
+
+    async def invalidate(self, criteria: Invalidation) -> list[LedgerEntry]:
+        if criteria.is_empty():
+            raise ValueError("refusing to invalidate the whole ledger: give a criterion")
+        rows = await self.conn.fetch(
+            f"UPDATE {self.table} SET invalidated_at = now() "
+            "WHERE invalidated_at IS NULL "
+            "AND ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR case_id = $2) "
+            "AND ($3::timestamptz IS NULL OR accepted_at >= $3) "
+            "AND ($4::timestamptz IS NULL OR accepted_at < $4) "
+            f"RETURNING {_COLUMNS}",
+            criteria.source,
+            criteria.case_id,
+            criteria.accepted_from,
+            criteria.accepted_to,
+        )
+        return [entry_from_row(row) for row in rows]
+
+    async def live_tally(self, case_id: str | None) -> Tally:
+        """Summed in PostgreSQL by (case, type, country, channel, hour), then folded."""
+        rows = await self.conn.fetch(
+            "SELECT case_id, type, country, channel, "
+            "to_char(date_trunc('hour', accepted_at AT TIME ZONE 'UTC'), "
+            '\'YYYY-MM-DD"T"HH24:00:00"Z"\') AS hour, sum(count)::bigint AS n '
+            f"FROM {self.table} WHERE invalidated_at IS NULL "
+            "AND ($1::text IS NULL OR case_id = $1) "
+            "GROUP BY 1, 2, 3, 4, 5",
+            case_id,
+        )
+        return _fold(rows)
+
+
+def _fold(rows: Sequence[asyncpg.Record]) -> Tally:
+    result = Tally()
+    for row in rows:
+        case, amount = row["case_id"], row["n"]
+        result.totals[case] = result.totals.get(case, 0) + amount
+        for dimension in ("type", "country", "channel", "hour"):
+            key = (case, dimension, row[dimension])
+            result.rows[key] = result.rows.get(key, 0) + amount
+    return result

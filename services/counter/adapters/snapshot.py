@@ -1,0 +1,77 @@
+"""The read model: every case's totals in memory, refreshed from PostgreSQL when any
+counter process commits (a per-case revision says what changed), so reads never query."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from services.counter.adapters.pg_totals import PostgresTotals
+from services.counter.domain.model import CaseTotals
+
+log = logging.getLogger(__name__)
+ChangeListener = Callable[[list[CaseTotals]], Awaitable[None]]
+
+
+class Snapshot:
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.cases: dict[str, CaseTotals] = {}
+        self.generation = 0
+        self.changed = asyncio.Condition()
+        self.poke = asyncio.Event()
+        self.listeners: list[ChangeListener] = []
+        self._history: dict[str, tuple[int, list[tuple[str, int]]]] = {}
+
+    async def refresh(self) -> list[CaseTotals]:
+        async with self.pool.acquire() as conn:
+            totals = PostgresTotals(conn, self.schema)
+            revisions = await totals.revisions()
+            stale = [c for c, rev in revisions.items() if self._revision(c) != rev]
+            fresh = await totals.read(stale) if stale else {}
+        if not fresh:
+            return []
+        self.cases.update(fresh)
+        self.generation += 1
+        async with self.changed:
+            self.changed.notify_all()
+        changed = list(fresh.values())
+        for listener in self.listeners:
+            await listener(changed)
+        return changed
+
+    def _revision(self, case_id: str) -> int:
+        known = self.cases.get(case_id)
+        return known.revision if known else -1
+
+    async def follow(self, interval: float, stop: asyncio.Event) -> None:
+        """Refresh when poked (this process committed) or every `interval` (another did)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.poke.wait(), timeout=interval)
+            self.poke.clear()
+            try:
+                await self.refresh()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("totals not refreshed", extra={"error": type(exc).__name__})
+                await asyncio.sleep(min(interval * 10, 0.9))
+
+    async def wait_for_change(self, generation: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.generation != generation)
+
+    async def history(self, case_id: str) -> list[tuple[str, int]]:
+        """Per-hour counts, read again only when the case's revision changed."""
+        revision = self._revision(case_id)
+        cached = self._history.get(case_id)
+        if cached and cached[0] == revision:
+            return cached[1]
+        async with self.pool.acquire() as conn:
+            points = await PostgresTotals(conn, self.schema).history(case_id)
+        self._history[case_id] = (revision, points)
+        return points

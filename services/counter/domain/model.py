@@ -1,0 +1,125 @@
+"""What the counter counts: ledger entries, the sums they add up to, and case totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from shared.contracts.actions import ActionEvent, ActionType
+
+# Breakdown dimensions of a case's totals; `hour` is the history a curve is drawn from.
+TYPE, COUNTRY, CHANNEL, HOUR = "type", "country", "channel", "hour"
+DIMENSIONS = (TYPE, COUNTRY, CHANNEL, HOUR)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One action as the ledger keeps it. `supporter_key` is kept for signatures only:
+    it is what makes a signature count once per supporter and case."""
+
+    action_id: UUID
+    case_id: str
+    type: str
+    channel: str
+    country: str
+    count: int
+    supporter_key: str | None
+    source: str
+    accepted_at: datetime
+
+    @property
+    def hour(self) -> str:
+        """The hour the action was accepted in (UTC), the key of the history curve."""
+        return self.accepted_at.strftime("%Y-%m-%dT%H:00:00Z")
+
+
+def entry_of(event: ActionEvent) -> LedgerEntry:
+    is_signature = event.type is ActionType.SIGNATURE
+    return LedgerEntry(
+        action_id=event.action_id,
+        case_id=event.case_id,
+        type=event.type.value,
+        channel=event.channel.value,
+        country=event.country,
+        count=event.count,
+        supporter_key=event.supporter_key if is_signature else None,
+        source=event.source,
+        accepted_at=event.accepted_at,
+    )
+
+
+@dataclass
+class Tally:
+    """Sums of a set of entries: per case, and per (case, dimension, key) breakdown row."""
+
+    totals: dict[str, int] = field(default_factory=dict)
+    rows: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    def add(self, entry: LedgerEntry, sign: int = 1) -> None:
+        amount = sign * entry.count
+        case = entry.case_id
+        self.totals[case] = self.totals.get(case, 0) + amount
+        for dimension, key in (
+            (TYPE, entry.type),
+            (COUNTRY, entry.country),
+            (CHANNEL, entry.channel),
+            (HOUR, entry.hour),
+        ):
+            row = (case, dimension, key)
+            self.rows[row] = self.rows.get(row, 0) + amount
+
+    def minus(self, other: Tally) -> Tally:
+        """What must be added to `other` to obtain this tally (zero differences dropped)."""
+        diff = Tally()
+        for case in self.totals.keys() | other.totals.keys():
+            delta = self.totals.get(case, 0) - other.totals.get(case, 0)
+            if delta:
+                diff.totals[case] = delta
+        for row in self.rows.keys() | other.rows.keys():
+            delta = self.rows.get(row, 0) - other.rows.get(row, 0)
+            if delta:
+                diff.rows[row] = delta
+        return diff
+
+    def is_empty(self) -> bool:
+        return not self.totals and not self.rows
+
+    def cases(self) -> set[str]:
+        return set(self.totals) | {case for case, _, _ in self.rows}
+
+
+def tally(entries: list[LedgerEntry], sign: int = 1) -> Tally:
+    """Aggregate entries in memory so that storing them costs one update per row."""
+    result = Tally()
+    for entry in entries:
+        result.add(entry, sign)
+    return result
+
+
+def first_of_each_action(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Drop repeats of an action_id within one batch (a replayed or re-sent action)."""
+    seen: set[UUID] = set()
+    unique = []
+    for entry in entries:
+        if entry.action_id not in seen:
+            seen.add(entry.action_id)
+            unique.append(entry)
+    return unique
+
+
+@dataclass(frozen=True)
+class CaseTotals:
+    """A case's totals as readers see them; `revision` grows with every change."""
+
+    case_id: str
+    total: int
+    by_type: dict[str, int]
+    by_country: dict[str, int]
+    by_channel: dict[str, int]
+    updated_at: datetime | None
+    revision: int = 0
+
+    @classmethod
+    def zero(cls, case_id: str) -> CaseTotals:
+        return cls(case_id, 0, {}, {}, {}, None, 0)

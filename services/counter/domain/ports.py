@@ -1,0 +1,78 @@
+"""The counter's ports. PostgreSQL adapters implement them on one connection inside the
+caller's transaction; tests/unit/counter/fakes.py implements them in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from services.counter.domain.model import CaseTotals, LedgerEntry, Tally
+
+
+@dataclass(frozen=True)
+class Invalidation:
+    """Which ledger entries to stop counting (all given criteria must match);
+    `accepted_from` is inclusive, `accepted_to` exclusive."""
+
+    source: str | None = None
+    case_id: str | None = None
+    accepted_from: datetime | None = None
+    accepted_to: datetime | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.source or self.case_id or self.accepted_from or self.accepted_to)
+
+    def matches(self, entry: LedgerEntry) -> bool:
+        return (
+            (self.source is None or entry.source == self.source)
+            and (self.case_id is None or entry.case_id == self.case_id)
+            and (self.accepted_from is None or entry.accepted_at >= self.accepted_from)
+            and (self.accepted_to is None or entry.accepted_at < self.accepted_to)
+        )
+
+
+class Ledger(Protocol):
+    """Every action ever counted, once. `record` keeps the entries not seen before (a new
+    action_id; for a signature, also a (case, supporter_key) not counted yet) and returns
+    exactly those, so recording the same entries again returns []. `invalidate` marks the
+    live entries that match as no longer counted and returns them (they stay in the ledger,
+    so a replay cannot count them again). `live_tally` sums the live entries of one case
+    (or of all cases when `case_id` is None)."""
+
+    async def record(self, entries: list[LedgerEntry]) -> list[LedgerEntry]: ...
+
+    async def invalidate(self, criteria: Invalidation) -> list[LedgerEntry]: ...
+
+    async def live_tally(self, case_id: str | None) -> Tally: ...
+
+
+class Totals(Protocol):
+    """Per-case totals and breakdown rows. `add` adds a tally with one update per case and
+    per row, and returns the new total of every case in it. `stored_tally` returns the
+    stored sums (of one case, or all). `read` returns the totals of the given cases (all
+    when None) without the hour rows; `history` the per-hour counts of a case, oldest
+    first; `revisions` each case's revision, which grows with every change."""
+
+    async def add(self, delta: Tally) -> dict[str, int]: ...
+
+    async def stored_tally(self, case_id: str | None) -> Tally: ...
+
+    async def read(self, case_ids: list[str] | None) -> dict[str, CaseTotals]: ...
+
+    async def history(self, case_id: str) -> list[tuple[str, int]]: ...
+
+    async def revisions(self) -> dict[str, int]: ...
+
+
+class Milestones(Protocol):
+    """Milestones reached per case, each announced once. `reach` records those of the given
+    milestones not recorded before, each with an announcement to publish, and returns them.
+    `retract_above` forgets the recorded milestones above a corrected total (so they can be
+    reached and announced again) and returns them."""
+
+    async def reach(
+        self, case_id: str, campaign_id: str, milestones: list[int], total: int
+    ) -> list[int]: ...
+
+    async def retract_above(self, case_id: str, total: int) -> list[int]: ...

@@ -1,0 +1,55 @@
+"""`plume serve counter`: the read API over HTTP, with the consumer in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from services.counter import bootstrap
+from services.counter.entrypoints.api import read_routes
+from services.counter.settings import CounterSettings
+from shared.catalog import CatalogView
+from shared.http import RequestMetrics, add_operational_routes
+from shared.logs import configure_logging
+
+
+def create_app(settings: CounterSettings, catalog: CatalogView | None = None) -> FastAPI:
+    holder: dict[str, bootstrap.Counter] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        counter = await bootstrap.start(settings, catalog)
+        holder["counter"] = counter
+        app.include_router(
+            read_routes(counter.snapshot, counter.catalog.cases.keys, settings.stream_interval_s)
+        )
+        try:
+            yield
+        finally:
+            await bootstrap.shutdown(counter)
+
+    async def ready() -> bool:
+        counter = holder.get("counter")
+        return counter is not None and await counter.ready()
+
+    app = FastAPI(title="plume counter", lifespan=lifespan)
+    add_operational_routes(app, ready)
+    app.add_middleware(RequestMetrics, service="counter")
+    return app
+
+
+def run() -> None:
+    settings = CounterSettings()
+    configure_logging("counter", settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+    )

@@ -1,0 +1,73 @@
+"""The batch handler PositionedConsumer runs inside the transaction that also saves the
+positions: decode, dead-letter the poison, count, and report what was committed."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from services.counter.adapters.dead_letters import KafkaDeadLetters
+from services.counter.adapters.pg_ledger import PostgresLedger
+from services.counter.adapters.pg_totals import PostgresMilestones, PostgresTotals
+from services.counter.service import CampaignOf, Outcome, count_actions
+from shared.contracts.actions import ActionEvent
+from shared.db import Conn
+from shared.kafka import decode
+from shared.positions import Record
+
+
+@dataclass
+class BatchReport:
+    """What the last batch did; read after its transaction committed."""
+
+    outcome: Outcome = field(default_factory=Outcome)
+    accepted_at: list[datetime] = field(default_factory=list)  # heartbeats included
+    dead_letters: int = 0
+
+
+def decode_batch(records: Sequence[Record]) -> tuple[list[ActionEvent], list[tuple[Record, str]]]:
+    events, poison = [], []
+    for record in records:
+        if record.value is None:
+            poison.append((record, "empty value"))
+            continue
+        try:
+            events.append(decode(ActionEvent, record.value))
+        except ValidationError as exc:
+            # errors() without input values: the message may carry personal data.
+            problems = exc.errors(include_input=False, include_url=False)
+            poison.append((record, f"{exc.error_count()} errors: {problems}"))
+    return events, poison
+
+
+def counting_lock_key(schema: str) -> int:
+    """Advisory lock: batches hold it shared, recount and invalidate exclusively."""
+    return zlib.crc32(f"{schema}.counting".encode())
+
+
+class CountingHandler:
+    def __init__(self, schema: str, campaign_of: CampaignOf, dead_letters: KafkaDeadLetters):
+        self.schema = schema
+        self.campaign_of = campaign_of
+        self.dead_letters = dead_letters
+        self.last = BatchReport()
+
+    async def __call__(self, conn: Conn, records: Sequence[Record]) -> None:
+        events, poison = decode_batch(records)
+        if poison:
+            await self.dead_letters.send(poison)
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock_shared($1)", counting_lock_key(self.schema)
+        )
+        outcome = await count_actions(
+            PostgresLedger(conn, self.schema),
+            PostgresTotals(conn, self.schema),
+            PostgresMilestones(conn, self.schema),
+            events,
+            self.campaign_of,
+        )
+        self.last = BatchReport(outcome, [e.accepted_at for e in events], len(poison))

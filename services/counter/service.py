@@ -1,0 +1,102 @@
+"""Use cases of the counter, written against the ports: count a batch, invalidate
+actions, recount from the ledger. Each runs inside one transaction of the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from services.counter.domain.milestones import no_longer_reached, reached
+from services.counter.domain.model import LedgerEntry, Tally, entry_of, first_of_each_action, tally
+from services.counter.domain.ports import Invalidation, Ledger, Milestones, Totals
+from shared.contracts.actions import ActionEvent
+
+# case id -> (campaign id, milestones), or None for a case the catalogue does not know
+CampaignOf = Callable[[str], tuple[str, list[int]] | None]
+
+
+@dataclass
+class Outcome:
+    counted: list[LedgerEntry] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)  # new total of each changed case
+    reached: dict[str, list[int]] = field(default_factory=dict)
+    retracted: dict[str, list[int]] = field(default_factory=dict)
+
+
+async def count_actions(
+    ledger: Ledger,
+    totals: Totals,
+    milestones: Milestones,
+    events: Sequence[ActionEvent],
+    campaign_of: CampaignOf,
+) -> Outcome:
+    """Count the actions not counted before (heartbeats never count); one update per case
+    and breakdown row; record each milestone the new totals reach for the first time."""
+    entries = first_of_each_action([entry_of(e) for e in events if not e.heartbeat])
+    new = await ledger.record(entries)
+    outcome = Outcome(counted=new)
+    delta = tally(new)
+    if delta.is_empty():
+        return outcome
+    outcome.totals = await totals.add(delta)
+    outcome.reached = await _reach(milestones, outcome.totals, campaign_of)
+    return outcome
+
+
+async def invalidate(
+    ledger: Ledger, totals: Totals, milestones: Milestones, criteria: Invalidation
+) -> Outcome:
+    """Stop counting the matching actions; lower the totals; forget milestones that the
+    corrected totals no longer reach."""
+    removed = await ledger.invalidate(criteria)
+    outcome = Outcome(counted=removed)
+    delta = tally(removed, sign=-1)
+    if delta.is_empty():
+        return outcome
+    outcome.totals = await totals.add(delta)
+    outcome.retracted = await _retract(milestones, outcome.totals)
+    return outcome
+
+
+async def recount(
+    ledger: Ledger,
+    totals: Totals,
+    milestones: Milestones,
+    case_id: str | None,
+    campaign_of: CampaignOf,
+    repair: bool,
+) -> tuple[Tally, Outcome]:
+    """The drift (what the ledger says minus what the totals hold) and, when repairing,
+    the totals corrected by exactly that drift."""
+    drift = (await ledger.live_tally(case_id)).minus(await totals.stored_tally(case_id))
+    outcome = Outcome()
+    if repair and not drift.is_empty():
+        drift.totals.update({case: drift.totals.get(case, 0) for case in drift.cases()})
+        outcome.totals = await totals.add(drift)
+        outcome.retracted = await _retract(milestones, outcome.totals)
+        outcome.reached = await _reach(milestones, outcome.totals, campaign_of)
+    return drift, outcome
+
+
+async def _reach(
+    milestones: Milestones, new_totals: dict[str, int], campaign_of: CampaignOf
+) -> dict[str, list[int]]:
+    result = {}
+    for case, total in sorted(new_totals.items()):
+        campaign = campaign_of(case)
+        if campaign is None:
+            continue
+        campaign_id, marks = campaign
+        got = await milestones.reach(case, campaign_id, reached(total, marks), total)
+        if got:
+            result[case] = got
+    return result
+
+
+async def _retract(milestones: Milestones, new_totals: dict[str, int]) -> dict[str, list[int]]:
+    result = {}
+    for case, total in sorted(new_totals.items()):
+        gone = await milestones.retract_above(case, total)
+        if gone:
+            result[case] = no_longer_reached(total, gone)
+    return result

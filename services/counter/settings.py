@@ -1,0 +1,31 @@
+"""The counter's settings (env prefix PLUME_COUNTER_), built once in the entrypoint."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+from shared.topics import ACTIONS, ACTIONS_DLQ, CASE_TOTALS, MILESTONES
+
+IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"
+
+
+class CounterSettings(ServiceSettings):
+    """Topic and schema names are settings so that tests can run isolated counters."""
+
+    model_config = SettingsConfigDict(env_prefix="PLUME_COUNTER_", extra="ignore")
+
+    port: int = 8002
+    db_schema: str = Field(default="counter", pattern=IDENTIFIER)
+    group_id: str = "plume-counter"
+    actions_topic: str = ACTIONS
+    totals_topic: str = CASE_TOTALS
+    milestones_topic: str = MILESTONES
+    dlq_topic: str = ACTIONS_DLQ
+    max_batch: int = Field(default=5_000, ge=1)
+    # How often the read snapshot looks for totals committed by any counter process.
+    refresh_interval_s: float = Field(default=0.1, gt=0)
+    # Server-Sent Events: at most one event per case per interval.
+    stream_interval_s: float = Field(default=0.25, gt=0)
+    pool_size: int = Field(default=8, ge=2)
