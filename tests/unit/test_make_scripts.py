@@ -1,0 +1,109 @@
+"""The local stack's shell scripts: syntax, the addresses they derive from the environment
+(the same as the `stack` fixture's), and the configs they render for other ports."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import stack_from_env
+
+pytestmark = pytest.mark.unit
+REPO = Path(__file__).resolve().parents[2]
+LOCAL = REPO / "deploy" / "local"
+OVERRIDES = {
+    "PLUME_KAFKA_PORT": "19092",
+    "PLUME_KAFKA_CONTROLLER_PORT": "19093",
+    "PLUME_PG_PORT": "15432",
+    "PLUME_PROMETHEUS_PORT": "19090",
+    "PLUME_INTAKE_PORT": "18001",
+    "PLUME_COUNTER_PORT": "18002",
+    "PLUME_DELIVERY_PORT": "18003",
+}
+
+
+def bash(script: str, env: dict[str, str]) -> str:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
+    done = subprocess.run(
+        ["bash", "-c", f"set -euo pipefail; source {LOCAL}/common.sh; {script}"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return done.stdout
+
+
+@pytest.mark.parametrize("script", sorted(LOCAL.glob("*.sh")), ids=lambda p: p.name)
+def test_scripts_parse(script: Path) -> None:
+    subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
+
+
+def test_defaults_are_the_contract_addresses() -> None:
+    out = bash('echo "$PLUME_HOME $PLUME_KAFKA_BOOTSTRAP $PLUME_DATABASE_URL"', {})
+    assert out.split() == [
+        str(REPO / ".plume"),
+        "127.0.0.1:9092",
+        "postgresql://plume:plume@127.0.0.1:5432/plume",
+    ]
+
+
+def test_overrides_reach_the_services_as_the_fixture_sees_them() -> None:
+    out = bash(
+        'echo "$PLUME_KAFKA_BOOTSTRAP $PLUME_DATABASE_URL $PLUME_INTAKE_PORT '
+        '$PLUME_COUNTER_PORT $PLUME_DELIVERY_PORT"',
+        OVERRIDES,
+    )
+    fixture = stack_from_env(OVERRIDES)
+    assert out.split() == [
+        fixture.kafka_bootstrap,
+        fixture.database_url,
+        *(url.rsplit(":", 1)[1] for url in fixture.service_urls.values()),
+    ]
+
+
+def test_prometheus_config_follows_port_overrides(tmp_path: Path) -> None:
+    bash(
+        f"source {LOCAL}/prometheus.sh; write_prometheus_config",
+        {**OVERRIDES, "PLUME_HOME": str(tmp_path)},
+    )
+    config: dict[str, Any] = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
+    targets = {j["job_name"]: j["static_configs"][0]["targets"] for j in config["scrape_configs"]}
+    assert targets == {
+        "prometheus": ["127.0.0.1:19090"],
+        "intake": ["127.0.0.1:18001"],
+        "counter": ["127.0.0.1:18002"],
+        "delivery": ["127.0.0.1:18003"],
+    }
+
+
+def test_kafka_config_follows_port_overrides(tmp_path: Path) -> None:
+    bash(f"source {LOCAL}/kafka.sh; write_kafka_config", {**OVERRIDES, "PLUME_HOME": str(tmp_path)})
+    text = (tmp_path / "kafka" / "server.properties").read_text()
+    config = dict(
+        line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
+    assert config["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert config["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
+    assert config["controller.quorum.voters"] == "1@127.0.0.1:19093"
+    assert config["log.dirs"] == str(tmp_path / "kafka" / "data")
+    assert "@" not in config["log.dirs"]
+
+
+def test_install_lists_the_debian_packages_the_stack_runs() -> None:
+    packages = (LOCAL / "debian-packages.txt").read_text().split()
+    assert {"postgresql", "prometheus"} <= set(packages)
+
+
+def test_kafka_runtime_is_kafka_4_with_a_matching_log4j2_binding() -> None:
+    pom = (LOCAL / "kafka" / "pom.xml").read_text()
+    assert re.search(r"<kafka.version>4\.1\.\d+</kafka.version>", pom)
+    for artifact in ("kafka_2.13", "kafka-tools", "log4j-slf4j-impl"):
+        assert f"<artifactId>{artifact}</artifactId>" in pom
