@@ -1,0 +1,50 @@
+"""Where the local stack's services answer, and short-lived API keys for operator tools."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from shared import apikeys
+from shared.db import create_pool
+from shared.settings import InfraSettings
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    intake: str
+    counter: str
+    delivery: str
+
+    @classmethod
+    def from_env(cls) -> Endpoints:
+        def url(name: str, port: int) -> str:
+            return f"http://127.0.0.1:{os.environ.get(f'PLUME_{name}_PORT', port)}"
+
+        return cls(url("INTAKE", 8001), url("COUNTER", 8002), url("DELIVERY", 8003))
+
+
+@asynccontextmanager
+async def temporary_keys(
+    purpose: str, wanted: dict[str, set[apikeys.Scope]]
+) -> AsyncIterator[dict[str, str]]:
+    """Create one unlimited key per role for the duration of a run, then revoke them all."""
+    pool = await create_pool(InfraSettings().database_url, max_size=1)
+    run = uuid.uuid4().hex[:8]
+    names = {role: f"{purpose}-{role}-{run}" for role in wanted}
+    try:
+        await apikeys.prepare(pool)
+        async with pool.acquire() as conn:
+            keys = {
+                role: await apikeys.create_key(conn, names[role], scopes, 0)
+                for role, scopes in wanted.items()
+            }
+        yield keys
+    finally:
+        async with pool.acquire() as conn:
+            for name in names.values():
+                await apikeys.revoke_key(conn, name)
+        await pool.close()
