@@ -1,0 +1,155 @@
+"""ActionPublisher on Kafka: concurrent requests hand their events to one sender task, which
+writes whatever has gathered as one record batch per partition and wakes each request when
+every batch holding its events is acknowledged. (Each request awaiting its own send() would
+wake all waiters for every batch; building batches directly also skips per-record work.)"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from services.intake import metrics
+from services.intake.domain.ports import PublishUnavailable
+from shared.contracts.actions import ActionEvent
+from shared.kafka import encode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Request:
+    records: list[tuple[bytes, bytes]]
+    done: asyncio.Future[None]
+    started: float = field(default_factory=time.perf_counter)
+    waiting_batches: int = 0
+
+
+class KafkaActionPublisher:
+    def __init__(
+        self, producer: AIOKafkaProducer, topic: str, timeout_s: float, retry_after_s: float
+    ) -> None:
+        self.producer = producer
+        self.topic = topic
+        self.timeout_s = timeout_s
+        self.retry_after_s = retry_after_s
+        self._queue: list[_Request] = []
+        self._wakeup = asyncio.Event()
+        self._failing_until = 0.0
+        self._partitions: list[int] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._partitions = sorted(await self.producer.partitions_for(self.topic))
+        self._task = asyncio.create_task(self._run(), name="intake-publisher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def available(self) -> bool:
+        return time.monotonic() >= self._failing_until
+
+    def _failed(self, reason: str) -> None:
+        metrics.PRODUCE_FAILURES.labels(reason).inc()
+        self._failing_until = time.monotonic() + self.retry_after_s
+
+    async def publish(self, events: Sequence[ActionEvent]) -> None:
+        if not self.available():
+            raise PublishUnavailable("recent writes failed")
+        request = _Request(
+            [(event.kafka_key(), encode(event)) for event in events],
+            asyncio.get_running_loop().create_future(),
+        )
+        self._queue.append(request)
+        self._wakeup.set()
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await asyncio.shield(request.done)
+        except TimeoutError:
+            self._failed("timeout")
+            raise PublishUnavailable("Kafka did not acknowledge in time") from None
+        except Exception as exc:  # whatever the producer raised, the write is not durable
+            self._failed(type(exc).__name__)
+            raise PublishUnavailable(type(exc).__name__) from None
+        metrics.PRODUCE_LATENCY.observe(time.perf_counter() - request.started)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            pending, self._queue = self._queue, []
+            try:
+                await self._send(pending)
+            except Exception as exc:
+                log.warning("write to Kafka failed", extra={"error": type(exc).__name__})
+                for request in pending:
+                    _fail(request, exc)
+
+    async def _send(self, pending: list[_Request]) -> None:
+        by_partition: dict[int, list[tuple[_Request, bytes, bytes]]] = defaultdict(list)
+        count = len(self._partitions)
+        for request in pending:
+            for key, value in request.records:
+                partition = self._partitions[zlib.crc32(key) % count]
+                by_partition[partition].append((request, key, value))
+        # Every batch is built (and counted against its requests) before any is sent, so
+        # an early acknowledgement cannot wake a request that still has batches to go.
+        batches = {p: self._build(records) for p, records in by_partition.items()}
+        await asyncio.gather(*(self._send_in_order(p, b) for p, b in batches.items()))
+
+    def _build(self, records: list[tuple[_Request, bytes, bytes]]) -> list[_Batch]:
+        batches: list[_Batch] = []
+        while records:
+            batch = _Batch(self.producer.create_batch(), [])
+            taken = 0
+            for request, key, value in records:
+                if batch.builder.append(key=key, value=value, timestamp=None) is None:
+                    break
+                taken += 1
+                if not batch.members or batch.members[-1] is not request:
+                    batch.members.append(request)
+                    request.waiting_batches += 1
+            if taken == 0:
+                raise ValueError("a record larger than a whole batch")
+            records = records[taken:]
+            batches.append(batch)
+        return batches
+
+    async def _send_in_order(self, partition: int, batches: list[_Batch]) -> None:
+        for batch in batches:
+            future = await self.producer.send_batch(batch.builder, self.topic, partition=partition)
+            future.add_done_callback(lambda f, members=batch.members: _settle(f, members))
+
+
+@dataclass
+class _Batch:
+    builder: Any
+    members: list[_Request]
+
+
+def _settle(future: asyncio.Future[object], members: list[_Request]) -> None:
+    error = None if future.cancelled() else future.exception()
+    for request in members:
+        if error is not None or future.cancelled():
+            _fail(request, error or KafkaError("batch cancelled"))
+            continue
+        request.waiting_batches -= 1
+        if request.waiting_batches == 0 and not request.done.done():
+            request.done.set_result(None)
+
+
+def _fail(request: _Request, error: BaseException) -> None:
+    if not request.done.done():
+        request.done.set_exception(error)
+        # Mark it retrieved: the request may have given up waiting already.
+        request.done.add_done_callback(lambda f: f.exception())

@@ -1,0 +1,26 @@
+"""API keys from PostgreSQL, looked up on every request that carries one: a revoked key is
+refused on the very next request (an indexed lookup of a hash; cheap next to the write)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import asyncpg
+
+from shared import apikeys
+
+
+class KeyStore(Protocol):
+    async def find(self, secret: str) -> apikeys.ApiKey | None:
+        """The live key matching `secret`, or None when unknown or revoked. Raises
+        OSError/asyncpg errors when the store cannot be asked."""
+        ...
+
+
+class PostgresKeyStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def find(self, secret: str) -> apikeys.ApiKey | None:
+        async with self.pool.acquire(timeout=2) as conn:
+            return await apikeys.find_key(conn, secret)

@@ -1,0 +1,115 @@
+"""The decision on one validated action: may this caller send it, is its case open, and
+what exactly goes on the wire (only the personal data the supporter consented to share)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from services.intake.domain.errors import FieldError
+from services.intake.domain.model import ActionIn, occurred_in_future
+from services.intake.domain.supporter_key import supporter_key
+from shared.contracts.actions import NO_COUNTRY, ActionEvent, Channel
+from shared.contracts.catalog import CaseRecord
+
+CaseLookup = Callable[[str], CaseRecord | None]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is sending: the key's name (or "anonymous") and whether it may send tallies."""
+
+    source: str
+    may_tally: bool = False
+    partner: bool = False  # sending through the batch endpoint
+
+
+ANONYMOUS = Caller("anonymous")
+
+
+@dataclass(frozen=True)
+class Context:
+    secret: bytes
+    now: datetime
+    clock_skew_s: int
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    status: int  # 403 tally not allowed, 409 closed case, 422 invalid
+    title: str
+    errors: tuple[FieldError, ...] = ()
+    action_id: UUID | None = None
+
+
+def decide(
+    action: ActionIn, caller: Caller, cases: CaseLookup, ctx: Context
+) -> ActionEvent | Rejection:
+    """The event to publish for `action`, or why it is refused."""
+    action_id = action.action_id or uuid4()
+    if action.count is not None and action.count > 1 and not caller.may_tally:
+        return Rejection(
+            403,
+            "Tallies need a key with the actions:tally scope",
+            ({"field": "count", "message": "must be 1 without the actions:tally scope"},),
+            action_id,
+        )
+    errors: list[FieldError] = []
+    occurred_at = action.occurred_at or ctx.now
+    if occurred_in_future(occurred_at, ctx.now, ctx.clock_skew_s):
+        errors.append({"field": "occurred_at", "message": "must not be in the future"})
+    case = cases(action.case_id)
+    if case is None:
+        errors.append({"field": "case_id", "message": "is not a case of the campaign"})
+    if errors:
+        return Rejection(422, "Validation failed", tuple(errors), action_id)
+    assert case is not None
+    if not case.is_open:
+        return Rejection(
+            409,
+            "The case is closed",
+            ({"field": "case_id", "message": "is closed and takes no more actions"},),
+            action_id,
+        )
+    return _event(action, action_id, occurred_at, _channel(action, caller), caller, ctx)
+
+
+def _channel(action: ActionIn, caller: Caller) -> Channel:
+    if caller.partner:
+        return Channel.PARTNER
+    if action.count is not None and caller.may_tally:
+        return Channel.EVENT
+    return Channel.WEB
+
+
+def _event(
+    action: ActionIn,
+    action_id: UUID,
+    occurred_at: datetime,
+    channel: Channel,
+    caller: Caller,
+    ctx: Context,
+) -> ActionEvent:
+    supporter, consent = action.supporter, action.consent
+    # model_construct: every value below was validated already; this runs per action.
+    return ActionEvent.model_construct(
+        action_id=action_id,
+        case_id=action.case_id,
+        type=action.type,
+        count=action.count or 1,
+        channel=channel,
+        country=(supporter.country if supporter else None) or NO_COUNTRY,
+        supporter_key=supporter_key(ctx.secret, supporter.email) if supporter else None,
+        supporter_name=supporter.name if supporter and consent.share_name_with_target else None,
+        supporter_email=supporter.email if supporter and consent.contact else None,
+        share_name_with_target=consent.share_name_with_target,
+        contact=consent.contact,
+        message=action.message,
+        occurred_at=occurred_at,
+        accepted_at=ctx.now,
+        source=caller.source,
+        request_id=ctx.request_id,
+    )

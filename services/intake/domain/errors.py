@@ -1,0 +1,46 @@
+"""Turn validation failures into the contract's field list:
+`[{"field": "supporter.email", "message": "…"}]`, paths dotted, list indices as numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypedDict
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from services.intake.domain.model import SERVER_ONLY_FIELDS
+
+
+class FieldError(TypedDict):
+    field: str
+    message: str
+
+
+def is_invalid_json(exc: ValidationError) -> bool:
+    return any(error["type"] == "json_invalid" for error in exc.errors())
+
+
+def field_errors(details: Iterable[ErrorDetails], skip: int = 0) -> list[FieldError]:
+    """One entry per failing field; `skip` drops leading path parts (a batch item's index)."""
+    errors: list[FieldError] = []
+    for error in details:
+        loc = error["loc"][skip:]
+        path = ".".join(str(part) for part in loc)
+        ctx = error.get("ctx") or {}
+        if "field" in ctx:
+            path = ".".join(p for p in (path, str(ctx["field"])) if p)
+        errors.append({"field": path, "message": _message(error, loc)})
+    return errors
+
+
+def _message(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        if len(loc) == 1 and loc[0] in SERVER_ONLY_FIELDS:
+            return "is set by the server and may not be sent"
+        return "is not a known field"
+    if kind == "missing":
+        return "is required"
+    message = error["msg"]
+    return message.removeprefix("Value error, ")

@@ -1,0 +1,122 @@
+"""What a caller may send to `POST /v1/actions` and `/v1/actions/batch`: strict models
+(unknown and server-only fields refused), every string bounded, text normalised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated
+from uuid import UUID
+
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from services.intake.domain import text
+from shared.contracts.actions import ActionType
+
+MAX_ACTIONS_PER_BATCH = 1_000
+MAX_TALLY = 100_000
+# Fields of ActionEvent that only the server sets; named in the error so callers learn why.
+SERVER_ONLY_FIELDS = frozenset(
+    {
+        "channel",
+        "accepted_at",
+        "supporter_key",
+        "supporter_name",
+        "supporter_email",
+        "source",
+        "request_id",
+        "schema_version",
+        "heartbeat",
+        "country",
+        "contact",
+        "share_name_with_target",
+    }
+)
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def _country(code: str) -> str:
+    code = code.strip().upper()
+    if code not in _countries():
+        raise ValueError("is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _email(address: str) -> str:
+    address = text.check_text(address)
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _message(value: str) -> str:
+    value = text.check_text(value, allow_line_breaks=True)
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(text.check_name)]
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
+Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
+Message = Annotated[str, Field(min_length=1, max_length=5_000), AfterValidator(_message)]
+CaseId = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(text.check_text)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Supporter(Strict):
+    name: Name
+    email: Email
+    country: Country | None = None
+
+
+class Consent(Strict):
+    share_name_with_target: bool = False
+    contact: bool = False
+
+
+class ActionIn(Strict):
+    """One action as a caller describes it."""
+
+    action_id: UUID | None = None
+    case_id: CaseId
+    type: ActionType
+    supporter: Supporter | None = None
+    consent: Consent = Consent()
+    message: Message | None = None
+    count: Annotated[int, Field(ge=1, le=MAX_TALLY)] | None = None
+    occurred_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _required_by_type(self) -> ActionIn:
+        if self.type is ActionType.SIGNATURE and self.supporter is None:
+            raise _required_for("supporter", "a signature")
+        if self.type is ActionType.SOLIDARITY_MESSAGE and self.message is None:
+            raise _required_for("message", "a solidarity_message")
+        return self
+
+
+def _required_for(field: str, what: str) -> PydanticCustomError:
+    # The field travels in the context: model-level errors have no location of their own.
+    return PydanticCustomError(
+        "required_for_type", "is required for {what}", {"field": field, "what": what}
+    )
+
+
+class BatchIn(Strict):
+    actions: list[ActionIn] = Field(min_length=1, max_length=MAX_ACTIONS_PER_BATCH)
+
+
+def occurred_in_future(occurred_at: datetime, now: datetime, skew_s: int) -> bool:
+    return (occurred_at - now).total_seconds() > skew_s

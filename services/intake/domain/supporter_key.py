@@ -1,0 +1,19 @@
+"""The supporter key: the identity used to count a signature once per supporter and case
+without putting the email address on the wire (a keyed hash, so it cannot be reversed by
+hashing a list of known addresses without the secret)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+
+
+def normalise_email(email: str) -> str:
+    """The form two addresses of one supporter share: NFC, trimmed, lower-case."""
+    return unicodedata.normalize("NFC", email).strip().lower()
+
+
+def supporter_key(secret: bytes, email: str) -> str:
+    """HMAC-SHA256 of the normalised email, hex-encoded."""
+    return hmac.new(secret, normalise_email(email).encode(), hashlib.sha256).hexdigest()

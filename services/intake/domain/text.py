@@ -1,0 +1,58 @@
+"""Rules for free text that supporters send: normalised to NFC, no invisible or control
+characters (they hide content from moderators and break CSV/PDF dossiers), and names that
+cannot be mistaken for spreadsheet formulas or carry links into a target's dossier."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width and bidirectional-override characters: invisible, so they can disguise text.
+_INVISIBLE = frozenset(
+    "\u00ad\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
+    "\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u3164\ufeff\uffa0"
+)
+_MESSAGE_WHITESPACE = frozenset("\n\r\t")
+# Cells starting with these are evaluated by spreadsheet programs (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_URL = re.compile(
+    r"(?i)(?:[a-z][a-z0-9+.-]*://|\bwww\.|\b[a-z0-9-]+\.(?:com|org|net|info|io|ly|me|ru|cn|xyz"
+    r"|top|biz|co|tk|app|site|online|link|click)\b)"
+)
+
+
+def normalise(text: str) -> str:
+    """NFC form, surrounding whitespace removed."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def forbidden_character(text: str, allow_line_breaks: bool = False) -> str | None:
+    """Describe the first control or invisible character in `text`, or None."""
+    for char in text:
+        if allow_line_breaks and char in _MESSAGE_WHITESPACE:
+            continue
+        category = unicodedata.category(char)
+        if char in _INVISIBLE or category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def check_text(text: str, allow_line_breaks: bool = False) -> str:
+    """Normalised `text`, or ValueError naming the offending character."""
+    text = normalise(text)
+    bad = forbidden_character(text, allow_line_breaks)
+    if bad:
+        raise ValueError(f"contains a control or invisible character ({bad})")
+    return text
+
+
+def check_name(name: str) -> str:
+    """A person's name as it may appear in a dossier handed to an authority."""
+    name = check_text(name)
+    if not name:
+        raise ValueError("must not be blank")
+    if name.startswith(_FORMULA_STARTS):
+        raise ValueError("must not start with =, +, - or @")
+    if _URL.search(name):
+        raise ValueError("must not contain a web address")
+    return name

@@ -1,0 +1,53 @@
+"""The AsyncAPI 3.0 document of plume's Kafka topics, generated from the pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.contracts.actions import ActionEvent
+from shared.contracts.catalog import CaseRecord
+from shared.topics import ACTIONS, CASES
+
+REF = "#/components/schemas/{model}"
+_MESSAGES: tuple[tuple[str, type[BaseModel], str, str], ...] = (
+    (ACTIONS, ActionEvent, "supporter key, or action id", "An accepted action"),
+    (CASES, CaseRecord, "case id", "The latest state of a case (compacted)"),
+)
+
+
+def document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for topic, model, key, summary in _MESSAGES:
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        name = model.__name__
+        messages[name] = {
+            "name": name,
+            "summary": summary,
+            "contentType": "application/json",
+            "payload": {"$ref": f"#/components/schemas/{name}"},
+            "bindings": {"kafka": {"key": {"type": "string", "description": key}}},
+        }
+        channel_id = topic.replace(".", "_").replace("-", "_")
+        channels[channel_id] = {
+            "address": topic,
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+        }
+        operations[f"publish_{channel_id}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "plume Kafka topics", "version": "1.0.0"},
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"schemas": schemas, "messages": messages},
+    }

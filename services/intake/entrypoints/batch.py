@@ -1,0 +1,94 @@
+"""POST /v1/actions/batch: partner systems send up to 1,000 actions; each gets its own
+result, and all accepted ones are acknowledged by Kafka before the answer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.intake import handlers
+from services.intake.bootstrap import Intake
+from services.intake.domain.actions import Caller
+from services.intake.domain.errors import FieldError, field_errors, is_invalid_json
+from services.intake.domain.model import ActionIn, BatchIn
+from services.intake.domain.ports import PublishUnavailable
+from services.intake.entrypoints import guards
+from services.intake.entrypoints.requests import BATCH_LIMIT, Problem, read_body, require_json
+from shared.apikeys import Scope
+from shared.http import problem
+
+
+async def post_batch(request: Request) -> Response:
+    intake: Intake = request.app.state.intake
+    require_json(request)
+    key = await guards.find_key(request, intake)
+    if key is None:
+        raise Problem(problem(401, "An API key with the actions:batch scope is required"))
+    if not key.allows(Scope.ACTIONS_BATCH):
+        raise Problem(problem(403, "Forbidden", "this key lacks the actions:batch scope"))
+    items = parse_batch(await read_body(request, BATCH_LIMIT))
+    guards.throttle(request, intake, key, cost=len(items))
+    caller = Caller(key.name, key.allows(Scope.ACTIONS_TALLY), partner=True)
+    publisher = guards.ready_publisher(intake)
+    try:
+        results = await handlers.submit_batch(
+            items, caller, intake.catalog.get, guards.context(intake), publisher
+        )
+    except PublishUnavailable:
+        raise Problem(guards.unavailable(intake, None)) from None
+    return Response(orjson.dumps(_answer(results)), media_type="application/json")
+
+
+def parse_batch(body: bytes) -> list[ActionIn | list[FieldError]]:
+    """Each item parsed, or its field errors; a body that is not a batch at all is a 422."""
+    try:
+        return list(BatchIn.model_validate_json(body).actions)
+    except ValidationError as exc:
+        if is_invalid_json(exc):
+            raise Problem(guards.invalid(exc)) from None
+        per_item, whole = _split(exc.errors())
+        if whole:
+            raise Problem(problem(422, "Validation failed", errors=field_errors(whole))) from None
+    # Some items failed: parse again item by item (the slow path, only for bad batches).
+    raw_items = orjson.loads(body)["actions"]
+    items: list[ActionIn | list[FieldError]] = []
+    for index, raw in enumerate(raw_items):
+        if index in per_item:
+            items.append(field_errors(per_item[index], skip=2))
+        else:
+            items.append(ActionIn.model_validate_json(orjson.dumps(raw)))
+    return items
+
+
+def _split(
+    errors: list[ErrorDetails],
+) -> tuple[dict[int, list[ErrorDetails]], list[ErrorDetails]]:
+    per_item: dict[int, list[ErrorDetails]] = defaultdict(list)
+    whole: list[ErrorDetails] = []
+    for error in errors:
+        loc = error["loc"]
+        if len(loc) >= 2 and loc[0] == "actions" and isinstance(loc[1], int):
+            per_item[loc[1]].append(error)
+        else:
+            whole.append(error)
+    return per_item, whole
+
+
+def _answer(results: list[handlers.ItemResult]) -> dict[str, Any]:
+    accepted = sum(1 for r in results if r.event is not None)
+    return {
+        "accepted": accepted,
+        "rejected": len(results) - accepted,
+        "results": [
+            {"index": r.index, "status": "accepted", "action_id": str(r.event.action_id)}
+            if r.event is not None
+            else {"index": r.index, "status": "rejected", "errors": list(r.errors)}
+            for r in results
+        ],
+    }

@@ -1,0 +1,93 @@
+"""Checks every action route makes before handing over to the handlers: who is calling,
+within their rate, with a publisher ready; and the answers when one fails."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.intake import metrics
+from services.intake.bootstrap import Intake
+from services.intake.domain.actions import Context, Rejection
+from services.intake.domain.errors import field_errors, is_invalid_json
+from services.intake.domain.model import ActionIn
+from services.intake.domain.ports import ActionPublisher
+from services.intake.entrypoints.requests import Problem
+from shared.apikeys import ApiKey
+from shared.http import client_address, problem
+from shared.logs import request_id_var
+
+
+async def find_key(request: Request, intake: Intake) -> ApiKey | None:
+    secret = request.headers.get("x-api-key")
+    if secret is None:
+        return None
+    assert intake.keys is not None
+    try:
+        key = await intake.keys.find(secret)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        raise Problem(
+            problem(503, "Keys cannot be checked now", retry_after=intake.settings.retry_after_s)
+        ) from None
+    if key is None:
+        raise Problem(problem(401, "Unknown or revoked API key"))
+    return key
+
+
+def throttle(request: Request, intake: Intake, key: ApiKey | None, cost: int) -> None:
+    if key is None:
+        who, limit = "addr:" + client_address(request), intake.settings.anonymous_rate_limit
+    else:
+        who, limit = "key:" + key.name, key.rate_limit
+    wait = intake.limiter.take(who, limit, cost, time.monotonic())
+    if wait:
+        metrics.REJECTED.labels("rate_limited").inc()
+        raise Problem(problem(429, "Too many actions", f"limit {limit}/minute", retry_after=wait))
+
+
+def parse_action(body: bytes) -> ActionIn:
+    try:
+        return ActionIn.model_validate_json(body)
+    except ValidationError as exc:
+        raise Problem(invalid(exc)) from None
+
+
+def invalid(exc: ValidationError) -> Response:
+    if is_invalid_json(exc):
+        metrics.REJECTED.labels("invalid_json").inc()
+        return problem(400, "Body is not valid JSON")
+    metrics.REJECTED.labels("invalid").inc()
+    return problem(422, "Validation failed", errors=field_errors(exc.errors()))
+
+
+def ready_publisher(intake: Intake) -> ActionPublisher:
+    if intake.publisher is None or not intake.catalog.loaded.is_set():
+        raise Problem(unavailable(intake, None, "the service is starting"))
+    if not intake.publisher.available():
+        raise Problem(unavailable(intake, None))
+    return intake.publisher
+
+
+def unavailable(intake: Intake, action_id: object, detail: str | None = None) -> Response:
+    extra: dict[str, Any] = {"retry_after": intake.settings.retry_after_s}
+    if action_id is not None:  # so the caller can retry with the same id (counted once)
+        extra["action_id"] = str(action_id)
+    return problem(
+        503, "Kafka cannot take the write now", detail or "nothing was accepted", **extra
+    )
+
+
+def context(intake: Intake) -> Context:
+    secret = intake.settings.supporter_key_secret.get_secret_value().encode()
+    return Context(secret, datetime.now(UTC), intake.settings.clock_skew_s, request_id_var.get())
+
+
+def rejection_response(rejection: Rejection) -> Response:
+    extra: dict[str, Any] = {"errors": list(rejection.errors)}
+    return problem(rejection.status, rejection.title, **extra)

@@ -1,0 +1,79 @@
+"""The intake's HTTP routes: parse, authorise, rate-limit, hand over to the handlers, and
+answer in the contract's words (problem+json for every error)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.intake import handlers
+from services.intake.bootstrap import Intake
+from services.intake.domain.actions import Caller, Rejection
+from services.intake.domain.ports import PublishUnavailable
+from services.intake.entrypoints import batch, docs
+from services.intake.entrypoints.guards import (
+    context,
+    find_key,
+    parse_action,
+    ready_publisher,
+    rejection_response,
+    throttle,
+    unavailable,
+)
+from services.intake.entrypoints.requests import SINGLE_LIMIT, Problem, read_body, require_json
+from shared.apikeys import Scope
+from shared.http import problem
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _problem_response)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _http_error)
+    app.add_api_route("/v1/actions", post_action, methods=["POST"], status_code=202, **docs.SINGLE)
+    app.add_api_route("/v1/actions/batch", batch.post_batch, methods=["POST"], **docs.BATCH)
+    app.add_api_route("/v1/cases", list_cases, methods=["GET"], **docs.CASES)
+
+
+async def post_action(request: Request) -> Response:
+    intake: Intake = request.app.state.intake
+    require_json(request)
+    key = await find_key(request, intake)
+    if key is not None and not key.allows(Scope.ACTIONS_WRITE):
+        raise Problem(problem(403, "Forbidden", "this key lacks the actions:write scope"))
+    throttle(request, intake, key, cost=1)
+    body = await read_body(request, SINGLE_LIMIT)
+    action = parse_action(body)
+    caller = Caller(key.name if key else "anonymous", bool(key and key.allows(Scope.ACTIONS_TALLY)))
+    publisher = ready_publisher(intake)
+    try:
+        outcome = await handlers.submit_action(
+            action, caller, intake.catalog.get, context(intake), publisher
+        )
+    except PublishUnavailable as exc:
+        raise Problem(unavailable(intake, exc.action_id)) from None
+    if isinstance(outcome, Rejection):
+        raise Problem(rejection_response(outcome))
+    return Response(
+        b'{"action_id":"%s","status":"accepted"}' % str(outcome.action_id).encode(),
+        status_code=202,
+        media_type="application/json",
+    )
+
+
+async def list_cases(request: Request) -> Response:
+    intake: Intake = request.app.state.intake
+    return Response(docs.cases_body(intake.catalog), media_type="application/json")
+
+
+async def _problem_response(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return exc.response
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return problem(exc.status_code, str(exc.detail))
+    return problem(422, "Validation failed", errors=[])

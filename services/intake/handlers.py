@@ -1,0 +1,79 @@
+"""Use cases of the intake, given their ports: accept one action, accept a batch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.intake import metrics
+from services.intake.domain.actions import Caller, CaseLookup, Context, Rejection, decide
+from services.intake.domain.errors import FieldError
+from services.intake.domain.model import ActionIn
+from services.intake.domain.ports import ActionPublisher, PublishUnavailable
+from shared.contracts.actions import ActionEvent
+
+_REASONS = {403: "forbidden_tally", 409: "case_closed", 422: "invalid"}
+
+
+def _count_rejection(rejection: Rejection) -> None:
+    metrics.REJECTED.labels(_REASONS.get(rejection.status, str(rejection.status))).inc()
+
+
+def _count_accepted(events: Sequence[ActionEvent]) -> None:
+    tally = Counter((event.type.value, event.channel.value) for event in events)
+    for (kind, channel), count in tally.items():
+        metrics.ACCEPTED.labels(kind, channel).inc(count)
+
+
+async def submit_action(
+    action: ActionIn, caller: Caller, cases: CaseLookup, ctx: Context, publisher: ActionPublisher
+) -> ActionEvent | Rejection:
+    """The accepted event (acknowledged by Kafka) or the rejection; PublishUnavailable
+    propagates when Kafka cannot take it."""
+    outcome = decide(action, caller, cases, ctx)
+    if isinstance(outcome, Rejection):
+        _count_rejection(outcome)
+        return outcome
+    try:
+        await publisher.publish([outcome])
+    except PublishUnavailable as exc:
+        exc.action_id = outcome.action_id
+        raise
+    _count_accepted([outcome])
+    return outcome
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    index: int
+    event: ActionEvent | None = None
+    errors: tuple[FieldError, ...] = ()
+
+
+async def submit_batch(
+    items: Sequence[ActionIn | list[FieldError]],
+    caller: Caller,
+    cases: CaseLookup,
+    ctx: Context,
+    publisher: ActionPublisher,
+) -> list[ItemResult]:
+    """Per-item results; every accepted event was acknowledged together before this
+    returns, or PublishUnavailable propagates and none counts as accepted."""
+    results: list[ItemResult] = []
+    for index, item in enumerate(items):
+        if isinstance(item, list):
+            metrics.REJECTED.labels("invalid").inc()
+            results.append(ItemResult(index, errors=tuple(item)))
+            continue
+        outcome = decide(item, caller, cases, ctx)
+        if isinstance(outcome, Rejection):
+            _count_rejection(outcome)
+            results.append(ItemResult(index, errors=outcome.errors))
+        else:
+            results.append(ItemResult(index, event=outcome))
+    events = [r.event for r in results if r.event is not None]
+    if events:
+        await publisher.publish(events)
+        _count_accepted(events)
+    return results

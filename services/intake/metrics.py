@@ -1,0 +1,19 @@
+"""The intake's own Prometheus metrics (request RED metrics come from shared.http).
+Labels are closed sets (types, channels, reasons); never a name, email, key or case text."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+ACCEPTED = Counter(
+    "plume_intake_actions_accepted_total", "Actions acknowledged by Kafka", ["type", "channel"]
+)
+REJECTED = Counter("plume_intake_actions_rejected_total", "Actions refused", ["reason"])
+PRODUCE_LATENCY = Histogram(
+    "plume_intake_kafka_produce_seconds",
+    "From handing a request's events to the producer until Kafka acknowledged them",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+PRODUCE_FAILURES = Counter(
+    "plume_intake_kafka_produce_failures_total", "Writes Kafka did not acknowledge", ["reason"]
+)

@@ -1,0 +1,35 @@
+"""The intake service's configuration (env prefix PLUME_INTAKE_), built in the entrypoint
+and passed down; nothing below reads the environment itself."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+from shared.topics import ACTIONS, CASES
+
+
+class IntakeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PLUME_INTAKE_", extra="ignore", populate_by_name=True
+    )
+
+    port: int = 8001
+    actions_topic: str = ACTIONS
+    cases_topic: str = CASES
+    # Shared with nothing else: the key of the supporter hash. Rotating it changes every
+    # supporter key, so signatures from before and after would no longer deduplicate.
+    supporter_key_secret: SecretStr = Field(
+        validation_alias=AliasChoices("PLUME_SUPPORTER_KEY_SECRET", "supporter_key_secret"),
+        min_length=16,
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    anonymous_rate_limit: int = Field(
+        default=120, ge=0, description="actions per minute per client address; 0 = unlimited"
+    )
+    produce_timeout_s: float = Field(default=3.0, gt=0)
+    retry_after_s: int = Field(default=5, ge=1)
+    clock_skew_s: int = Field(default=300, ge=0)
+    linger_ms: int = Field(default=2, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
