@@ -1,0 +1,129 @@
+"""The dossier PDF (fpdf2): a cover letter, then the rows in a table with page numbers.
+Fonts are embedded as subsets; fallback fonts cover scripts the main font lacks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from fpdf import FPDF
+
+from services.delivery.domain.cover import CoverText
+
+MAIN_FONT = "noto/NotoSans-Regular.ttf"
+BOLD_FONT = "noto/NotoSans-Bold.ttf"
+# Tried in order for characters NotoSans lacks; those not installed are skipped.
+FALLBACK_FONTS = (
+    "noto/NotoSansArabic-Regular.ttf",
+    "noto/NotoSansHebrew-Regular.ttf",
+    "noto/NotoSansDevanagari-Regular.ttf",
+    "noto/NotoSansBengali-Regular.ttf",
+    "noto/NotoSansThai-Regular.ttf",
+    "noto/NotoSansGeorgian-Regular.ttf",
+    "noto/NotoSansArmenian-Regular.ttf",
+    "noto/NotoSansEthiopic-Regular.ttf",
+    "noto/NotoSansTamil-Regular.ttf",
+    "droid/DroidSansFallbackFull.ttf",
+)
+COLUMN_WIDTHS = (95.0, 25.0, 60.0)
+MESSAGE_WIDTHS = (40.0, 20.0, 120.0)
+ROW_HEIGHT = 5.5
+NAME_LIMIT = 70
+
+
+class FontsMissing(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class FontSet:
+    main: Path
+    bold: Path
+    fallbacks: tuple[Path, ...]
+
+    @classmethod
+    def find(cls, font_dir: Path) -> FontSet:
+        main, bold = font_dir / MAIN_FONT, font_dir / BOLD_FONT
+        if not main.is_file() or not bold.is_file():
+            raise FontsMissing(
+                f"{main} not found: install the Debian package fonts-noto-core "
+                "(deploy/local/debian-packages.txt) or set PLUME_DELIVERY_FONT_DIR"
+            )
+        found = tuple(p for p in (font_dir / f for f in FALLBACK_FONTS) if p.is_file())
+        return cls(main, bold, found)
+
+
+class DossierPdf(FPDF):
+    def __init__(self, fonts: FontSet, cover: CoverText, created_at: datetime, wide: bool):
+        super().__init__(format="A4")
+        self.cover_text = cover
+        self.widths = MESSAGE_WIDTHS if wide else COLUMN_WIDTHS
+        self.set_creation_date(created_at)
+        self.set_title(cover.title)
+        self.add_font("main", "", str(fonts.main))
+        self.add_font("main", "B", str(fonts.bold))
+        names = []
+        for i, path in enumerate(fonts.fallbacks):
+            self.add_font(f"fb{i}", "", str(path))
+            names.append(f"fb{i}")
+        self.set_fallback_fonts(names, exact_match=False)
+        self.set_text_shaping(False)
+        self.alias_nb_pages()
+        self.set_auto_page_break(True, margin=18)
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font("main", "", 8)
+        label = self.cover_text.page_label.format(n=self.page_no()) + " / {nb}"
+        self.cell(0, 8, label, align="C")
+
+    def write_cover(self, further_line: str | None) -> None:
+        c = self.cover_text
+        self.add_page()
+        self.set_font("main", "B", 16)
+        self._para(c.title, 9)
+        self.ln(4)
+        self.set_font("main", "", 11)
+        for paragraph in (c.greeting, c.body, further_line):
+            if paragraph:
+                self._para(paragraph)
+                self.ln(3)
+        if c.demand:
+            self.set_font("main", "B", 11)
+            self._para(c.demand_heading)
+            self.set_font("main", "", 11)
+            self._para(c.demand)
+            self.ln(3)
+        self._para(c.closing)
+        self.add_page()
+        self._header_row()
+
+    def _para(self, text: str, height: float = 6) -> None:
+        self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+    def _header_row(self) -> None:
+        self.set_font("main", "B", 9)
+        for width, title in zip(self.widths, self.cover_text.columns, strict=True):
+            self.cell(width, ROW_HEIGHT + 1, title, border="B")
+        self.ln()
+        self.set_font("main", "", 9)
+
+    def add_rows(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        for row in rows:
+            if self.will_page_break(ROW_HEIGHT):
+                self.add_page()
+                self._header_row()
+            for width, text in zip(self.widths, row, strict=True):
+                self.cell(width, ROW_HEIGHT, _fit(text))
+            self.ln()
+
+    def save(self, path: Path) -> None:
+        self.output(str(path))
+
+
+def _fit(text: str) -> str:
+    """Keep a cell on its line; the CSV has every name in full."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= NAME_LIMIT else flat[: NAME_LIMIT - 1] + "…"

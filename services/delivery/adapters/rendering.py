@@ -1,0 +1,173 @@
+"""Render a sealed dossier's files from the database, streaming rows in chunks through a
+server-side cursor. Files are written under a temporary name then renamed, and their
+SHA-256 recorded; rendering again gives the same content, so a crash midway is harmless."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+from prometheus_client import Histogram
+
+from services.delivery.adapters.pdf import DossierPdf, FontSet
+from services.delivery.domain.cover import CoverFacts, cover_text
+from services.delivery.domain.csvsafe import safe_cell
+
+CHUNK = 5_000
+RENDER_SECONDS = Histogram(
+    "plume_delivery_render_seconds",
+    "Time to render one dossier's files",
+    ["kind"],
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
+)
+Row = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    dossier_id: uuid.UUID
+    cut_id: int
+    kind: str
+    target: dict[str, Any]
+    case: dict[str, Any]
+    count: int
+    countries: int
+    further: tuple[int, int]
+    created_at: datetime
+
+
+def csv_name(kind: str) -> str:
+    return "signatures.csv" if kind == "signatures" else "messages.csv"
+
+
+class Renderer:
+    def __init__(
+        self, pool: asyncpg.Pool, schema: str, folder: Path, fonts: FontSet | None
+    ) -> None:
+        self.pool = pool
+        self.s = f'"{schema}"'
+        self.folder = folder
+        self.fonts = fonts  # None: CSV only
+
+    def path(self, dossier_id: uuid.UUID, name: str) -> Path:
+        return self.folder / str(dossier_id) / name
+
+    async def unrendered(self, limit: int = 20) -> list[RenderJob]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT d.id, d.cut_id, d.kind, d.target, d.case_snapshot, d.count, "
+                f"d.by_country, d.created_at, c.further_supporters, c.further_countries "
+                f"FROM {self.s}.dossiers d JOIN {self.s}.cuts c ON c.id = d.cut_id "
+                "WHERE d.rendered_at IS NULL ORDER BY d.created_at, d.id LIMIT $1",
+                limit,
+            )
+        return [
+            RenderJob(
+                r["id"],
+                r["cut_id"],
+                r["kind"],
+                orjson.loads(r["target"]),
+                orjson.loads(r["case_snapshot"]),
+                r["count"],
+                len(orjson.loads(r["by_country"])),
+                (r["further_supporters"], r["further_countries"]),
+                r["created_at"],
+            )
+            for r in rows
+        ]
+
+    async def render(self, job: RenderJob) -> dict[str, str]:
+        started = time.perf_counter()
+        folder = self.folder / str(job.dossier_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {csv_name(job.kind): await self._write_csv(job, folder / csv_name(job.kind))}
+        if self.fonts is not None:
+            files["dossier.pdf"] = await self._write_pdf(job, folder / "dossier.pdf", self.fonts)
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                f"UPDATE {self.s}.dossiers SET files = $2, rendered_at = now(), "
+                "updated_at = now() WHERE id = $1",
+                job.dossier_id,
+                orjson.dumps(files).decode(),
+            )
+        RENDER_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
+        return files
+
+    async def _rows(self, job: RenderJob) -> AsyncIterator[list[Row]]:
+        if job.kind == "signatures":
+            query = (
+                f"SELECT name, country, signed_at FROM {self.s}.signatures "
+                "WHERE cut_id = $1 ORDER BY id"
+            )
+        else:
+            query = (
+                f"SELECT coalesce(first_name, ''), country, message FROM "
+                f"{self.s}.solidarity_messages WHERE cut_id = $1 ORDER BY id"
+            )
+        async with self.pool.acquire() as conn, conn.transaction():
+            cursor = await conn.cursor(query, job.cut_id)
+            while chunk := await cursor.fetch(CHUNK):
+                yield [(r[0], r[1], _text(r[2])) for r in chunk]
+
+    async def _write_csv(self, job: RenderJob, path: Path) -> str:
+        header = (
+            ("name", "country", "signed_at")
+            if job.kind == "signatures"
+            else ("first_name", "country", "message")
+        )
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            async for chunk in self._rows(job):
+                writer.writerows([tuple(safe_cell(c) for c in row) for row in chunk])
+        return _publish(tmp, path)
+
+    async def _write_pdf(self, job: RenderJob, path: Path, fonts: FontSet) -> str:
+        solidarity = job.kind == "solidarity"
+        facts = CoverFacts(
+            case_name=job.case["name"],
+            target_name=job.target["name"],
+            language=job.target["language"],
+            summaries=job.case.get("summary", {}),
+            count=job.count,
+            countries=job.countries,
+            further_supporters=job.further[0],
+            further_countries=job.further[1],
+        )
+        cover = cover_text(facts, solidarity)
+        pdf = await asyncio.to_thread(DossierPdf, fonts, cover, job.created_at, solidarity)
+        await asyncio.to_thread(pdf.write_cover, cover.further)
+        async for chunk in self._rows(job):
+            await asyncio.to_thread(pdf.add_rows, chunk)
+        tmp = path.with_suffix(".tmp")
+        await asyncio.to_thread(pdf.save, tmp)
+        return _publish(tmp, path)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def _publish(tmp: Path, path: Path) -> str:
+    """fsync, rename into place, and return the file's SHA-256."""
+    digest = hashlib.sha256()
+    with tmp.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return digest.hexdigest()

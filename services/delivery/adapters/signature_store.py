@@ -1,0 +1,50 @@
+"""PostgreSQL store of what delivery keeps from each batch of actions: bulk inserts
+(unnest), idempotent on replay (ON CONFLICT DO NOTHING), in the consumer's transaction."""
+
+from __future__ import annotations
+
+from services.delivery.domain.intake import SortedActions
+from shared.db import Conn
+
+
+class PgSignatureStore:
+    def __init__(self, schema: str) -> None:
+        self.s = f'"{schema}"'
+
+    async def add(self, conn: Conn, batch: SortedActions) -> None:
+        if batch.named:
+            n = batch.named
+            await conn.execute(
+                f"INSERT INTO {self.s}.signatures (case_id, supporter_key, name, country, "
+                "signed_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+                "$4::text[], $5::timestamptz[]) ON CONFLICT (case_id, supporter_key) DO NOTHING",
+                [x.case_id for x in n],
+                [x.supporter_key for x in n],
+                [x.name for x in n],
+                [x.country for x in n],
+                [x.signed_at for x in n],
+            )
+        if batch.unnamed:
+            u = batch.unnamed
+            await conn.execute(
+                f"INSERT INTO {self.s}.unnamed_supporters (case_id, supporter_key, country) "
+                "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
+                "ON CONFLICT (case_id, supporter_key) DO NOTHING",
+                [x.case_id for x in u],
+                [x.supporter_key for x in u],
+                [x.country for x in u],
+            )
+        if batch.messages:
+            m = batch.messages
+            await conn.execute(
+                f"INSERT INTO {self.s}.solidarity_messages (action_id, case_id, first_name, "
+                "country, message, written_at) SELECT * FROM unnest($1::uuid[], $2::text[], "
+                "$3::text[], $4::text[], $5::text[], $6::timestamptz[]) "
+                "ON CONFLICT (action_id) DO NOTHING",
+                [x.action_id for x in m],
+                [x.case_id for x in m],
+                [x.first_name for x in m],
+                [x.country for x in m],
+                [x.message for x in m],
+                [x.written_at for x in m],
+            )

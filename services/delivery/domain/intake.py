@@ -1,0 +1,89 @@
+"""Which parts of an accepted action delivery keeps, and for whom (pure rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared.contracts.actions import ActionEvent, ActionType
+
+
+@dataclass(frozen=True)
+class NamedSignature:
+    """A signature whose supporter agreed to share their name with the target."""
+
+    case_id: str
+    supporter_key: str
+    name: str
+    country: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class UnnamedSupporter:
+    """A signature without that consent: only counted, by country, never named."""
+
+    case_id: str
+    supporter_key: str
+    country: str
+
+
+@dataclass(frozen=True)
+class SolidarityMessage:
+    action_id: str
+    case_id: str
+    first_name: str | None
+    country: str
+    message: str
+    written_at: datetime
+
+
+@dataclass
+class SortedActions:
+    named: list[NamedSignature] = field(default_factory=list)
+    unnamed: list[UnnamedSupporter] = field(default_factory=list)
+    messages: list[SolidarityMessage] = field(default_factory=list)
+
+
+def first_name(full_name: str | None) -> str | None:
+    """The first word of a name: enough for a person to feel addressed, no more."""
+    if not full_name:
+        return None
+    words = full_name.split()
+    return words[0] if words else None
+
+
+def sort_actions(events: list[ActionEvent]) -> SortedActions:
+    """Split a batch into what delivery stores; one signature per supporter and case
+    (the first one seen wins, like the database's ON CONFLICT DO NOTHING)."""
+    out = SortedActions()
+    seen: set[tuple[str, str]] = set()
+    for event in events:
+        if event.heartbeat:
+            continue
+        if event.type is ActionType.SIGNATURE:
+            key = event.supporter_key or str(event.action_id)
+            if (event.case_id, key) in seen:
+                continue
+            seen.add((event.case_id, key))
+            if event.share_name_with_target and event.supporter_name:
+                out.named.append(
+                    NamedSignature(
+                        event.case_id, key, event.supporter_name, event.country, event.occurred_at
+                    )
+                )
+            else:
+                out.unnamed.append(UnnamedSupporter(event.case_id, key, event.country))
+        elif event.type is ActionType.SOLIDARITY_MESSAGE and event.message:
+            name = first_name(event.supporter_name) if event.share_name_with_target else None
+            out.messages.append(
+                SolidarityMessage(
+                    str(event.action_id),
+                    event.case_id,
+                    name,
+                    event.country,
+                    event.message,
+                    event.occurred_at,
+                )
+            )
+    return out

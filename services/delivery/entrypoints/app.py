@@ -1,0 +1,93 @@
+"""The delivery service: consumes actions, cuts and renders dossiers, transmits them,
+and serves the delivery team's API. `plume serve delivery` calls `run()`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import uvicorn
+from fastapi import FastAPI
+
+from services.delivery.adapters.pdf import FontSet
+from services.delivery.adapters.rendering import Renderer
+from services.delivery.adapters.senders import EmailSender, WebhookSender
+from services.delivery.bootstrap import Delivery, build
+from services.delivery.entrypoints import api
+from services.delivery.entrypoints.workers import start_workers
+from services.delivery.handlers import Sender
+from services.delivery.settings import DeliverySettings
+from shared.db import is_reachable
+from shared.http import RequestMetrics, add_operational_routes
+from shared.logs import configure_logging
+
+
+def create_app(settings: DeliverySettings) -> FastAPI:
+    state: dict[str, Delivery] = {}
+
+    def delivery() -> Delivery:
+        return state["delivery"]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        fonts = FontSet.find(settings.font_dir) if settings.render_pdf else None
+        d = await build(settings)
+        state["delivery"] = app.state.delivery = d
+        webhook = WebhookSender(
+            settings.webhook_secret.get_secret_value().encode(), settings.webhook_timeout_seconds
+        )
+        senders: dict[str, Sender] = {
+            "email": EmailSender(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.smtp_sender,
+                settings.smtp_timeout_seconds,
+            ),
+            "webhook": webhook,
+        }
+        renderer = Renderer(d.pool, settings.db_schema, settings.dossier_dir, fonts)
+        await d.producer.start()
+        await d.consumer.start()
+        d.tasks.append(asyncio.create_task(d.catalog.follow(settings.kafka_bootstrap, d.stop)))
+        d.tasks.append(asyncio.create_task(d.consumer.run(d.stop)))
+        start_workers(d, renderer, senders)
+        try:
+            yield
+        finally:
+            d.stop.set()
+            await asyncio.gather(*d.tasks, return_exceptions=True)
+            await d.consumer.stop()
+            await d.producer.stop()
+            await webhook.close()
+            await d.pool.close()
+
+    app = FastAPI(title="plume delivery", lifespan=lifespan)
+
+    async def ready() -> bool:
+        d = state.get("delivery")
+        if d is None or not await is_reachable(d.pool):
+            return False
+        try:
+            await asyncio.wait_for(d.producer.partitions_for(settings.actions_topic), 1.0)
+        except Exception:
+            return False
+        return True
+
+    add_operational_routes(app, ready)
+    api.install(app, delivery)
+    app.add_middleware(RequestMetrics, service="delivery")
+    return app
+
+
+def run() -> None:
+    settings = DeliverySettings()
+    configure_logging("delivery", settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+    )

@@ -1,0 +1,81 @@
+"""Background loops of the delivery service. Each runs on its own, so a slow send or
+render never holds up consuming or cutting; each survives errors and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from prometheus_client import Gauge
+
+from services.delivery import handlers
+from services.delivery.adapters.rendering import Renderer
+from services.delivery.bootstrap import Delivery
+from services.delivery.handlers import Sender
+
+log = logging.getLogger(__name__)
+
+DOSSIERS = Gauge("plume_delivery_dossiers", "Dossiers by status", ["status"])
+Step = Callable[[], Awaitable[int]]
+
+
+async def repeat(name: str, step: Step, every: float, stop: asyncio.Event) -> None:
+    """Run `step` until stopped; sleep `every` seconds when it had nothing to do."""
+    delay = every
+    while not stop.is_set():
+        try:
+            busy = await step()
+            delay = every
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background step failed", extra={"step": name})
+            busy, delay = 0, min(delay * 2, 30.0)
+        if not busy:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+
+
+def start_workers(d: Delivery, renderer: Renderer, senders: dict[str, Sender]) -> None:
+    s = d.settings
+
+    async def cut() -> int:
+        if not d.catalog.loaded.is_set():
+            return 0  # an open/closed status read halfway through the catalogue may be stale
+        return len(await handlers.cut_due_cases(d.pool, d.cutter, d.catalog, d.policy))
+
+    async def render() -> int:
+        jobs = await renderer.unrendered()
+        for job in jobs:
+            await renderer.render(job)
+        return len(jobs)
+
+    async def send() -> int:
+        lease = timedelta(seconds=s.send_lease_seconds)
+        retry = (s.retry_base_seconds, s.retry_cap_seconds)
+        return await handlers.transmit_due(d.ledger, senders, s.dossier_dir, lease, retry)
+
+    async def publish() -> int:
+        return await handlers.publish_events(d.ledger, d.producer, s.dossiers_topic)
+
+    async def count_statuses() -> int:
+        async with d.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f'SELECT status, count(*) AS n FROM "{s.db_schema}".dossiers GROUP BY status'
+            )
+        for status in ("sealed", "sent", "acknowledged", "failed"):
+            DOSSIERS.labels(status).set(next((r["n"] for r in rows if r["status"] == status), 0))
+        return 0
+
+    loops = {
+        "cut": (cut, s.cut_check_seconds),
+        "render": (render, 0.2),
+        "send": (send, s.send_check_seconds),
+        "publish": (publish, 0.2),
+        "statuses": (count_statuses, 5.0),
+    }
+    for name, (step, every) in loops.items():
+        d.tasks.append(asyncio.create_task(repeat(name, step, every, d.stop), name=name))
