@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+import httpx
 
 from shared import apikeys
 from shared.db import create_pool
@@ -48,3 +51,13 @@ async def temporary_keys(
             for name in names.values():
                 await apikeys.revoke_key(conn, name)
         await pool.close()
+
+
+async def wait_for_case(intake: str, case_id: str, within: float = 30) -> None:
+    """Until intake's catalogue lists `case_id` (it follows the cases topic)."""
+    async with httpx.AsyncClient() as client, asyncio.timeout(within):
+        while True:
+            cases = (await client.get(f"{intake}/v1/cases")).json()
+            if any(c.get("id") == case_id for c in cases):
+                return
+            await asyncio.sleep(0.1)
