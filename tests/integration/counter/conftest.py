@@ -1,0 +1,99 @@
+"""Isolation for counter integration tests: a PostgreSQL schema and Kafka topics of
+their own (uuid-suffixed), dropped/left behind harmlessly, never the running counter's."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from services.counter.bootstrap import MIGRATIONS
+from services.counter.settings import CounterSettings
+from shared.db import create_pool, migrate
+from shared.kafka import ensure_topics
+from shared.topics import TopicSpec
+
+
+def isolated_settings(**overrides: object) -> CounterSettings:
+    suffix = uuid4().hex[:10]
+    values: dict[str, object] = {
+        "db_schema": f"counter_t_{suffix}",
+        "group_id": f"plume-counter-t-{suffix}",
+        "actions_topic": f"test.counter.actions.{suffix}",
+        "totals_topic": f"test.counter.totals.{suffix}",
+        "milestones_topic": f"test.counter.milestones.{suffix}",
+        "dlq_topic": f"test.counter.dlq.{suffix}",
+        "refresh_interval_s": 0.05,
+        "stream_interval_s": 0.1,
+    }
+    values.update(overrides)
+    return CounterSettings.model_validate(values)
+
+
+async def create_topics(settings: CounterSettings, partitions: int = 4) -> None:
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        (
+            TopicSpec(settings.actions_topic, partitions),
+            TopicSpec(settings.totals_topic, 1, compacted=True),
+            TopicSpec(settings.milestones_topic, 1),
+            TopicSpec(settings.dlq_topic, 1),
+        ),
+    )
+
+
+def counter_env(settings: CounterSettings, port: int) -> dict[str, str]:
+    """Environment for `plume serve counter` as a subprocess with these settings."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "PLUME_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "PLUME_DATABASE_URL": settings.database_url,
+            "PLUME_COUNTER_PORT": str(port),
+            "PLUME_COUNTER_DB_SCHEMA": settings.db_schema,
+            "PLUME_COUNTER_GROUP_ID": settings.group_id,
+            "PLUME_COUNTER_ACTIONS_TOPIC": settings.actions_topic,
+            "PLUME_COUNTER_TOTALS_TOPIC": settings.totals_topic,
+            "PLUME_COUNTER_MILESTONES_TOPIC": settings.milestones_topic,
+            "PLUME_COUNTER_DLQ_TOPIC": settings.dlq_topic,
+            "PLUME_COUNTER_MAX_BATCH": str(settings.max_batch),
+        }
+    )
+    return env
+
+
+async def drop_schema(database_url: str, schema: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _needs_stack() -> None:
+    """Counter tests start the counters they need; they only need Kafka and PostgreSQL,
+    not the running services (overrides tests/integration/conftest.py)."""
+    infra = isolated_settings()
+    for address in (infra.kafka_bootstrap, infra.database_url.rsplit("@", 1)[-1].split("/")[0]):
+        host, _, port = address.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=2.0).close()
+        except OSError:
+            pytest.fail(f"{address} does not answer: start the stack with `make up`")
+
+
+@pytest.fixture
+async def migrated_pool() -> AsyncIterator[tuple[asyncpg.Pool, str]]:
+    settings = isolated_settings()
+    pool = await create_pool(settings.database_url, max_size=4)
+    await migrate(pool, settings.db_schema, MIGRATIONS)
+    try:
+        yield pool, settings.db_schema
+    finally:
+        await pool.close()
+        await drop_schema(settings.database_url, settings.db_schema)

@@ -1,0 +1,113 @@
+"""The semantics of the counter's ports (Ledger, Totals, Milestones), run against the
+in-memory fakes (tests/unit) and the PostgreSQL adapters (tests/integration)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from services.counter.domain.model import HOUR, TYPE, entry_of, tally
+from services.counter.domain.ports import Invalidation, Ledger, Milestones, Totals
+from tests.unit.counter.builders import ACCEPTED, action, signature
+
+
+@dataclass
+class Ports:
+    ledger: Ledger
+    totals: Totals
+    milestones: Milestones
+
+
+class PortsContract:
+    async def test_record_keeps_only_actions_not_seen_before(self, ports: Ports) -> None:
+        first = [entry_of(action()), entry_of(action())]
+        assert await ports.ledger.record(first) == first
+        again = entry_of(action())
+        assert await ports.ledger.record([*first, again]) == [again]
+        assert await ports.ledger.record(first) == []
+
+    async def test_a_signature_counts_once_per_supporter_and_case(self, ports: Ports) -> None:
+        one = entry_of(signature("case-a", "key-1"))
+        same_supporter = entry_of(signature("case-a", "key-1"))
+        other_case = entry_of(signature("case-b", "key-1"))
+        kept = await ports.ledger.record([one, same_supporter, other_case])
+        assert kept == [one, other_case]
+
+    async def test_letters_of_one_supporter_all_count(self, ports: Ports) -> None:
+        letters = [entry_of(action(supporter_key="key-1")) for _ in range(3)]
+        assert await ports.ledger.record(letters) == letters
+
+    async def test_invalidate_matches_all_criteria_once(self, ports: Ports) -> None:
+        late = ACCEPTED + timedelta(hours=2)
+        fraud = entry_of(action(source="partner-x", accepted_at=late, count=5))
+        earlier = entry_of(action(source="partner-x"))
+        other = entry_of(action(source="partner-y", accepted_at=late))
+        await ports.ledger.record([fraud, earlier, other])
+        criteria = Invalidation(source="partner-x", accepted_from=late - timedelta(minutes=1))
+        assert await ports.ledger.invalidate(criteria) == [fraud]
+        assert await ports.ledger.invalidate(criteria) == []
+        assert await ports.ledger.record([fraud]) == [], "an invalidated action stays known"
+        assert (await ports.ledger.live_tally(None)).totals == {"case-a": 2}
+
+    async def test_invalidate_refuses_no_criteria(self, ports: Ports) -> None:
+        with pytest.raises(ValueError):
+            await ports.ledger.invalidate(Invalidation())
+
+    async def test_live_tally_sums_by_case_and_row(self, ports: Ports) -> None:
+        entries = [entry_of(action("case-a", count=3)), entry_of(action("case-b", country="FR"))]
+        await ports.ledger.record(entries)
+        assert (await ports.ledger.live_tally(None)).rows == tally(entries).rows
+        only_b = await ports.ledger.live_tally("case-b")
+        assert only_b.totals == {"case-b": 1}
+        assert only_b.rows[("case-b", "country", "FR")] == 1
+
+    async def test_add_returns_new_totals_and_bumps_revisions(self, ports: Ports) -> None:
+        delta = tally([entry_of(action("case-a", count=2)), entry_of(action("case-b"))])
+        assert await ports.totals.add(delta) == {"case-a": 2, "case-b": 1}
+        first = await ports.totals.revisions()
+        assert await ports.totals.add(delta) == {"case-a": 4, "case-b": 2}
+        second = await ports.totals.revisions()
+        assert all(second[c] > first[c] for c in ("case-a", "case-b"))
+
+    async def test_read_gives_breakdowns_without_hours(self, ports: Ports) -> None:
+        await ports.totals.add(tally([entry_of(action("case-a", count=2, country="SN"))]))
+        read = (await ports.totals.read(["case-a"]))["case-a"]
+        assert (read.total, read.by_type, read.by_country) == (2, {"letter": 2}, {"SN": 2})
+        assert read.by_channel == {"web": 2}
+        assert read.updated_at is not None
+        assert await ports.totals.read(["case-unknown"]) == {}
+
+    async def test_history_is_per_hour_oldest_first(self, ports: Ports) -> None:
+        later = ACCEPTED + timedelta(hours=1, minutes=5)
+        await ports.totals.add(tally([entry_of(action(accepted_at=later)), entry_of(action())]))
+        await ports.totals.add(tally([entry_of(action(accepted_at=later, count=4))]))
+        assert await ports.totals.history("case-a") == [
+            ("2025-12-10T09:00:00Z", 1),
+            ("2025-12-10T10:00:00Z", 5),
+        ]
+
+    async def test_stored_tally_drops_zero_rows(self, ports: Ports) -> None:
+        entry = entry_of(action("case-a", count=2))
+        await ports.totals.add(tally([entry]))
+        await ports.totals.add(tally([entry], sign=-1))
+        assert (await ports.totals.stored_tally("case-a")).is_empty()
+        await ports.totals.add(tally([entry_of(action("case-b"))]))
+        stored = await ports.totals.stored_tally(None)
+        assert stored.totals == {"case-b": 1}
+        assert ("case-b", TYPE, "letter") in stored.rows
+        assert any(d == HOUR for _, d, _ in stored.rows)
+
+    async def test_a_milestone_is_reached_once(self, ports: Ports) -> None:
+        case = f"case-{uuid4().hex[:6]}"
+        assert await ports.milestones.reach(case, "w4r", [10, 100], 150) == [10, 100]
+        assert await ports.milestones.reach(case, "w4r", [10, 100, 1000], 1500) == [1000]
+        assert await ports.milestones.reach(case, "w4r", [10, 100, 1000], 1600) == []
+
+    async def test_retracted_milestones_can_be_reached_again(self, ports: Ports) -> None:
+        await ports.milestones.reach("case-a", "w4r", [10, 100], 150)
+        assert await ports.milestones.retract_above("case-a", 50) == [100]
+        assert await ports.milestones.retract_above("case-a", 50) == []
+        assert await ports.milestones.reach("case-a", "w4r", [10, 100], 120) == [100]
