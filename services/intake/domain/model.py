@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated
@@ -10,7 +12,16 @@ from uuid import UUID
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from services.intake.domain import text
@@ -71,6 +82,16 @@ Message = Annotated[str, Field(min_length=1, max_length=5_000), AfterValidator(_
 CaseId = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(text.check_text)]
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What validation checks against the world, passed as the validation context so that
+    an unknown case or a future date is listed with every other failing field."""
+
+    is_known_case: Callable[[str], bool]
+    now: datetime
+    clock_skew_s: int
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -97,6 +118,26 @@ class ActionIn(Strict):
     message: Message | None = None
     count: Annotated[int, Field(ge=1, le=MAX_TALLY)] | None = None
     occurred_at: AwareDatetime | None = None
+
+    @field_validator("case_id")
+    @classmethod
+    def _known_case(cls, case_id: str, info: ValidationInfo) -> str:
+        rules = info.context
+        if isinstance(rules, Rules) and not rules.is_known_case(case_id):
+            raise ValueError("is not a case of the campaign")
+        return case_id
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_future(cls, occurred_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        rules = info.context
+        if (
+            isinstance(rules, Rules)
+            and occurred_at is not None
+            and occurred_in_future(occurred_at, rules.now, rules.clock_skew_s)
+        ):
+            raise ValueError("must not be in the future")
+        return occurred_at
 
     @model_validator(mode="after")
     def _required_by_type(self) -> ActionIn:

@@ -20,8 +20,8 @@ class RateLimiter:
 
     def take(self, caller: str, per_minute: int, cost: int, now: float) -> int:
         """Spend `cost` tokens of `caller`: 0 if allowed, else whole seconds to wait.
-        `per_minute` 0 means unlimited. A cost above a minute's worth never fits: the
-        answer is then the wait for a full bucket, and the caller must send less at once."""
+        `per_minute` 0 means unlimited. A cost above a minute's worth (a large batch) passes
+        when the bucket is full and leaves it in debt, so the caller then waits longer."""
         if per_minute <= 0:
             return 0
         rate = per_minute / 60.0
@@ -32,10 +32,11 @@ class RateLimiter:
         else:
             bucket.tokens = min(per_minute, bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
-        if cost <= bucket.tokens:
+        needed = min(cost, per_minute)
+        if needed <= bucket.tokens:
             bucket.tokens -= cost
             return 0
-        missing = min(cost, per_minute) - bucket.tokens
+        missing = needed - bucket.tokens
         return max(1, math.ceil(missing / rate))
 
     def _make_room(self, now: float, rate: float, per_minute: int) -> None:

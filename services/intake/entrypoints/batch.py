@@ -16,7 +16,7 @@ from services.intake import handlers
 from services.intake.bootstrap import Intake
 from services.intake.domain.actions import Caller
 from services.intake.domain.errors import FieldError, field_errors, is_invalid_json
-from services.intake.domain.model import ActionIn, BatchIn
+from services.intake.domain.model import ActionIn, BatchIn, Rules
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.entrypoints import guards
 from services.intake.entrypoints.requests import BATCH_LIMIT, Problem, read_body, require_json
@@ -32,23 +32,23 @@ async def post_batch(request: Request) -> Response:
         raise Problem(problem(401, "An API key with the actions:batch scope is required"))
     if not key.allows(Scope.ACTIONS_BATCH):
         raise Problem(problem(403, "Forbidden", "this key lacks the actions:batch scope"))
-    items = parse_batch(await read_body(request, BATCH_LIMIT))
+    body = await read_body(request, BATCH_LIMIT)
+    publisher = guards.ready_publisher(intake)
+    ctx = guards.context(intake)
+    items = parse_batch(body, guards.rules(intake, ctx))
     guards.throttle(request, intake, key, cost=len(items))
     caller = Caller(key.name, key.allows(Scope.ACTIONS_TALLY), partner=True)
-    publisher = guards.ready_publisher(intake)
     try:
-        results = await handlers.submit_batch(
-            items, caller, intake.catalog.get, guards.context(intake), publisher
-        )
+        results = await handlers.submit_batch(items, caller, intake.catalog.get, ctx, publisher)
     except PublishUnavailable:
         raise Problem(guards.unavailable(intake, None)) from None
     return Response(orjson.dumps(_answer(results)), media_type="application/json")
 
 
-def parse_batch(body: bytes) -> list[ActionIn | list[FieldError]]:
+def parse_batch(body: bytes, rules: Rules) -> list[ActionIn | list[FieldError]]:
     """Each item parsed, or its field errors; a body that is not a batch at all is a 422."""
     try:
-        return list(BatchIn.model_validate_json(body).actions)
+        return list(BatchIn.model_validate_json(body, context=rules).actions)
     except ValidationError as exc:
         if is_invalid_json(exc):
             raise Problem(guards.invalid(exc)) from None
@@ -62,7 +62,7 @@ def parse_batch(body: bytes) -> list[ActionIn | list[FieldError]]:
         if index in per_item:
             items.append(field_errors(per_item[index], skip=2))
         else:
-            items.append(ActionIn.model_validate_json(orjson.dumps(raw)))
+            items.append(ActionIn.model_validate_json(orjson.dumps(raw), context=rules))
     return items
 
 

@@ -16,7 +16,7 @@ from services.intake import metrics
 from services.intake.bootstrap import Intake
 from services.intake.domain.actions import Context, Rejection
 from services.intake.domain.errors import field_errors, is_invalid_json
-from services.intake.domain.model import ActionIn
+from services.intake.domain.model import ActionIn, Rules
 from services.intake.domain.ports import ActionPublisher
 from services.intake.entrypoints.requests import Problem
 from shared.apikeys import ApiKey
@@ -51,9 +51,14 @@ def throttle(request: Request, intake: Intake, key: ApiKey | None, cost: int) ->
         raise Problem(problem(429, "Too many actions", f"limit {limit}/minute", retry_after=wait))
 
 
-def parse_action(body: bytes) -> ActionIn:
+def rules(intake: Intake, ctx: Context) -> Rules:
+    catalog = intake.catalog
+    return Rules(lambda case_id: catalog.get(case_id) is not None, ctx.now, ctx.clock_skew_s)
+
+
+def parse_action(body: bytes, rules: Rules) -> ActionIn:
     try:
-        return ActionIn.model_validate_json(body)
+        return ActionIn.model_validate_json(body, context=rules)
     except ValidationError as exc:
         raise Problem(invalid(exc)) from None
 

@@ -20,6 +20,7 @@ from services.intake.entrypoints.guards import (
     parse_action,
     ready_publisher,
     rejection_response,
+    rules,
     throttle,
     unavailable,
 )
@@ -45,13 +46,12 @@ async def post_action(request: Request) -> Response:
         raise Problem(problem(403, "Forbidden", "this key lacks the actions:write scope"))
     throttle(request, intake, key, cost=1)
     body = await read_body(request, SINGLE_LIMIT)
-    action = parse_action(body)
-    caller = Caller(key.name if key else "anonymous", bool(key and key.allows(Scope.ACTIONS_TALLY)))
     publisher = ready_publisher(intake)
+    ctx = context(intake)
+    action = parse_action(body, rules(intake, ctx))
+    caller = Caller(key.name if key else "anonymous", bool(key and key.allows(Scope.ACTIONS_TALLY)))
     try:
-        outcome = await handlers.submit_action(
-            action, caller, intake.catalog.get, context(intake), publisher
-        )
+        outcome = await handlers.submit_action(action, caller, intake.catalog.get, ctx, publisher)
     except PublishUnavailable as exc:
         raise Problem(unavailable(intake, exc.action_id)) from None
     if isinstance(outcome, Rejection):

@@ -1,0 +1,71 @@
+"""The use cases with a fake publisher: nothing rejected is written, a batch writes all
+its accepted events at once, and an unavailable publisher accepts nothing."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from services.intake import handlers
+from services.intake.domain.actions import ANONYMOUS, Caller, Rejection
+from services.intake.domain.errors import FieldError
+from services.intake.domain.model import ActionIn
+from services.intake.domain.ports import PublishUnavailable
+from shared.contracts.actions import ActionEvent
+from tests.unit.intake.builders import rules, signature
+from tests.unit.intake.fakes import FakePublisher
+from tests.unit.intake.test_decide import CASES, CTX
+
+pytestmark = pytest.mark.unit
+
+
+def parse(**overrides: object) -> ActionIn:
+    return ActionIn.model_validate_json(orjson.dumps(signature(**overrides)), context=rules())
+
+
+async def test_an_accepted_action_is_published() -> None:
+    publisher = FakePublisher()
+    out = await handlers.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher)
+    assert isinstance(out, ActionEvent) and publisher.events == [out]
+
+
+async def test_a_rejected_action_is_not_published() -> None:
+    publisher = FakePublisher()
+    out = await handlers.submit_action(
+        parse(case_id="closed-case"), ANONYMOUS, CASES.get, CTX, publisher
+    )
+    assert isinstance(out, Rejection) and publisher.events == []
+
+
+async def test_unavailable_publisher_propagates_with_the_action_id() -> None:
+    publisher = FakePublisher()
+    publisher.down = True
+    with pytest.raises(PublishUnavailable) as caught:
+        await handlers.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher)
+    assert str(caught.value.action_id) == signature()["action_id"]
+
+
+async def test_a_batch_gives_per_item_results_in_order() -> None:
+    publisher = FakePublisher()
+    items: list[ActionIn | list[FieldError]] = [
+        parse(action_id=None),
+        [{"field": "supporter.email", "message": "bad"}],
+        parse(action_id=None, case_id="closed-case"),
+        parse(action_id=None, count=3),
+    ]
+    results = await handlers.submit_batch(
+        items, Caller("ngo", partner=True), CASES.get, CTX, publisher
+    )
+    assert [r.index for r in results] == [0, 1, 2, 3]
+    assert [r.event is not None for r in results] == [True, False, False, False]
+    assert results[1].errors[0]["field"] == "supporter.email"
+    assert [e.action_id for e in publisher.events] == [results[0].event.action_id]  # type: ignore[union-attr]
+
+
+async def test_a_batch_accepts_nothing_when_the_publisher_is_down() -> None:
+    publisher = FakePublisher()
+    publisher.down = True
+    with pytest.raises(PublishUnavailable):
+        await handlers.submit_batch(
+            [parse()], Caller("ngo", partner=True), CASES.get, CTX, publisher
+        )

@@ -1,0 +1,126 @@
+"""The batching publisher: concurrent requests share batches, and each is woken only once
+every batch holding its events is acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from services.intake.adapters.kafka_publisher import KafkaActionPublisher
+from services.intake.domain.ports import PublishUnavailable
+from shared.contracts.actions import ActionEvent, ActionType, Channel
+from tests.unit.intake.fakes import FakeProducer
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2025, 12, 10, tzinfo=UTC)
+
+
+def make_event(n: int = 0) -> ActionEvent:
+    return ActionEvent(
+        action_id=uuid4(),
+        case_id="sonia-dahmani",
+        type=ActionType.TWEET,
+        count=1,
+        channel=Channel.WEB,
+        occurred_at=NOW,
+        accepted_at=NOW,
+        source="anonymous",
+        supporter_key=f"key-{n}",
+    )
+
+
+@pytest.fixture
+async def producer() -> FakeProducer:
+    return FakeProducer()
+
+
+async def started(producer: FakeProducer, **options: Any) -> KafkaActionPublisher:
+    settings: dict[str, Any] = {"timeout_s": 2.0, "retry_after_s": 5.0, **options}
+    publisher = KafkaActionPublisher(producer, "actions", **settings)
+    await publisher.start()
+    return publisher
+
+
+@pytest.fixture
+async def publisher(producer: FakeProducer) -> AsyncIterator[KafkaActionPublisher]:
+    publisher = await started(producer)
+    yield publisher
+    await publisher.stop()
+
+
+async def test_concurrent_requests_share_one_batch_per_partition(
+    producer: FakeProducer, publisher: KafkaActionPublisher
+) -> None:
+    events = [make_event(n) for n in range(200)]
+    await asyncio.gather(*(publisher.publish([e]) for e in events))
+    assert len(producer.sent) <= len(producer.partitions)
+    assert sum(len(b.builder.records) for b in producer.sent) == 200
+    written = {value for b in producer.sent for _, value in b.builder.records}
+    assert written == {e.model_dump_json(exclude_none=True).encode() for e in events}
+
+
+async def test_one_supporter_always_lands_on_one_partition(
+    producer: FakeProducer, publisher: KafkaActionPublisher
+) -> None:
+    for _ in range(5):
+        await publisher.publish([make_event(7)])
+    assert len({b.partition for b in producer.sent}) == 1
+
+
+async def test_a_request_waits_for_every_batch_holding_its_events(
+    producer: FakeProducer, publisher: KafkaActionPublisher
+) -> None:
+    producer.auto_ack = False
+    producer.capacity = 2
+    request = asyncio.create_task(publisher.publish([make_event(1)] * 5))  # 3 batches
+    while len(producer.sent) < 3:
+        producer.sent_event.clear()
+        await asyncio.wait_for(producer.sent_event.wait(), 1)
+    producer.sent[0].ack.set_result(None)
+    producer.sent[2].ack.set_result(None)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert not request.done()
+    producer.sent[1].ack.set_result(None)
+    await asyncio.wait_for(request, 1)
+
+
+async def test_a_failed_batch_fails_its_requests_and_opens_the_circuit(
+    producer: FakeProducer, publisher: KafkaActionPublisher
+) -> None:
+    producer.auto_ack = False
+    request = asyncio.create_task(publisher.publish([make_event()]))
+    await asyncio.wait_for(producer.sent_event.wait(), 1)
+    producer.sent[0].ack.set_exception(RuntimeError("broker gone"))
+    with pytest.raises(PublishUnavailable):
+        await request
+    assert not publisher.available()
+    with pytest.raises(PublishUnavailable):  # refused at once while the circuit is open
+        await publisher.publish([make_event()])
+    assert len(producer.sent) == 1
+
+
+async def test_no_acknowledgement_within_the_timeout_is_unavailable(
+    producer: FakeProducer,
+) -> None:
+    producer.auto_ack = False
+    publisher = await started(producer, timeout_s=0.05, retry_after_s=0.05)
+    try:
+        with pytest.raises(PublishUnavailable):
+            await publisher.publish([make_event()])
+        assert not publisher.available()
+
+        async def available() -> bool:
+            return publisher.available()
+
+        await wait_until(available, within=1, every=0.01)
+        producer.auto_ack = True
+        await publisher.publish([make_event()])
+    finally:
+        await publisher.stop()

@@ -1,0 +1,157 @@
+"""Validation of what callers send: every failing field listed, with a dotted path."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from services.intake.domain.errors import FieldError, field_errors, is_invalid_json
+from services.intake.domain.model import ActionIn, BatchIn
+from tests.unit.intake.builders import NOW, rules, signature
+
+pytestmark = pytest.mark.unit
+
+
+def errors_of(body: dict[str, Any] | bytes) -> list[FieldError]:
+    raw = body if isinstance(body, bytes) else orjson.dumps(body)
+    with pytest.raises(ValidationError) as caught:
+        ActionIn.model_validate_json(raw, context=rules())
+    return field_errors(caught.value.errors())
+
+
+def fields_of(body: dict[str, Any]) -> set[str]:
+    return {error["field"] for error in errors_of(body)}
+
+
+def test_the_contract_example_is_valid_and_normalised() -> None:
+    body = signature(
+        supporter={"name": " Jose\u0301 ", "email": "awa@EXAMPLE.org", "country": "sn"}
+    )
+    action = ActionIn.model_validate_json(orjson.dumps(body), context=rules())
+    assert action.supporter is not None
+    assert action.supporter.name == "Jos\u00e9"
+    assert action.supporter.email == "awa@example.org"
+    assert action.supporter.country == "SN"
+    assert action.consent.share_name_with_target and not action.consent.contact
+
+
+def test_every_failing_field_is_listed() -> None:
+    body = signature(
+        case_id="no-such-case",
+        supporter={"name": "=cmd()", "email": "not-an-email", "country": "XX"},
+        count=0,
+        occurred_at=(NOW + timedelta(hours=1)).isoformat(),
+    )
+    assert fields_of(body) == {
+        "case_id",
+        "supporter.name",
+        "supporter.email",
+        "supporter.country",
+        "count",
+        "occurred_at",
+    }
+
+
+def test_future_within_the_clock_skew_is_accepted() -> None:
+    body = signature(occurred_at=(NOW + timedelta(seconds=60)).isoformat())
+    ActionIn.model_validate_json(orjson.dumps(body), context=rules())
+
+
+@pytest.mark.parametrize("field", ["channel", "accepted_at", "supporter_key", "source"])
+def test_server_only_fields_are_refused_by_name(field: str) -> None:
+    [error] = errors_of(signature(**{field: "x"}))
+    assert error == {"field": field, "message": "is set by the server and may not be sent"}
+
+
+def test_unknown_fields_are_refused_at_every_level() -> None:
+    body = signature(extra=1)
+    body["supporter"]["phone"] = "123"
+    body["consent"]["newsletter"] = True
+    assert fields_of(body) == {"extra", "supporter.phone", "consent.newsletter"}
+
+
+def test_signature_needs_a_supporter_and_solidarity_message_a_message() -> None:
+    assert errors_of(signature(supporter=None)) == [
+        {"field": "supporter", "message": "is required for a signature"}
+    ]
+    body = signature(type="solidarity_message")
+    assert errors_of(body) == [
+        {"field": "message", "message": "is required for a solidarity_message"}
+    ]
+
+
+def test_other_types_need_neither() -> None:
+    body = {"case_id": "sonia-dahmani", "type": "tweet"}
+    action = ActionIn.model_validate_json(orjson.dumps(body), context=rules())
+    assert action.supporter is None and action.count is None and action.occurred_at is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("count", "3"),
+        ("count", 1.5),
+        ("consent", {"contact": "yes"}),
+        ("type", "petition"),
+        ("action_id", "not-a-uuid"),
+        ("occurred_at", "2025-12-10T09:00:00"),
+    ],
+)
+def test_types_are_strict(field: str, value: Any) -> None:
+    assert {e["field"].split(".")[0] for e in errors_of(signature(**{field: value}))} == {field}
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("supporter.name", "a" * 201),
+        ("supporter.email", "a" * 250 + "@x.org"),
+        ("message", "m" * 5_001),
+        ("case_id", "c" * 81),
+    ],
+)
+def test_strings_are_bounded(path: str, value: str) -> None:
+    body = signature()
+    if path.startswith("supporter."):
+        body["supporter"][path.split(".")[1]] = value
+    else:
+        body[path] = value
+    assert path in fields_of(body)
+
+
+def test_count_is_bounded() -> None:
+    assert fields_of(signature(count=100_001)) == {"count"}
+    ActionIn.model_validate_json(orjson.dumps(signature(count=100_000)), context=rules())
+
+
+def test_zero_width_characters_in_a_message_are_refused() -> None:
+    body = signature(type="solidarity_message", message="stay\u200b strong")
+    [error] = errors_of(body)
+    assert error["field"] == "message" and "U+200B" in error["message"]
+
+
+def test_invalid_json_is_told_apart() -> None:
+    with pytest.raises(ValidationError) as caught:
+        ActionIn.model_validate_json(b'{"case_id": ', context=rules())
+    assert is_invalid_json(caught.value)
+
+
+def test_batch_errors_carry_the_item_index() -> None:
+    body = {"actions": [signature(), signature(supporter={"name": "A", "email": "bad"})]}
+    with pytest.raises(ValidationError) as caught:
+        BatchIn.model_validate_json(orjson.dumps(body), context=rules())
+    [error] = caught.value.errors()
+    assert error["loc"][:2] == ("actions", 1)
+    assert field_errors([error], skip=2)[0]["field"] == "supporter.email"
+
+
+def test_batch_size_is_bounded() -> None:
+    with pytest.raises(ValidationError):
+        BatchIn.model_validate_json(orjson.dumps({"actions": []}), context=rules())
+    too_many = {"actions": [{"case_id": "sonia-dahmani", "type": "tweet"}] * 1_001}
+    with pytest.raises(ValidationError):
+        BatchIn.model_validate_json(orjson.dumps(too_many), context=rules())

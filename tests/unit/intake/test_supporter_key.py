@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from services.intake.domain.supporter_key import normalise_email, supporter_key
+
+pytestmark = pytest.mark.unit
+SECRET = b"test-secret-0123456789"
+
+
+def test_key_is_hmac_sha256_of_the_normalised_email() -> None:
+    expected = hmac.new(SECRET, b"awa@example.org", hashlib.sha256).hexdigest()
+    assert supporter_key(SECRET, "awa@example.org") == expected
+
+
+def test_case_and_surrounding_spaces_do_not_change_the_key() -> None:
+    assert supporter_key(SECRET, "  Awa@Example.ORG ") == supporter_key(SECRET, "awa@example.org")
+
+
+def test_unicode_forms_share_a_key() -> None:
+    assert normalise_email("jose\u0301@example.org") == "jos\u00e9@example.org"
+    assert supporter_key(SECRET, "jose\u0301@example.org") == supporter_key(
+        SECRET, "jos\u00e9@example.org"
+    )
+
+
+def test_another_secret_gives_another_key_and_the_email_is_not_in_it() -> None:
+    key = supporter_key(SECRET, "awa@example.org")
+    assert key != supporter_key(b"another-secret-98765", "awa@example.org")
+    assert "awa" not in key and key != hashlib.sha256(b"awa@example.org").hexdigest()
