@@ -3,6 +3,8 @@ Fonts are embedded as subsets; fallback fonts cover scripts the main font lacks.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +28,15 @@ FALLBACK_FONTS = (
     "noto/NotoSansEthiopic-Regular.ttf",
     "noto/NotoSansTamil-Regular.ttf",
     "droid/DroidSansFallbackFull.ttf",
+    "nanum/NanumGothic.ttf",
 )
+# Scripts whose letters change shape with their neighbours (Arabic, Hebrew marks, Indic,
+# Thai...): only names with such letters go through the (slower) shaping engine.
+NEEDS_SHAPING = re.compile("[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\ufb1d-\ufefc]")
+# fpdf2 names missing glyphs (letters of supporters' names) in its warnings, and fontTools
+# chatters about font tables while subsetting: neither belongs in the service's logs.
+logging.getLogger("fpdf").setLevel(logging.ERROR)
+logging.getLogger("fontTools").setLevel(logging.ERROR)
 COLUMN_WIDTHS = (95.0, 25.0, 60.0)
 MESSAGE_WIDTHS = (40.0, 20.0, 120.0)
 ROW_HEIGHT = 5.5
@@ -69,6 +79,8 @@ class DossierPdf(FPDF):
             self.add_font(f"fb{i}", "", str(path))
             names.append(f"fb{i}")
         self.set_fallback_fonts(names, exact_match=False)
+        self.set_text_shaping(True)
+        self.shaping = self.text_shaping
         self.set_text_shaping(False)
         self.alias_nb_pages()
         self.set_auto_page_break(True, margin=18)
@@ -116,8 +128,17 @@ class DossierPdf(FPDF):
                 self.add_page()
                 self._header_row()
             for width, text in zip(self.widths, row, strict=True):
-                self.cell(width, ROW_HEIGHT, _fit(text))
+                self._cell(width, _fit(text))
             self.ln()
+
+    def _cell(self, width: float, text: str) -> None:
+        if NEEDS_SHAPING.search(text):
+            # Toggled per cell because shaping every cell would triple the render time.
+            self.text_shaping = self.shaping
+            self.cell(width, ROW_HEIGHT, text)
+            self.text_shaping = None
+        else:
+            self.cell(width, ROW_HEIGHT, text)
 
     def save(self, path: Path) -> None:
         self.output(str(path))

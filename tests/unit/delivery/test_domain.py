@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.delivery.domain.cover import CoverFacts, cover_text
+from services.delivery.domain.csvsafe import safe_cell
+from services.delivery.domain.intake import first_name, sort_actions
+from services.delivery.domain.policy import CutPolicy, CutReason
+from services.delivery.domain.status import (
+    DossierStatus,
+    TransitionRefused,
+    check_transition,
+    retry_delay,
+)
+from shared.contracts.actions import ActionEvent, ActionType, Channel
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2025, 12, 10, 12, tzinfo=UTC)
+S = DossierStatus
+
+
+def action(**fields: object) -> ActionEvent:
+    values: dict[str, object] = {
+        "action_id": uuid.uuid4(),
+        "case_id": "sonia-dahmani",
+        "type": ActionType.SIGNATURE,
+        "count": 1,
+        "channel": Channel.WEB,
+        "country": "FR",
+        "supporter_key": "k1",
+        "occurred_at": NOW,
+        "accepted_at": NOW,
+        "source": "anonymous",
+    }
+    values.update(fields)
+    return ActionEvent.model_validate(values)
+
+
+class TestCutPolicy:
+    policy = CutPolicy(size=100, max_age=timedelta(hours=24))
+
+    def test_nothing_pending_is_never_cut(self) -> None:
+        assert self.policy.reason_to_cut(0, None, NOW, case_open=False) is None
+
+    def test_cut_by_size_at_the_threshold_not_before(self) -> None:
+        assert self.policy.reason_to_cut(99, NOW, NOW, True) is None
+        assert self.policy.reason_to_cut(100, NOW, NOW, True) is CutReason.SIZE
+
+    def test_cut_by_age_of_the_oldest_pending(self) -> None:
+        young = NOW - timedelta(hours=23, minutes=59)
+        assert self.policy.reason_to_cut(1, young, NOW, True) is None
+        assert self.policy.reason_to_cut(1, NOW - timedelta(hours=24), NOW, True) is CutReason.AGE
+
+    def test_a_closed_case_is_cut_at_once(self) -> None:
+        assert self.policy.reason_to_cut(1, NOW, NOW, case_open=False) is CutReason.CLOSED
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+33 1", "'+33 1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        ("Awa Diallo", "Awa Diallo"),
+        ("Jean-Luc", "Jean-Luc"),
+        ("", ""),
+    ],
+)
+def test_csv_cells_that_start_a_formula_become_text(cell: str, expected: str) -> None:
+    assert safe_cell(cell) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Awa Diallo", "Awa"),
+        ("  Иван  Петров ", "Иван"),
+        ("王小明", "王小明"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_first_name_is_the_first_word(name: str | None, expected: str | None) -> None:
+    assert first_name(name) == expected
+
+
+class TestSortActions:
+    def test_only_consenting_signatures_carry_a_name(self) -> None:
+        named = action(supporter_name="Awa Diallo", share_name_with_target=True)
+        unnamed = action(supporter_key="k2", supporter_name=None, country="SN")
+        out = sort_actions([named, unnamed])
+        assert [(s.name, s.country) for s in out.named] == [("Awa Diallo", "FR")]
+        assert [(u.supporter_key, u.country) for u in out.unnamed] == [("k2", "SN")]
+
+    def test_one_signature_per_supporter_and_case_first_wins(self) -> None:
+        first = action(supporter_name="A", share_name_with_target=True)
+        again = action(supporter_name="B", share_name_with_target=True)
+        other_case = action(case_id="juan-lopez", supporter_name="C", share_name_with_target=True)
+        out = sort_actions([first, again, other_case])
+        assert [(s.case_id, s.name) for s in out.named] == [
+            ("sonia-dahmani", "A"),
+            ("juan-lopez", "C"),
+        ]
+
+    def test_heartbeats_and_other_types_are_ignored(self) -> None:
+        out = sort_actions(
+            [action(heartbeat=True), action(type=ActionType.LETTER, supporter_key="k9")]
+        )
+        assert (out.named, out.unnamed, out.messages) == ([], [], [])
+
+    def test_solidarity_message_keeps_first_name_only_with_consent(self) -> None:
+        consented = action(
+            type=ActionType.SOLIDARITY_MESSAGE,
+            message="Courage!",
+            supporter_name="Awa Diallo",
+            share_name_with_target=True,
+        )
+        anonymous = action(
+            type=ActionType.SOLIDARITY_MESSAGE, message="Stay strong", supporter_key="k3"
+        )
+        out = sort_actions([consented, anonymous])
+        assert [(m.first_name, m.message) for m in out.messages] == [
+            ("Awa", "Courage!"),
+            (None, "Stay strong"),
+        ]
+
+
+class TestStateMachine:
+    @pytest.mark.parametrize(
+        ("current", "wanted"),
+        [
+            (S.SEALED, S.SENT),
+            (S.SEALED, S.FAILED),
+            (S.FAILED, S.FAILED),
+            (S.FAILED, S.SENT),
+            (S.SENT, S.ACKNOWLEDGED),
+            (S.SEALED, S.ACKNOWLEDGED),
+        ],
+    )
+    def test_allowed(self, current: DossierStatus, wanted: DossierStatus) -> None:
+        check_transition(current, wanted)
+
+    @pytest.mark.parametrize(
+        ("current", "wanted"),
+        [(S.SENT, S.FAILED), (S.SENT, S.SEALED), (S.ACKNOWLEDGED, S.SENT), (S.SENT, S.SENT)],
+    )
+    def test_refused(self, current: DossierStatus, wanted: DossierStatus) -> None:
+        with pytest.raises(TransitionRefused):
+            check_transition(current, wanted)
+
+    def test_retry_backoff_doubles_and_is_capped(self) -> None:
+        delays = [retry_delay(n, base=2, cap=60).total_seconds() for n in range(1, 8)]
+        assert delays == [2, 4, 8, 16, 32, 60, 60]
+
+
+class TestCover:
+    def facts(self, language: str, further: int = 0) -> CoverFacts:
+        return CoverFacts(
+            "Sonia Dahmani",
+            "Président",
+            language,
+            {"fr": "Avocate", "en": "Lawyer"},
+            1234,
+            5,
+            further,
+            2 if further else 0,
+        )
+
+    def test_in_the_target_language(self) -> None:
+        text = cover_text(self.facts("fr", further=7))
+        assert "1234 personnes de 5 pays" in text.body
+        assert text.demand == "Avocate"
+        assert text.further == "7 autres personnes de 2 pays ont signé sans communiquer leur nom."
+
+    def test_spanish_uses_english_summary_when_no_spanish_one(self) -> None:
+        text = cover_text(self.facts("es"))
+        assert text.title == "Firmas para Sonia Dahmani"
+        assert text.demand == "Lawyer"
+        assert text.further is None
+
+    def test_unknown_language_falls_back_to_english(self) -> None:
+        text = cover_text(self.facts("nb", further=3))
+        assert text.greeting == "To Président,"
+        assert (
+            text.further
+            == "3 further supporters from 2 countries signed without sharing their name."
+        )
