@@ -45,5 +45,5 @@ lint: venv
 bench: up
 	$(VENV)/python -m bench
 
-clean: down
-	rm -rf "$${PLUME_HOME:-.plume}"
+clean: ## stop the stack and remove all its state
+	@deploy/local/clean.sh

@@ -1,8 +1,8 @@
 # shellcheck shell=bash disable=SC2034
-# PostgreSQL from the Debian packages, with its cluster under $PLUME_HOME/postgres.
+# PostgreSQL from the Debian packages, with its cluster in $PLUME_HOME/postgres.
 # Sourced by up.sh / down.sh after common.sh.
 
-PG_DATA="$PLUME_HOME/postgres"
+PG_LINK="$PLUME_HOME/postgres"
 PG_SUPERUSER_SECRET="$PLUME_HOME/secrets/pg-superuser"
 
 pg_superuser_psql() {
@@ -10,22 +10,39 @@ pg_superuser_psql() {
         -h 127.0.0.1 -p "$PLUME_PG_PORT" -U postgres -d postgres "$@"
 }
 
+# The data directory, as a path the postgres user can follow. When it cannot enter
+# $PLUME_HOME (a clone under /root, say), the cluster lives in the postgres user's home
+# and $PLUME_HOME/postgres is a link to it (`make clean` removes both).
+pg_data_dir() {
+    if [[ ! -e "$PG_LINK" ]]; then
+        mkdir -p "$PLUME_HOME"
+        if as_pg_owner test -x "$PLUME_HOME"; then
+            mkdir "$PG_LINK"
+        else
+            local home elsewhere
+            home="$(getent passwd postgres | cut -d: -f6)"
+            elsewhere="$home/plume-$(printf '%s' "$PLUME_HOME" | sha256sum | cut -c1-12)"
+            mkdir -p "$elsewhere"
+            ln -s "$elsewhere" "$PG_LINK"
+        fi
+        ((EUID != 0)) || chown postgres: "$(readlink -f "$PG_LINK")"
+    fi
+    readlink -f "$PG_LINK"
+}
+
 init_postgres_cluster() {
-    say "creating the PostgreSQL cluster in $PG_DATA"
-    as_pg_owner test -x "$PLUME_HOME" || die "the postgres user cannot enter $PLUME_HOME; \
-choose a PLUME_HOME it can reach (e.g. under /var/tmp) or open the parent directories to it"
-    mkdir -p "$PG_DATA" "$(dirname "$PG_SUPERUSER_SECRET")"
-    ((EUID != 0)) || chown postgres: "$PG_DATA"
+    local data="$1" pwfile
+    say "creating the PostgreSQL cluster in $data"
     # The superuser gets a random password, kept in $PLUME_HOME/secrets; initdb reads it
     # from a file only its owner can read.
+    mkdir -p "$(dirname "$PG_SUPERUSER_SECRET")"
     (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$PG_SUPERUSER_SECRET")
-    local pwfile
     pwfile="$(mktemp)"
     cp "$PG_SUPERUSER_SECRET" "$pwfile"
     ((EUID != 0)) || chown postgres: "$pwfile"
-    as_pg_owner "$(pg_bin initdb)" -D "$PG_DATA" -U postgres --pwfile="$pwfile" \
+    as_pg_owner "$(pg_bin initdb)" -D "$data" -U postgres --pwfile="$pwfile" \
         --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null \
-        || { rm -f "$pwfile"; die "initdb failed in $PG_DATA"; }
+        || { rm -f "$pwfile"; die "initdb failed in $data"; }
     rm -f "$pwfile"
 }
 
@@ -45,27 +62,30 @@ start_postgres() {
         return 0
     fi
     require_free_port postgres
-    [[ -s "$PG_DATA/PG_VERSION" ]] || init_postgres_cluster
-    local log="$LOG_DIR/postgres.log"
-    mkdir -p "$RUN_DIR" "$LOG_DIR" && touch "$log"
-    ((EUID != 0)) || chown postgres: "$log"
+    local data
+    data="$(pg_data_dir)"
+    [[ -s "$data/PG_VERSION" ]] || init_postgres_cluster "$data"
+    mkdir -p "$RUN_DIR" "$LOG_DIR"
     say "starting postgres on 127.0.0.1:$PLUME_PG_PORT"
     # No Unix socket: clients use TCP, and two clusters never fight over /var/run/postgresql.
-    if ! as_pg_owner "$(pg_bin pg_ctl)" start -D "$PG_DATA" -l "$log" -w -t "$START_DEADLINE" \
+    # The log is opened here (not by the postgres user, who may not reach $LOG_DIR).
+    if ! as_pg_owner "$(pg_bin pg_ctl)" start -D "$data" -w -t "$START_DEADLINE" \
         -o "-c listen_addresses=127.0.0.1 -p $PLUME_PG_PORT -c unix_socket_directories=''" \
-        >/dev/null; then
+        >>"$LOG_DIR/postgres.log" 2>&1; then
         show_log_tail postgres
         die "postgres did not start"
     fi
-    head -n1 "$PG_DATA/postmaster.pid" >"$RUN_DIR/postgres.pid"
+    head -n1 "$data/postmaster.pid" >"$RUN_DIR/postgres.pid"
     ensure_app_role_and_database
     STARTED_ANY=1
 }
 
 stop_postgres() {
-    if [[ -s "$PG_DATA/postmaster.pid" ]] \
-        && as_pg_owner "$(pg_bin pg_ctl)" status -D "$PG_DATA" >/dev/null 2>&1; then
-        if as_pg_owner "$(pg_bin pg_ctl)" stop -D "$PG_DATA" -m fast -w -t "$STOP_DEADLINE" \
+    local data
+    data="$(readlink -f "$PG_LINK" || echo "$PG_LINK")"
+    if [[ -s "$data/postmaster.pid" ]] \
+        && as_pg_owner "$(pg_bin pg_ctl)" status -D "$data" >/dev/null 2>&1; then
+        if as_pg_owner "$(pg_bin pg_ctl)" stop -D "$data" -m fast -w -t "$STOP_DEADLINE" \
             >/dev/null; then
             say "stopped postgres"
         else
@@ -73,4 +93,11 @@ stop_postgres() {
         fi
     fi
     stop_pid postgres
+}
+
+# For `make clean`: the cluster, wherever it lives.
+remove_postgres_data() {
+    if [[ -L "$PG_LINK" ]]; then
+        rm -rf "$(readlink -f "$PG_LINK")"
+    fi
 }
