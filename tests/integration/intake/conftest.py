@@ -1,0 +1,186 @@
+"""Isolation for intake integration tests: an actions topic and a cases topic of their own
+(uuid-suffixed), the default campaign plus a closed case published there, API keys with
+unique names, and the intake app served in-process by uvicorn on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+import uvicorn
+
+from services.intake.bootstrap import create_app
+from services.intake.settings import IntakeSettings
+from shared import apikeys
+from shared.catalog import publish_campaign
+from shared.contracts.catalog import CampaignFile
+from shared.db import create_pool
+from shared.kafka import durable_producer, ensure_topics
+from shared.settings import InfraSettings
+from shared.topics import TopicSpec
+from tests.conftest import _port_answers
+from tests.throwaway import free_port
+
+CAMPAIGN = Path(__file__).resolve().parents[3] / "deploy/campaigns/w4r-2025.json"
+OPEN_CASE = "sonia-dahmani"
+CLOSED_CASE = "closed-for-tests"
+
+
+def isolated_settings(**overrides: object) -> IntakeSettings:
+    suffix = uuid4().hex[:10]
+    values: dict[str, object] = {
+        "actions_topic": f"test.intake.actions.{suffix}",
+        "cases_topic": f"test.intake.cases.{suffix}",
+        "supporter_key_secret": secrets.token_hex(16),
+        "port": free_port(),
+        "anonymous_rate_limit": 30,
+        "cors_origins": ["https://write.example.org"],
+    }
+    values.update(overrides)
+    return IntakeSettings.model_validate(values)
+
+
+def campaign_for_tests(closed: tuple[str, ...] = ()) -> CampaignFile:
+    data = json.loads(CAMPAIGN.read_text())
+    extra = json.loads(json.dumps(data["cases"][0]))
+    extra.update({"id": CLOSED_CASE, "name": "Closed for tests", "status": "closed"})
+    data["cases"].append(extra)
+    for case in data["cases"]:
+        if case["id"] in closed:
+            case["status"] = "closed"
+    return CampaignFile.model_validate(data)
+
+
+async def prepare_topics(settings: IntakeSettings, campaign: CampaignFile) -> None:
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        (
+            TopicSpec(settings.actions_topic, 3),
+            TopicSpec(settings.cases_topic, 1, compacted=True),
+        ),
+    )
+    await publish_cases(settings, campaign)
+
+
+async def publish_cases(settings: IntakeSettings, campaign: CampaignFile) -> None:
+    producer = durable_producer(settings.kafka_bootstrap, "test-intake")
+    await producer.start()
+    try:
+        await publish_campaign(producer, campaign, settings.cases_topic)
+    finally:
+        await producer.stop()
+
+
+@dataclass
+class RunningIntake:
+    settings: IntakeSettings
+    url: str
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, 30)
+
+
+async def serve(settings: IntakeSettings) -> RunningIntake:
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises what stopped it
+            raise RuntimeError("intake stopped before it started")
+        await asyncio.sleep(0.02)
+    return RunningIntake(settings, f"http://127.0.0.1:{settings.port}", server, task)
+
+
+async def wait_ready(client: httpx.AsyncClient, url: str, within: float = 30.0) -> None:
+    from tests.waiting import wait_until
+
+    async def status() -> int:
+        return (await client.get(f"{url}/readyz")).status_code
+
+    await wait_until(status, lambda s: s == 200, within=within)
+
+
+@dataclass(frozen=True)
+class Keys:
+    writer: str
+    tally: str
+    batch: str
+    batch_limited: str
+    reader: str
+    names: tuple[str, ...]
+
+
+async def create_keys(database_url: str) -> Keys:
+    suffix = uuid4().hex[:8]
+    specs = {
+        "writer": ({apikeys.Scope.ACTIONS_WRITE}, 0),
+        "tally": ({apikeys.Scope.ACTIONS_WRITE, apikeys.Scope.ACTIONS_TALLY}, 0),
+        "batch": ({apikeys.Scope.ACTIONS_BATCH, apikeys.Scope.ACTIONS_TALLY}, 0),
+        "batch_limited": ({apikeys.Scope.ACTIONS_BATCH}, 3),
+        "reader": ({apikeys.Scope.DOSSIERS_READ}, 0),
+    }
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        await apikeys.prepare(pool)
+        made: dict[str, str] = {}
+        async with pool.acquire() as conn:
+            for role, (scopes, limit) in specs.items():
+                made[role] = await apikeys.create_key(conn, f"test-{role}-{suffix}", scopes, limit)
+    finally:
+        await pool.close()
+    names = tuple(f"test-{role}-{suffix}" for role in specs)
+    return Keys(**made, names=names)
+
+
+@pytest.fixture(autouse=True)
+def _needs_stack(request: pytest.FixtureRequest) -> None:
+    """Intake's integration tests serve their own intake: they need only Kafka and
+    PostgreSQL, so the full stack (`make up`) is started only when those do not answer."""
+    infra = InfraSettings()
+    pg_address = infra.database_url.rsplit("@", 1)[-1].split("/", 1)[0]
+    if not (_port_answers(infra.kafka_bootstrap.split(",")[0]) and _port_answers(pg_address)):
+        request.getfixturevalue("stack")
+
+
+@pytest.fixture(scope="module")
+async def intake() -> AsyncIterator[RunningIntake]:
+    settings = isolated_settings()
+    await prepare_topics(settings, campaign_for_tests())
+    running = await serve(settings)
+    async with httpx.AsyncClient(timeout=10) as client:
+        await wait_ready(client, running.url)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="module")
+async def keys(intake: RunningIntake) -> Keys:
+    return await create_keys(intake.settings.database_url)
+
+
+@pytest.fixture
+async def client(intake: RunningIntake) -> AsyncIterator[httpx.AsyncClient]:
+    # A client address of its own per test (uvicorn trusts X-Forwarded-For from 127.0.0.1),
+    # so the anonymous rate limit of one test never spills into another.
+    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    headers = {"X-Forwarded-For": address}
+    async with httpx.AsyncClient(base_url=intake.url, timeout=15, headers=headers) as client:
+        yield client
