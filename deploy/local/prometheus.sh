@@ -4,11 +4,13 @@
 
 PROMETHEUS_CONFIG="$PLUME_HOME/prometheus.yml"
 
+# The rules are found wherever PLUME_HOME is: their repo-relative path becomes absolute.
 write_prometheus_config() {
     sed -e "s|127.0.0.1:9090|127.0.0.1:$PLUME_PROMETHEUS_PORT|" \
         -e "s|127.0.0.1:8001|127.0.0.1:$PLUME_INTAKE_PORT|" \
         -e "s|127.0.0.1:8002|127.0.0.1:$PLUME_COUNTER_PORT|" \
         -e "s|127.0.0.1:8003|127.0.0.1:$PLUME_DELIVERY_PORT|" \
+        -e "s|\.\./deploy/prometheus/rules/|$REPO_ROOT/deploy/prometheus/rules/|" \
         "$REPO_ROOT/deploy/prometheus/prometheus.yml" >"$PROMETHEUS_CONFIG"
 }
 

@@ -82,6 +82,10 @@ def test_prometheus_config_follows_port_overrides(tmp_path: Path) -> None:
         "counter": ["127.0.0.1:18002"],
         "delivery": ["127.0.0.1:18003"],
     }
+    rule_files = [Path(pattern) for pattern in config.get("rule_files", [])]
+    absolute = [p for p in rule_files if p.is_absolute()]
+    assert absolute, "the rules must be found from any PLUME_HOME"
+    assert all(list(p.parent.glob(p.name)) for p in absolute)
 
 
 def test_kafka_config_follows_port_overrides(tmp_path: Path) -> None:
