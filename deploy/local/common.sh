@@ -87,7 +87,8 @@ show_log_tail() {
 spawn() {
     local name="$1" output="$2"; shift 2
     mkdir -p "$RUN_DIR" "$LOG_DIR"
-    nohup setsid "$@" >>"$output" 2>&1 </dev/null &
+    # 9>&-: the stack lock must not live on in the program.
+    nohup setsid "$@" >>"$output" 2>&1 </dev/null 9>&- &
     echo $! >"$RUN_DIR/$name.pid"
 }
 
@@ -110,6 +111,14 @@ stop_pid() {
         say "stopped $name"
     fi
     rm -f "$RUN_DIR/$name.pid"
+}
+
+# One `make up`/`make down` at a time per PLUME_HOME (a test fixture may start the stack
+# while a terminal does too). The lock goes when the script exits.
+hold_stack_lock() {
+    mkdir -p "$RUN_DIR"
+    exec 9>"$RUN_DIR/.lock"
+    flock -w "$START_DEADLINE" 9 || die "another make up/down holds $RUN_DIR/.lock"
 }
 
 # Run a command as the postgres user when we are root (initdb refuses root).

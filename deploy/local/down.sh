@@ -7,6 +7,7 @@ source "$HERE/postgres.sh"
 source "$HERE/kafka.sh"
 source "$HERE/prometheus.sh"
 source "$HERE/services.sh"
+hold_stack_lock
 
 stop_services
 stop_prometheus

@@ -71,7 +71,7 @@ start_postgres() {
     # The log is opened here (not by the postgres user, who may not reach $LOG_DIR).
     if ! as_pg_owner "$(pg_bin pg_ctl)" start -D "$data" -w -t "$START_DEADLINE" \
         -o "-c listen_addresses=127.0.0.1 -p $PLUME_PG_PORT -c unix_socket_directories=''" \
-        >>"$LOG_DIR/postgres.log" 2>&1; then
+        >>"$LOG_DIR/postgres.log" 2>&1 9>&-; then
         show_log_tail postgres
         die "postgres did not start"
     fi

@@ -8,6 +8,7 @@ source "$HERE/postgres.sh"
 source "$HERE/kafka.sh"
 source "$HERE/prometheus.sh"
 source "$HERE/services.sh"
+hold_stack_lock
 
 CAMPAIGN="$REPO_ROOT/deploy/campaigns/w4r-2025.json"
 CAMPAIGN_STAMP="$RUN_DIR/campaign.loaded"
