@@ -3,11 +3,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv/bin
+# What make runs after `make up` (pytest, bench, demo) finds the stack on overridden ports too.
+export PLUME_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(or $(PLUME_KAFKA_PORT),9092)
+export PLUME_DATABASE_URL ?= postgresql://plume:plume@127.0.0.1:$(or $(PLUME_PG_PORT),5432)/plume
 
-.PHONY: help install venv up down status test test-unit lint bench clean
+.PHONY: help install venv up down status test test-unit lint bench demo chaos clean
 
-help:
-	@echo "make install | venv | up | down | status | test | test-unit | lint | bench | clean"
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
 
 install: ## Debian packages, JDK check, Kafka jars, .venv
 	@deploy/local/install.sh
@@ -21,7 +24,7 @@ up: install ## start what is not running; print where everything listens
 down: ## stop everything `make up` started; data stays
 	@deploy/local/down.sh
 
-status:
+status: ## what runs where
 	@deploy/local/status.sh
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
@@ -37,13 +40,19 @@ test: up ## the whole suite (unit, integration, e2e) against the running stack
 test-unit: venv ## unit tests only; no stack needed
 	$(call run_pytest,tests/unit)
 
-lint: venv
+lint: venv ## ruff check, ruff format --check, mypy --strict
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy services shared tests
 
-bench: up
+bench: up ## benchmarks: figures beside floors measured in the same run
 	$(VENV)/python -m bench
+
+demo: up ## a compressed 10 December against the local stack (ops/demo.py)
+	$(VENV)/python -m ops.demo
+
+chaos: up ## crash and stop each part of the stack under load, then verify (ops/chaos.py)
+	$(VENV)/python -m ops.chaos
 
 clean: ## stop the stack and remove all its state
 	@deploy/local/clean.sh
