@@ -53,8 +53,10 @@ check_jdk_and_maven() {
         need+=("java 17+")
     fi
     command -v mvn >/dev/null || need+=("mvn (Apache Maven)")
-    ((${#need[@]} == 0)) || die "missing: ${need[*]}. Install them, e.g. \
-apt-get install openjdk-17-jre-headless maven"
+    ((${#need[@]} == 0)) && return 0
+    local list
+    printf -v list '%s, ' "${need[@]}"
+    die "missing: ${list%, }. Install them, e.g. apt-get install openjdk-17-jre-headless maven"
 }
 
 # Kafka runs from the jars Maven Central publishes; ~/.m2 is the download cache.
@@ -98,8 +100,9 @@ if [[ "${1:-all}" == python ]]; then
     install_python_env
     exit 0
 fi
-install_debian_packages
+# The JDK check first: it is instant, and without a JDK nothing else is worth fetching.
 check_jdk_and_maven
+install_debian_packages
 mkdir -p "$PLUME_HOME"
 fetch_kafka_jars
 install_python_env
