@@ -10,12 +10,14 @@ import logging
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from shared.contracts.totals import MilestoneReached
 from shared.kafka import decode, encode
 
 log = logging.getLogger(__name__)
+_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError)
 
 
 class MilestoneOutbox:
@@ -93,8 +95,8 @@ class MilestoneOutbox:
             self.poke.clear()
             try:
                 await self.publish_pending()
-            except Exception:  # keep the outbox alive; the rows stay pending
-                log.exception("milestones not published yet")
+            except _UNAVAILABLE as exc:  # the rows stay pending; try again
+                log.warning("milestones not published yet", extra={"error": type(exc).__name__})
                 await asyncio.sleep(min(interval, 0.9))
 
 

@@ -31,6 +31,13 @@ def isolated_settings(**overrides: object) -> CounterSettings:
         "stream_interval_s": 0.1,
     }
     values.update(overrides)
+    # the infrastructure fields are read through their shared env names only
+    for field, alias in (
+        ("database_url", "PLUME_DATABASE_URL"),
+        ("kafka_bootstrap", "PLUME_KAFKA_BOOTSTRAP"),
+    ):
+        if field in values:
+            values[alias] = values.pop(field)
     return CounterSettings.model_validate(values)
 
 
@@ -61,6 +68,8 @@ def counter_env(settings: CounterSettings, port: int) -> dict[str, str]:
             "PLUME_COUNTER_MILESTONES_TOPIC": settings.milestones_topic,
             "PLUME_COUNTER_DLQ_TOPIC": settings.dlq_topic,
             "PLUME_COUNTER_MAX_BATCH": str(settings.max_batch),
+            "PLUME_COUNTER_REFRESH_INTERVAL_S": str(settings.refresh_interval_s),
+            "PLUME_COUNTER_STREAM_INTERVAL_S": str(settings.stream_interval_s),
         }
     )
     return env
