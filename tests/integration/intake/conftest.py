@@ -125,6 +125,7 @@ class Keys:
     batch: str
     batch_limited: str
     reader: str
+    all_actions: str
     names: tuple[str, ...]
 
 
@@ -136,6 +137,10 @@ async def create_keys(database_url: str) -> Keys:
         "batch": ({apikeys.Scope.ACTIONS_BATCH, apikeys.Scope.ACTIONS_TALLY}, 0),
         "batch_limited": ({apikeys.Scope.ACTIONS_BATCH}, 3),
         "reader": ({apikeys.Scope.DOSSIERS_READ}, 0),
+        "all_actions": (
+            {apikeys.Scope.ACTIONS_WRITE, apikeys.Scope.ACTIONS_BATCH, apikeys.Scope.ACTIONS_TALLY},
+            0,
+        ),
     }
     pool = await create_pool(database_url, max_size=1)
     try:

@@ -1,0 +1,81 @@
+"""Property-based run of the OpenAPI document against `plume serve intake` in its own
+process (own topics, a key holding every actions scope): no generated input may get a 5xx,
+and every answer must match what the document says."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from services.intake.bootstrap import create_app
+from services.intake.settings import IntakeSettings
+from tests.integration.intake.conftest import (
+    Keys,
+    campaign_for_tests,
+    create_keys,
+    isolated_settings,
+    prepare_topics,
+)
+
+pytestmark = pytest.mark.integration
+
+# The document comes from the app itself (no server needed to collect the tests).
+schema = schemathesis.openapi.from_dict(
+    create_app(IntakeSettings(supporter_key_secret="only-for-the-document")).openapi()
+)
+
+
+@pytest.fixture(scope="module")
+async def served() -> AsyncIterator[tuple[str, Keys]]:
+    config = isolated_settings(anonymous_rate_limit=0)
+    await prepare_topics(config, campaign_for_tests())
+    keys = await create_keys(config.database_url)
+    env = {
+        **os.environ,
+        "PLUME_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
+        "PLUME_DATABASE_URL": config.database_url,
+        "PLUME_SUPPORTER_KEY_SECRET": config.supporter_key_secret.get_secret_value(),
+        "PLUME_INTAKE_PORT": str(config.port),
+        "PLUME_INTAKE_ACTIONS_TOPIC": config.actions_topic,
+        "PLUME_INTAKE_CASES_TOPIC": config.cases_topic,
+        "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": "0",
+        "PLUME_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
+    )
+    url = f"http://127.0.0.1:{config.port}"
+    try:
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    if (await client.get(f"{url}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.returncode is None, "intake exited"
+                assert time.monotonic() < deadline, "intake not ready in 60s"
+                await asyncio.sleep(0.1)
+        yield url, keys
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+
+
+@schema.parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_generated_input_gets_a_server_error(case: Any, served: tuple[str, Keys]) -> None:
+    url, keys = served
+    response = case.call(base_url=url, headers={"X-API-Key": keys.all_actions})
+    case.validate_response(response, checks=[not_a_server_error])
