@@ -29,17 +29,19 @@ format_kafka_storage_once() {
 kafka_started() { pid_gone "$1" || port_open "$PLUME_KAFKA_PORT"; }
 
 start_kafka() {
-    if is_running kafka; then
+    # A live process (even one still starting) is never started twice: it is waited for.
+    if live_pid kafka >/dev/null; then
         say "kafka already running"
-        return 0
+    else
+        require_free_port kafka
+        port_open "$PLUME_KAFKA_CONTROLLER_PORT" && die "port $PLUME_KAFKA_CONTROLLER_PORT \
+(Kafka controller) is taken by another program; choose another with PLUME_KAFKA_CONTROLLER_PORT"
+        write_kafka_config
+        format_kafka_storage_once
+        say "starting kafka on 127.0.0.1:$PLUME_KAFKA_PORT"
+        spawn kafka "$LOG_DIR/kafka.out" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_CONFIG"
+        STARTED_ANY=1
     fi
-    require_free_port kafka
-    port_open "$PLUME_KAFKA_CONTROLLER_PORT" && die "port $PLUME_KAFKA_CONTROLLER_PORT (Kafka \
-controller) is taken by another program; choose another with PLUME_KAFKA_CONTROLLER_PORT"
-    write_kafka_config
-    format_kafka_storage_once
-    say "starting kafka on 127.0.0.1:$PLUME_KAFKA_PORT"
-    spawn kafka "$LOG_DIR/kafka.out" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_CONFIG"
     local pid
     pid="$(cat "$RUN_DIR/kafka.pid")"
     if ! wait_until "$START_DEADLINE" kafka_started "$pid" || pid_gone "$pid"; then
@@ -47,7 +49,6 @@ controller) is taken by another program; choose another with PLUME_KAFKA_CONTROL
         show_log_tail kafka
         die "kafka did not start"
     fi
-    STARTED_ANY=1
 }
 
 stop_kafka() { stop_pid kafka; }

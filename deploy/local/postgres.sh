@@ -56,9 +56,11 @@ ensure_app_role_and_database() {
 }
 
 start_postgres() {
-    if is_running postgres; then
-        ensure_app_role_and_database
+    if live_pid postgres >/dev/null; then
         say "postgres already running"
+        wait_until "$START_DEADLINE" port_open "$PLUME_PG_PORT" || die "postgres (pid \
+$(live_pid postgres)) does not answer on port $PLUME_PG_PORT; see $LOG_DIR/postgres.log"
+        ensure_app_role_and_database
         return 0
     fi
     require_free_port postgres

@@ -19,25 +19,25 @@ prometheus_ready() {
 }
 
 start_prometheus() {
-    if is_running prometheus; then
+    if live_pid prometheus >/dev/null; then
         say "prometheus already running"
-        return 0
+    else
+        require_free_port prometheus
+        command -v prometheus >/dev/null || die "prometheus is missing: apt-get install prometheus"
+        write_prometheus_config
+        say "starting prometheus on 127.0.0.1:$PLUME_PROMETHEUS_PORT"
+        spawn prometheus "$LOG_DIR/prometheus.log" prometheus \
+            --config.file="$PROMETHEUS_CONFIG" \
+            --storage.tsdb.path="$PLUME_HOME/prometheus" \
+            --web.listen-address="127.0.0.1:$PLUME_PROMETHEUS_PORT"
+        STARTED_ANY=1
     fi
-    require_free_port prometheus
-    command -v prometheus >/dev/null || die "prometheus is missing: apt-get install prometheus"
-    write_prometheus_config
-    say "starting prometheus on 127.0.0.1:$PLUME_PROMETHEUS_PORT"
-    spawn prometheus "$LOG_DIR/prometheus.log" prometheus \
-        --config.file="$PROMETHEUS_CONFIG" \
-        --storage.tsdb.path="$PLUME_HOME/prometheus" \
-        --web.listen-address="127.0.0.1:$PLUME_PROMETHEUS_PORT"
     local pid
     pid="$(cat "$RUN_DIR/prometheus.pid")"
     if ! wait_until "$START_DEADLINE" prometheus_ready "$pid" || pid_gone "$pid"; then
         show_log_tail prometheus
         die "prometheus did not start"
     fi
-    STARTED_ANY=1
 }
 
 stop_prometheus() { stop_pid prometheus; }

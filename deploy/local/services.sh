@@ -22,7 +22,8 @@ service_ready() {
 start_service() {
     local name="$1" port
     port="$(port_of "$name")"
-    if is_running "$name"; then
+    # A live process (even one still starting) is never started twice: it is waited for.
+    if live_pid "$name" >/dev/null; then
         say "$name already running"
         return 0
     fi
@@ -45,7 +46,7 @@ wait_service_ready() {
 start_services() {
     ensure_supporter_key
     local name
-    # All three start together; then each must answer /readyz.
+    # All three start together; then each must answer /readyz (at once when already up).
     for name in "${SERVICES[@]}"; do start_service "$name"; done
     for name in "${SERVICES[@]}"; do wait_service_ready "$name"; done
 }
