@@ -3,6 +3,8 @@ and one that keeps it quiet, and `promtool test rules` passes."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +18,8 @@ PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 RULES = sorted((PROMETHEUS / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.yml"))
 PROMTOOL = shutil.which("promtool")
+# Recording rules are named level:metric:operations; raw metrics never hold a colon.
+RECORDED_NAME = re.compile(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b")
 needs_promtool = pytest.mark.skipif(
     PROMTOOL is None, reason="promtool is not installed (`make install` installs prometheus)"
 )
@@ -104,3 +108,27 @@ def test_the_copy_make_up_writes_under_plume_home_loads_the_rules(tmp_path: Path
     assert checked.returncode == 0, checked.stdout + checked.stderr
     for path in RULES:
         assert f"{path.name}\n  SUCCESS" in checked.stdout, checked.stdout
+
+
+def _dashboard_exprs() -> list[str]:
+    grafana = PROMETHEUS.parent / "grafana" / "dashboards"
+    exprs = []
+    for path in sorted(grafana.rglob("*.json")):
+        for panel in json.loads(path.read_text())["panels"]:
+            exprs += [target["expr"] for target in panel.get("targets", [])]
+    return exprs
+
+
+def test_the_dashboards_read_only_recorded_series_that_a_rule_records() -> None:
+    recorded = {
+        rule["record"]
+        for path in RULES
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
+    exprs = _dashboard_exprs()
+    assert exprs, "no panel query in deploy/grafana/dashboards"
+    used = {name for expr in exprs for name in RECORDED_NAME.findall(expr)}
+    assert used, "the dashboards use no recording rule"
+    assert used <= recorded, f"recorded by no rule: {sorted(used - recorded)}"
