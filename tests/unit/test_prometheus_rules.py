@@ -132,3 +132,13 @@ def test_the_dashboards_read_only_recorded_series_that_a_rule_records() -> None:
     used = {name for expr in exprs for name in RECORDED_NAME.findall(expr)}
     assert used, "the dashboards use no recording rule"
     assert used <= recorded, f"recorded by no rule: {sorted(used - recorded)}"
+
+
+def test_every_panel_queries_the_provisioned_prometheus() -> None:
+    grafana = PROMETHEUS.parent / "grafana"
+    sources = yaml.safe_load((grafana / "datasources" / "prometheus.yml").read_text())
+    uids = {source["uid"] for source in sources["datasources"]}
+    for path in sorted((grafana / "dashboards").rglob("*.json")):
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in [panel, *panel.get("targets", [])]:
+                assert target["datasource"]["uid"] in uids, (path.name, panel["title"])
