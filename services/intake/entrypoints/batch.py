@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.intake import handlers
-from services.intake.bootstrap import Intake
 from services.intake.domain.actions import Caller
 from services.intake.domain.errors import FieldError, field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, BatchIn, Rules
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.entrypoints import guards
 from services.intake.entrypoints.requests import BATCH_LIMIT, Problem, read_body, require_json
+from services.intake.runtime import Intake
 from shared.apikeys import Scope
 from shared.http import problem
 

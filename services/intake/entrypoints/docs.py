@@ -51,6 +51,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 SINGLE: dict[str, Any] = {
     "summary": "Submit one action",
+    "status_code": 202,
     "response_model": Accepted,
     "responses": {**_ERRORS, 409: {"description": "The case is closed", **_PROBLEM}},
     "openapi_extra": _body("ActionIn"),

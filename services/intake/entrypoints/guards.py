@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.intake import metrics
-from services.intake.bootstrap import Intake
 from services.intake.domain.actions import Context, Rejection
 from services.intake.domain.errors import field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, Rules
 from services.intake.domain.ports import ActionPublisher
 from services.intake.entrypoints.requests import Problem
+from services.intake.runtime import Intake
 from shared.apikeys import ApiKey
 from shared.http import client_address, problem
 from shared.logs import request_id_var

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.intake import handlers
-from services.intake.bootstrap import Intake
 from services.intake.domain.actions import Caller, Rejection
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.entrypoints import batch, docs
@@ -24,7 +23,9 @@ from services.intake.entrypoints.guards import (
     throttle,
     unavailable,
 )
+from services.intake.entrypoints.raw_route import RawRoute
 from services.intake.entrypoints.requests import SINGLE_LIMIT, Problem, read_body, require_json
+from services.intake.runtime import Intake
 from shared.apikeys import Scope
 from shared.http import problem
 
@@ -33,12 +34,20 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem_response)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _http_error)
-    app.add_api_route("/v1/actions", post_action, methods=["POST"], status_code=202, **docs.SINGLE)
-    app.add_api_route("/v1/actions/batch", batch.post_batch, methods=["POST"], **docs.BATCH)
-    app.add_api_route("/v1/cases", list_cases, methods=["GET"], **docs.CASES)
+    add = app.router.add_api_route
+    add("/v1/actions", post_action, methods=["POST"], route_class_override=RawRoute, **docs.SINGLE)
+    add(
+        "/v1/actions/batch",
+        batch.post_batch,
+        methods=["POST"],
+        route_class_override=RawRoute,
+        **docs.BATCH,
+    )
+    add("/v1/cases", list_cases, methods=["GET"], route_class_override=RawRoute, **docs.CASES)
 
 
 async def post_action(request: Request) -> Response:
+    """POST /v1/actions: one action, answered 202 once Kafka has it."""
     intake: Intake = request.app.state.intake
     require_json(request)
     key = await find_key(request, intake)
@@ -77,3 +86,6 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return problem(exc.status_code, str(exc.detail))
     return problem(422, "Validation failed", errors=[])
+
+
+HOT_ROUTES = {("POST", "/v1/actions"): post_action, ("POST", "/v1/actions/batch"): batch.post_batch}

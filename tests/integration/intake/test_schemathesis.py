@@ -17,7 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from services.intake.bootstrap import create_app
+from services.intake.bootstrap import openapi_document
 from services.intake.settings import IntakeSettings
 from tests.integration.intake.conftest import (
     Keys,
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 # The document comes from the app itself (no server needed to collect the tests).
 schema = schemathesis.openapi.from_dict(
-    create_app(IntakeSettings(supporter_key_secret="only-for-the-document")).openapi()
+    openapi_document(IntakeSettings(supporter_key_secret="only-for-the-document"))
 )
 
 

@@ -1,0 +1,69 @@
+"""The intake's runtime state (what the HTTP handlers need) and its life cycle: connect
+PostgreSQL and Kafka, follow the catalogue, and close it all in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from services.intake.adapters.catalog import follow_forever
+from services.intake.adapters.kafka_publisher import KafkaActionPublisher
+from services.intake.adapters.keys import KeyStore, PostgresKeyStore
+from services.intake.domain.ports import ActionPublisher
+from services.intake.domain.rate_limit import RateLimiter
+from services.intake.settings import IntakeSettings
+from shared import apikeys
+from shared.catalog import CatalogView
+from shared.db import create_pool, is_reachable
+from shared.kafka import durable_producer
+
+
+@dataclass
+class Intake:
+    """What the HTTP handlers need, set up by the lifespan."""
+
+    settings: IntakeSettings
+    catalog: CatalogView
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    publisher: ActionPublisher | None = None
+    keys: KeyStore | None = None
+    pool: asyncpg.Pool | None = None
+
+    async def ready(self) -> bool:
+        publisher_ok = self.publisher is not None and self.publisher.available()
+        pool_ok = self.pool is not None and await is_reachable(self.pool)
+        return publisher_ok and pool_ok and self.catalog.loaded.is_set()
+
+
+@contextlib.asynccontextmanager
+async def running(intake: Intake) -> AsyncIterator[None]:
+    settings = intake.settings
+    intake.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+    producer = durable_producer(settings.kafka_bootstrap, "plume-intake", settings.linger_ms)
+    stop = asyncio.Event()
+    follower: asyncio.Task[None] | None = None
+    try:
+        await apikeys.prepare(intake.pool)
+        intake.keys = PostgresKeyStore(intake.pool)
+        await producer.start()
+        publisher = KafkaActionPublisher(
+            producer, settings.actions_topic, settings.produce_timeout_s, settings.retry_after_s
+        )
+        await publisher.start()
+        intake.publisher = publisher
+        follower = asyncio.create_task(
+            follow_forever(intake.catalog, settings.kafka_bootstrap, stop), name="catalogue"
+        )
+        yield
+        await publisher.stop()
+    finally:
+        stop.set()
+        if follower is not None:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+        await producer.stop()
+        await intake.pool.close()
