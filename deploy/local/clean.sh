@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # `make clean`: stop the stack, then remove all its state ($PLUME_HOME and the cluster).
 set -euo pipefail
 HERE="$(dirname "$0")"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # `make down`: stop everything `make up` started, services first; the data stays.
 set -euo pipefail
 HERE="$(dirname "$0")"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # `make install`: everything the local stack needs, fetched once. Each step is skipped when
 # already done, and fails at once (never hangs: every network step has a timeout) with a
 # message naming what is missing and how to get it.

@@ -45,6 +45,8 @@ wait_service_ready() {
 
 start_services() {
     ensure_supporter_key
+    # All state under PLUME_HOME, whatever the services' working directory.
+    export PLUME_DELIVERY_DOSSIER_DIR="${PLUME_DELIVERY_DOSSIER_DIR:-$PLUME_HOME/dossiers}"
     local name
     # All three start together; then each must answer /readyz (at once when already up).
     for name in "${SERVICES[@]}"; do start_service "$name"; done

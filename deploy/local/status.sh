@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # `make status`: which parts of the local stack run, and where.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # `make up`: start whatever of the local stack is not running, in dependency order, and
 # say where everything listens. Running it again while all is up changes nothing.
 set -euo pipefail

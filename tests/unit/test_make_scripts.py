@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,15 @@ def bash(script: str, env: dict[str, str]) -> str:
 @pytest.mark.parametrize("script", sorted(LOCAL.glob("*.sh")), ids=lambda p: p.name)
 def test_scripts_parse(script: Path) -> None:
     subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+def test_scripts_pass_shellcheck() -> None:
+    scripts = [*sorted(LOCAL.glob("*.sh")), REPO / ".ci" / "run"]
+    checked = subprocess.run(
+        ["shellcheck", *map(str, scripts)], capture_output=True, text=True, timeout=60
+    )
+    assert checked.returncode == 0, checked.stdout
 
 
 def test_defaults_are_the_contract_addresses() -> None:
