@@ -44,7 +44,22 @@ print_addresses() {
 MSG
 }
 
+# A listening port inside the kernel's ephemeral range can be taken by any outgoing
+# connection (even a probe of that very port connecting to itself): say so.
+warn_ephemeral_ports() {
+    local low high name port
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range || return 0
+    for name in postgres kafka prometheus "${SERVICES[@]}"; do
+        port="$(port_of "$name")"
+        if ((port >= low && port <= high)); then
+            say "warning: port $port ($name) is in the ephemeral range $low-$high; if it is \
+taken at start, choose a port below $low"
+        fi
+    done
+}
+
 mkdir -p "$RUN_DIR" "$LOG_DIR"
+warn_ephemeral_ports
 start_postgres
 start_kafka
 # Skipped only when all was up already and a previous run got as far as the campaign.
