@@ -35,3 +35,6 @@ class IntakeSettings(ServiceSettings):
     # longer in the producer adds latency without making batches much bigger.
     linger_ms: int = Field(default=0, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Worker processes. Each keeps its own rate-limit buckets, so with N workers a caller
+    # may get up to N times its limit: set the limits accordingly.
+    workers: int = Field(default=1, ge=1)

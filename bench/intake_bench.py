@@ -1,0 +1,153 @@
+"""Intake benchmarks (`make bench`): single POST throughput (closed loop) and p99 at a
+constant 2,000 req/s (open loop), batch actions/s, and intake's peak RSS. Each figure sits
+beside a floor measured in the same run on the same machine: the same uvicorn serving a
+no-op ASGI app for HTTP, Kafka's own ProducerPerformance for the writes.
+
+Intake runs as its own process (`plume serve intake`) against the running stack's Kafka
+and PostgreSQL, writing to a benchmark topic of its own (dropped afterwards), so the
+counter and delivery services do not count benchmark traffic."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bench import intake_procs as procs
+from shared.kafka import ensure_topics
+from shared.settings import InfraSettings
+from shared.topics import ACTIONS, TopicSpec, spec_of
+
+SECONDS = float(os.environ.get("PLUME_BENCH_SECONDS", "10"))
+CONNECTIONS = 64
+OPEN_LOOP_RATE = 2_000.0
+BATCH_SIZE = 1_000
+
+
+def action(n: int) -> dict[str, Any]:
+    return {
+        "case_id": "sonia-dahmani",
+        "type": "signature",
+        "supporter": {"name": "Awa Diallo", "email": f"awa.{n}@example.org", "country": "SN"},
+        "consent": {"share_name_with_target": True, "contact": False},
+    }
+
+
+def write_bodies(folder: Path) -> tuple[Path, Path]:
+    single = folder / "single.jsonl"
+    single.write_text("\n".join(json.dumps(action(n)) for n in range(5_000)) + "\n")
+    batch = folder / "batch.jsonl"
+    batches = (
+        json.dumps({"actions": [action(b * BATCH_SIZE + n) for n in range(BATCH_SIZE)]})
+        for b in range(8)
+    )
+    batch.write_text("\n".join(batches) + "\n")
+    return single, batch
+
+
+async def run() -> list[dict[str, Any]]:
+    infra = InfraSettings()
+    suffix = uuid4().hex[:8]
+    topic = f"bench.intake.actions.{suffix}"
+    await ensure_topics(infra.kafka_bootstrap, (TopicSpec(topic, spec_of(ACTIONS).partitions),))
+    key_name = f"bench-intake-{suffix}"
+    key = await procs.create_batch_key(infra.database_url, key_name)
+    folder = Path(tempfile.mkdtemp(prefix="plume-bench-"))
+    try:
+        single, batch = write_bodies(folder)
+        return await measure(infra, topic, key, single, batch)
+    finally:
+        await procs.revoke_key(infra.database_url, key_name)
+        await drop_topics(infra.kafka_bootstrap, [topic, f"{topic}.floor"])
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def measure(
+    infra: InfraSettings, topic: str, key: str, single: Path, batch: Path
+) -> list[dict[str, Any]]:
+    env = {
+        "PLUME_SUPPORTER_KEY_SECRET": secrets.token_hex(16),
+        "PLUME_INTAKE_ACTIONS_TOPIC": topic,
+        "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": "0",
+        "PLUME_LOG_LEVEL": "WARNING",
+    }
+    async with procs.serving("intake", env) as intake:
+        closed = await procs.load(intake.url + "/v1/actions", "closed", single, SECONDS)
+        opened = await procs.load(
+            intake.url + "/v1/actions", "open", single, SECONDS, rate=OPEN_LOOP_RATE
+        )
+        batched = await procs.load(
+            intake.url + "/v1/actions/batch",
+            "closed",
+            batch,
+            SECONDS,
+            connections=4,
+            headers={"X-API-Key": key},
+        )
+        intake_rss = procs.peak_rss_mb(intake.pid)
+    async with procs.serving("noop", {}) as noop:
+        floor_closed = await procs.load(noop.url + "/v1/actions", "closed", single, SECONDS)
+        floor_open = await procs.load(
+            noop.url + "/v1/actions", "open", single, SECONDS, rate=OPEN_LOOP_RATE
+        )
+        noop_rss = procs.peak_rss_mb(noop.pid)
+    record_size = procs.event_size(single)
+    kafka = await procs.producer_performance(
+        infra.kafka_bootstrap, f"{topic}.floor", record_size, int(max(batched["rate"], 1) * SECONDS)
+    )
+    actions_per_s = batched["rate"] * BATCH_SIZE
+    return [
+        row(
+            f"single POST req/s (closed loop, {CONNECTIONS} conns; {closed['failed']:.0f} errors)",
+            closed["rate"],
+            "req/s",
+            floor_closed["rate"],
+            "≥ 5,000 (goal 10,000), no errors",
+        ),
+        row(
+            f"single POST p99 at {OPEN_LOOP_RATE:,.0f} req/s open loop "
+            f"({opened['failed']:.0f} errors, {opened['rate']:,.0f} ok/s)",
+            opened["p99_ms"],
+            "ms",
+            floor_open["p99_ms"],
+            "≤ 25 ms",
+        ),
+        row(
+            f"batch actions/s ({BATCH_SIZE:,} per call; {batched['failed']:.0f} errors)",
+            actions_per_s,
+            "actions/s",
+            kafka,
+            "≥ 50,000",
+        ),
+        row("intake peak RSS under load", intake_rss, "MB", noop_rss, "< 300 MB"),
+    ]
+
+
+def row(name: str, figure: float, unit: str, floor: float, target: str) -> dict[str, Any]:
+    ratio = figure / floor if floor else None
+    return {
+        "name": name,
+        "figure": round(figure, 2),
+        "unit": unit,
+        "floor": round(floor, 2),
+        "ratio": round(ratio, 3) if ratio is not None else None,
+        "target": target,
+    }
+
+
+async def drop_topics(bootstrap: str, topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        if doomed := [t for t in topics if t in existing]:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()

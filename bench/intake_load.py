@@ -1,0 +1,152 @@
+"""A small HTTP/1.1 load generator for the intake benchmarks, run as its own process
+(`python -m bench.intake_load ...`) so it does not share an event loop with the server.
+
+- open loop: requests start at a constant rate whatever the answers; latency counts from
+  the scheduled start, so a slow server cannot hide its queueing (no coordinated omission).
+- closed loop: each connection sends its next request when the previous one is answered.
+Prints one JSON object: sent, ok (2xx), failed, seconds, rate, p50_ms, p99_ms."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import uvloop
+
+
+def requests(host: str, path: str, bodies: list[bytes], headers: dict[str, str]) -> Iterator[bytes]:
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    for body in itertools.cycle(bodies):
+        yield (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"{extra}Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def exchange(self, request: bytes) -> int:
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return status
+
+
+class Results:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.ok = 0
+        self.failed = 0
+
+    def record(self, status: int, latency: float) -> None:
+        self.latencies.append(latency)
+        if 200 <= status < 300:
+            self.ok += 1
+        else:
+            self.failed += 1
+
+    def summary(self, seconds: float) -> dict[str, float]:
+        ordered = sorted(self.latencies) or [0.0]
+        return {
+            "sent": len(self.latencies),
+            "ok": self.ok,
+            "failed": self.failed,
+            "seconds": seconds,
+            "rate": self.ok / seconds,
+            "p50_ms": ordered[len(ordered) // 2] * 1e3,
+            "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e3,
+        }
+
+
+async def connect(host: str, port: int) -> Connection:
+    reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
+    return Connection(reader, writer)
+
+
+async def closed_loop(args: argparse.Namespace, stream: Iterator[bytes]) -> dict[str, float]:
+    url = urlsplit(args.url)
+    results = Results()
+    connections = [
+        await connect(url.hostname or "", url.port or 80) for _ in range(args.connections)
+    ]
+    started = time.perf_counter()
+    stop = started + args.seconds
+
+    async def run(connection: Connection) -> None:
+        while time.perf_counter() < stop:
+            begin = time.perf_counter()
+            try:
+                status = await connection.exchange(next(stream))
+            except (OSError, asyncio.IncompleteReadError):
+                results.record(599, time.perf_counter() - begin)
+                return
+            results.record(status, time.perf_counter() - begin)
+
+    await asyncio.gather(*(run(c) for c in connections))
+    return results.summary(time.perf_counter() - started)
+
+
+async def open_loop(args: argparse.Namespace, stream: Iterator[bytes]) -> dict[str, float]:
+    url = urlsplit(args.url)
+    host, port = url.hostname or "", url.port or 80
+    results = Results()
+    idle = [await connect(host, port) for _ in range(args.connections)]
+    pending: set[asyncio.Task[None]] = set()
+
+    async def one(scheduled: float) -> None:
+        connection = idle.pop() if idle else await connect(host, port)
+        try:
+            status = await connection.exchange(next(stream))
+        except (OSError, asyncio.IncompleteReadError):
+            results.record(599, time.perf_counter() - scheduled)
+            return
+        results.record(status, time.perf_counter() - scheduled)
+        idle.append(connection)
+
+    started = time.perf_counter()
+    total = int(args.rate * args.seconds)
+    for n in range(total):
+        scheduled = started + n / args.rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(scheduled))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
+    return results.summary(time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("--mode", choices=["open", "closed"], required=True)
+    parser.add_argument("--bodies", required=True, help="file with one JSON body per line")
+    parser.add_argument("--header", action="append", default=[], help="Name: value")
+    parser.add_argument("--rate", type=float, default=2000.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    with open(args.bodies, "rb") as file:
+        bodies = [line.rstrip(b"\n") for line in file if line.strip()]
+    headers = dict(h.split(": ", 1) for h in args.header)
+    url = urlsplit(args.url)
+    stream = requests(url.netloc, url.path, bodies, headers)
+    run = open_loop if args.mode == "open" else closed_loop
+    print(json.dumps(uvloop.run(run(args, stream))))
+
+
+if __name__ == "__main__":
+    main()

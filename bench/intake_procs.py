@@ -1,0 +1,277 @@
+"""The processes the intake benchmarks run: the server under test (intake, or the no-op
+floor app) on a free port, the load generators (wrk when installed, else
+bench.intake_load), and Kafka's ProducerPerformance for the write floor."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared import apikeys
+from shared.db import create_pool
+
+REPO = Path(__file__).resolve().parent.parent
+WRK_SCRIPT = """
+local bodies = {}
+for line in io.lines("%s") do bodies[#bodies + 1] = line end
+local n = 0
+request = function()
+  n = n %% #bodies + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[n])
+end
+"""
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serving(what: str, env: dict[str, str]) -> AsyncIterator[Served]:
+    port = free_port()
+    if what == "intake":
+        command = [sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])"]
+        env = {**env, "PLUME_INTAKE_PORT": str(port)}
+        ready = "/readyz"
+    else:  # the floor: the same uvicorn settings as `plume serve intake`
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.intake_noop_app:app",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "off",
+        ]
+        ready = "/"
+    process = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env}, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ready(url + ready, process)
+        yield Served(url, process.pid)
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+
+
+async def _wait_ready(url: str, process: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            if process.returncode is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(url)).status_code < 500:
+                    return
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{url} not ready in 60s")
+
+
+async def load(
+    url: str,
+    mode: str,
+    bodies: Path,
+    seconds: float,
+    *,
+    rate: float = 0,
+    connections: int = 64,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
+    """Run one load; returns sent, ok, failed, seconds, rate (ok/s), p50_ms, p99_ms."""
+    headers = headers or {}
+    if mode == "closed" and not headers and shutil.which("wrk"):
+        return await _wrk(url, bodies, seconds, connections)
+    args = [
+        sys.executable,
+        "-m",
+        "bench.intake_load",
+        url,
+        "--mode",
+        mode,
+        "--bodies",
+        str(bodies),
+        "--seconds",
+        str(seconds),
+        "--connections",
+        str(connections),
+        "--rate",
+        str(rate),
+    ]
+    for name, value in headers.items():
+        args += ["--header", f"{name}: {value}"]
+    out = await _output(args)
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+async def _wrk(url: str, bodies: Path, seconds: float, connections: int) -> dict[str, float]:
+    script = bodies.with_suffix(".lua")
+    script.write_text(WRK_SCRIPT % bodies)
+    out = await _output(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", str(script), url]
+    )
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = int(bad.group(1)) if bad else 0
+    failed += sum(int(n) for n in errors.groups()) if errors else 0
+    ok_rate = rate * (total - failed) / total if total else 0.0
+    return {
+        "sent": total,
+        "ok": total - failed,
+        "failed": failed,
+        "rate": ok_rate,
+        "p99_ms": _wrk_ms(out, "99%"),
+        "p50_ms": _wrk_ms(out, "50%"),
+        "seconds": seconds,
+    }
+
+
+def _wrk_ms(out: str, percentile: str) -> float:
+    found = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", out)
+    if not found:
+        return 0.0
+    value, unit = float(found.group(1)), found.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+async def _output(args: list[str]) -> str:
+    process = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE, cwd=REPO)
+    out, _ = await process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"{args[0]} failed with {process.returncode}")
+    return out.decode()
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
+def event_size(bodies: Path) -> int:
+    """Bytes of one encoded ActionEvent like those the benchmark produces."""
+    from datetime import UTC, datetime
+
+    from services.intake.domain.actions import ANONYMOUS, Context, decide
+    from services.intake.domain.model import ActionIn, Rules
+    from shared.kafka import encode
+
+    now = datetime.now(UTC)
+    raw = bodies.read_bytes().splitlines()[0]
+    action = ActionIn.model_validate_json(raw, context=Rules(lambda _: True, now, 0))
+    ctx = Context(b"x" * 32, now, 0, "0" * 32)
+    event: Any = decide(action, ANONYMOUS, lambda _: _fake_case(), ctx)
+    return len(encode(event))
+
+
+def _fake_case() -> Any:
+    from shared.contracts.catalog import CaseRecord
+
+    return CaseRecord.model_validate(
+        {
+            "campaign_id": "c",
+            "campaign_name": "c",
+            "milestones": [],
+            "case": {
+                "id": "c",
+                "name": "c",
+                "country": "TN",
+                "targets": [{"id": "t", "name": "t", "country": "TN", "language": "fr"}],
+            },
+        }
+    )
+
+
+def kafka_libs() -> Path:
+    explicit = os.environ.get("PLUME_KAFKA_LIBS")
+    home = Path(os.environ.get("PLUME_HOME", REPO / ".plume"))
+    libs = Path(explicit) if explicit else home / "kafka" / "libs"
+    if not any(libs.glob("kafka-tools-*.jar")):
+        raise FileNotFoundError(
+            f"no kafka-tools jar in {libs}: run `make install` or set PLUME_KAFKA_LIBS"
+        )
+    return libs
+
+
+async def producer_performance(bootstrap: str, topic: str, size: int, records: int) -> float:
+    """Records/s that Kafka's own producer writes, durably (acks=all, idempotent)."""
+    from shared.kafka import ensure_topics
+    from shared.topics import ACTIONS, TopicSpec, spec_of
+
+    await ensure_topics(bootstrap, (TopicSpec(topic, spec_of(ACTIONS).partitions),))
+    out = await _output(
+        [
+            "java",
+            "-Xmx512m",
+            "-cp",
+            f"{kafka_libs()}/*",
+            "org.apache.kafka.tools.ProducerPerformance",
+            "--topic",
+            topic,
+            "--num-records",
+            str(max(records, 100_000)),
+            "--record-size",
+            str(size),
+            "--throughput",
+            "-1",
+            "--producer-props",
+            f"bootstrap.servers={bootstrap}",
+            "acks=all",
+            "enable.idempotence=true",
+        ]
+    )
+    summary = out.strip().splitlines()[-1]
+    found = re.search(r"([\d.]+) records/sec", summary)
+    if not found:
+        raise RuntimeError(f"unexpected ProducerPerformance output: {summary}")
+    return float(found.group(1))
+
+
+async def create_batch_key(database_url: str, name: str) -> str:
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        await apikeys.prepare(pool)
+        async with pool.acquire() as conn:
+            scopes = {apikeys.Scope.ACTIONS_BATCH, apikeys.Scope.ACTIONS_WRITE}
+            return await apikeys.create_key(conn, name, scopes, 0)
+    finally:
+        await pool.close()
+
+
+async def revoke_key(database_url: str, name: str) -> None:
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await apikeys.revoke_key(conn, name)
+    finally:
+        await pool.close()
