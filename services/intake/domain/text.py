@@ -13,6 +13,9 @@ _INVISIBLE = frozenset(
     "\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u3164\ufeff\uffa0"
 )
 _MESSAGE_WHITESPACE = frozenset("\n\r\t")
+# Controls, format characters, surrogates, private use, unassigned, and the Unicode line
+# and paragraph separators (they break lines in CSV readers that ignore them elsewhere).
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 # Cells starting with these are evaluated by spreadsheet programs (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _URL = re.compile(
@@ -26,13 +29,22 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+# Invisible characters that str.isprintable() lets through (Hangul fillers).
+_PRINTABLE_INVISIBLE = re.compile("[\u115f\u1160\u3164\uffa0]")
+
+
 def forbidden_character(text: str, allow_line_breaks: bool = False) -> str | None:
     """Describe the first control or invisible character in `text`, or None."""
+    plain = (
+        text.replace("\n", "").replace("\r", "").replace("\t", "") if allow_line_breaks else text
+    )
+    if plain.isprintable() and not _PRINTABLE_INVISIBLE.search(plain):
+        return None  # the common case, checked in C; the loop below names the culprit
     for char in text:
         if allow_line_breaks and char in _MESSAGE_WHITESPACE:
             continue
         category = unicodedata.category(char)
-        if char in _INVISIBLE or category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        if char in _INVISIBLE or category in _FORBIDDEN_CATEGORIES:
             return f"U+{ord(char):04X}"
     return None
 

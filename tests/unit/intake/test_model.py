@@ -155,3 +155,53 @@ def test_batch_size_is_bounded() -> None:
     too_many = {"actions": [{"case_id": "sonia-dahmani", "type": "tweet"}] * 1_001}
     with pytest.raises(ValidationError):
         BatchIn.model_validate_json(orjson.dumps(too_many), context=rules())
+
+
+@pytest.mark.parametrize(
+    ("email", "normalised"),
+    [
+        ("Awa.Diallo@Example.ORG", "Awa.Diallo@example.org"),
+        ("josé@exämple.org", "josé@exämple.org"),
+        ("a+tag@sub.example.co.uk", "a+tag@sub.example.co.uk"),
+    ],
+)
+def test_emails_are_normalised_by_email_validator(email: str, normalised: str) -> None:
+    body = signature()
+    body["supporter"]["email"] = email
+    action = ActionIn.model_validate_json(orjson.dumps(body), context=rules())
+    assert action.supporter is not None and action.supporter.email == normalised
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "no-at-sign",
+        "@example.org",
+        "a..b@example.org",
+        "a@-bad-.org",
+        "a@example",
+        "a b@example.org",
+        "a@localhost",
+    ],
+)
+def test_bad_emails_are_refused_whichever_half_is_wrong(email: str) -> None:
+    body = signature()
+    body["supporter"]["email"] = email
+    assert fields_of(body) == {"supporter.email"}
+
+
+def test_a_remembered_domain_still_checks_the_local_part() -> None:
+    good, bad = signature(), signature()
+    bad["supporter"]["email"] = "a..b@example.org"
+    ActionIn.model_validate_json(orjson.dumps(good), context=rules())
+    assert fields_of(bad) == {"supporter.email"}
+
+
+@pytest.mark.parametrize("name", ["Awa\u00a0Diallo", "Awa\u3164Diallo", "Awa\u2028Diallo"])
+def test_unusual_spaces_pass_but_invisible_fillers_do_not(name: str) -> None:
+    body = signature()
+    body["supporter"]["name"] = name
+    if name == "Awa\u00a0Diallo":
+        ActionIn.model_validate_json(orjson.dumps(body), context=rules())
+    else:
+        assert fields_of(body) == {"supporter.name"}
