@@ -111,6 +111,9 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 def _route_template(scope: Scope) -> str:
+    matched = scope.get("route")  # set by Starlette's router (and intake's fast path)
+    if matched is not None and isinstance(getattr(matched, "path", None), str):
+        return str(matched.path)
     app = scope.get("app")
     routes = getattr(getattr(app, "router", None), "routes", [])
     for route in routes:

@@ -23,6 +23,8 @@ class FastPath:
     def __init__(self, api: FastAPI, routes: Mapping[tuple[str, str], Endpoint]) -> None:
         self.api = api
         self.routes = routes
+        # The documented route of each path, for the request metrics' route label.
+        self.documented = {getattr(r, "path", None): r for r in api.routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = None
@@ -32,6 +34,7 @@ class FastPath:
             await self.api(scope, receive, send)
             return
         scope["app"] = self.api  # handlers find their state on request.app
+        scope["route"] = self.documented.get(scope["path"])
         try:
             response = await endpoint(Request(scope, receive))
         except Problem as refused:
