@@ -29,6 +29,8 @@ SECONDS = float(os.environ.get("PLUME_BENCH_SECONDS", "10"))
 CONNECTIONS = 64
 OPEN_LOOP_RATE = 2_000.0
 BATCH_SIZE = 1_000
+# Worker processes of the intake under test (PLUME_INTAKE_WORKERS of `plume serve intake`).
+WORKERS = os.environ.get("PLUME_BENCH_INTAKE_WORKERS", "1")
 
 
 def action(n: int) -> dict[str, Any]:
@@ -77,6 +79,7 @@ async def measure(
         "PLUME_INTAKE_ACTIONS_TOPIC": topic,
         "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": "0",
         "PLUME_LOG_LEVEL": "WARNING",
+        "PLUME_INTAKE_WORKERS": WORKERS,
     }
     async with procs.serving("intake", env) as intake:
         closed = await procs.load(intake.url + "/v1/actions", "closed", single, SECONDS)

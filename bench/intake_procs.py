@@ -173,9 +173,23 @@ async def _output(args: list[str]) -> str:
 
 
 def peak_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    found = re.search(r"VmHWM:\s+(\d+) kB", status)
-    return int(found.group(1)) / 1024 if found else 0.0
+    """Peak resident memory of a process and its children (worker processes), summed."""
+    total_kb = 0
+    for each in [pid, *_descendants(pid)]:
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{each}/status").read_text()
+            found = re.search(r"VmHWM:\s+(\d+) kB", status)
+            total_kb += int(found.group(1)) if found else 0
+    return total_kb / 1024
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    return found
 
 
 def event_size(bodies: Path) -> int:
