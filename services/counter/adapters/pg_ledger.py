@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import asyncpg
+import orjson
 
 from services.counter.domain.model import LedgerEntry, Tally
 from services.counter.domain.ports import Invalidation
 from shared.db import Conn
 
 _COLUMNS = "action_id, case_id, type, channel, country, count, supporter_key, source, accepted_at"
+_TYPES = ("uuid", "text", "text", "text", "text", "int", "text", "text", "timestamptz")
+# Each entry travels as a JSON array in LedgerEntry's field order.
+_FROM_JSON = ", ".join(f"(x->>{i})::{t}" for i, t in enumerate(_TYPES))
 
 
 def entry_from_row(row: asyncpg.Record) -> LedgerEntry:
-    return LedgerEntry(**{name: row[name] for name in _COLUMNS.split(", ")})
+    values = [row[name] for name in _COLUMNS.split(", ")]
+    return LedgerEntry(*values)
 
 
 class PostgresLedger:
@@ -25,22 +30,15 @@ class PostgresLedger:
     async def record(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
         if not entries:
             return []
-        # One statement for the batch; ON CONFLICT without a target skips both a known
-        # action_id and a second signature of a supporter for a case.
+        # One statement for the batch, its rows sent as one JSON document: encoding a
+        # batch with orjson costs the consumer far less than asyncpg's per-element array
+        # encoding. ON CONFLICT without a target skips both a known action_id and a
+        # second signature of a supporter for a case.
         rows = await self.conn.fetch(
-            f"INSERT INTO {self.table} ({_COLUMNS}) "
-            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], "
-            "$6::int[], $7::text[], $8::text[], $9::timestamptz[]) "
+            f"INSERT INTO {self.table} ({_COLUMNS}) SELECT {_FROM_JSON} "
+            "FROM json_array_elements($1::text::json) AS x "
             "ON CONFLICT DO NOTHING RETURNING action_id",
-            [e.action_id for e in entries],
-            [e.case_id for e in entries],
-            [e.type for e in entries],
-            [e.channel for e in entries],
-            [e.country for e in entries],
-            [e.count for e in entries],
-            [e.supporter_key for e in entries],
-            [e.source for e in entries],
-            [e.accepted_at for e in entries],
+            orjson.dumps([tuple(e) for e in entries]).decode(),
         )
         inserted = {row["action_id"] for row in rows}
         return [e for e in entries if e.action_id in inserted]

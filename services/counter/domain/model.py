@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from shared.contracts.actions import ActionEvent, ActionType
@@ -13,8 +14,7 @@ TYPE, COUNTRY, CHANNEL, HOUR = "type", "country", "channel", "hour"
 DIMENSIONS = (TYPE, COUNTRY, CHANNEL, HOUR)
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
+class LedgerEntry(NamedTuple):
     """One action as the ledger keeps it. `supporter_key` is kept for signatures only:
     it is what makes a signature count once per supporter and case."""
 
@@ -23,7 +23,7 @@ class LedgerEntry:
     type: str
     channel: str
     country: str
-    count: int
+    amount: int  # the action's `count` (a tuple already has a count())
     supporter_key: str | None
     source: str
     accepted_at: datetime
@@ -31,7 +31,14 @@ class LedgerEntry:
     @property
     def hour(self) -> str:
         """The hour the action was accepted in (UTC), the key of the history curve."""
-        return self.accepted_at.strftime("%Y-%m-%dT%H:00:00Z")
+        return hour_of(self.accepted_at)
+
+
+def hour_of(moment: datetime) -> str:
+    """`2025-12-10T09:00:00Z` for any moment in that UTC hour (isoformat is the fast path)."""
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()[:13] + ":00:00Z"
 
 
 def entry_of(event: ActionEvent) -> LedgerEntry:
@@ -39,10 +46,10 @@ def entry_of(event: ActionEvent) -> LedgerEntry:
     return LedgerEntry(
         action_id=event.action_id,
         case_id=event.case_id,
-        type=event.type.value,
-        channel=event.channel.value,
+        type=event.type,  # a StrEnum is its value; no descriptor call per action
+        channel=event.channel,
         country=event.country,
-        count=event.count,
+        amount=event.count,
         supporter_key=event.supporter_key if is_signature else None,
         source=event.source,
         accepted_at=event.accepted_at,
@@ -56,16 +63,10 @@ class Tally:
     totals: dict[str, int] = field(default_factory=dict)
     rows: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
-    def add(self, entry: LedgerEntry, sign: int = 1) -> None:
-        amount = sign * entry.count
-        case = entry.case_id
+    def add_group(self, case: str, keys: tuple[tuple[str, str], ...], amount: int) -> None:
+        """Add `amount` to the case's total and to its row of each (dimension, key)."""
         self.totals[case] = self.totals.get(case, 0) + amount
-        for dimension, key in (
-            (TYPE, entry.type),
-            (COUNTRY, entry.country),
-            (CHANNEL, entry.channel),
-            (HOUR, entry.hour),
-        ):
+        for dimension, key in keys:
             row = (case, dimension, key)
             self.rows[row] = self.rows.get(row, 0) + amount
 
@@ -90,10 +91,17 @@ class Tally:
 
 
 def tally(entries: list[LedgerEntry], sign: int = 1) -> Tally:
-    """Aggregate entries in memory so that storing them costs one update per row."""
+    """Aggregate entries in memory so that storing them costs one update per row. Entries
+    are first grouped by everything a row depends on (few groups for many entries)."""
+    groups: dict[tuple[str, str, str, str, int], int] = {}
+    for e in entries:
+        group = (e.case_id, e.type, e.country, e.channel, int(e.accepted_at.timestamp()) // 3600)
+        groups[group] = groups.get(group, 0) + e.amount
     result = Tally()
-    for entry in entries:
-        result.add(entry, sign)
+    for (case, kind, country, channel, hours), amount in groups.items():
+        hour = hour_of(datetime.fromtimestamp(hours * 3600, UTC))
+        keys = ((TYPE, kind), (COUNTRY, country), (CHANNEL, channel), (HOUR, hour))
+        result.add_group(case, keys, sign * amount)
     return result
 
 

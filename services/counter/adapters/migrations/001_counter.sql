@@ -17,8 +17,8 @@ CREATE TABLE ledger (
 -- A signature counts once per supporter and case.
 CREATE UNIQUE INDEX ledger_one_signature ON ledger (case_id, supporter_key)
     WHERE supporter_key IS NOT NULL;
-CREATE INDEX ledger_by_case ON ledger (case_id, accepted_at);
-CREATE INDEX ledger_by_source ON ledger (source, accepted_at);
+-- No index for invalidate/recount: they are rare and may scan; every index slows the
+-- insert of every counted action.
 
 CREATE TABLE case_totals (
     case_id text PRIMARY KEY,

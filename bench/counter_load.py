@@ -1,0 +1,163 @@
+"""Load for the counter benchmarks: isolated topics and schema, fast pre-encoded actions,
+a `plume serve counter` process, and the naive one-UPDATE-per-action baseline."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaProducer, TopicPartition
+
+from services.counter.settings import CounterSettings
+from shared.contracts.actions import ActionEvent
+from shared.kafka import decode, durable_producer, ensure_topics, manual_consumer
+from shared.topics import TopicSpec
+
+PARTITIONS = 12  # as plume.actions.v1
+CASES = [f"bench-case-{i}" for i in range(8)]
+TYPES = ["signature", "letter", "email", "tweet", "postcard"]
+COUNTRIES = ["FR", "SN", "DE", "BR", "ZZ"]
+
+
+def isolated_settings() -> CounterSettings:
+    suffix = uuid.uuid4().hex[:8]
+    return CounterSettings.model_validate(
+        {
+            "db_schema": f"counter_bench_{suffix}",
+            "group_id": f"plume-counter-bench-{suffix}",
+            "actions_topic": f"bench.counter.actions.{suffix}",
+            "totals_topic": f"bench.counter.totals.{suffix}",
+            "milestones_topic": f"bench.counter.milestones.{suffix}",
+            "dlq_topic": f"bench.counter.dlq.{suffix}",
+        }
+    )
+
+
+async def create_topics(settings: CounterSettings) -> None:
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        (
+            TopicSpec(settings.actions_topic, PARTITIONS),
+            TopicSpec(settings.totals_topic, 1, compacted=True),
+            TopicSpec(settings.milestones_topic, 1),
+            TopicSpec(settings.dlq_topic, 1),
+        ),
+    )
+
+
+def raw_action(i: int, case_id: str, accepted_at: str) -> tuple[bytes, bytes]:
+    """(key, value) of one action, encoded without pydantic so that pre-filling is quick;
+    `check_encoding` proves the counter decodes it."""
+    action_id = str(uuid.uuid4())
+    kind = TYPES[i % len(TYPES)]
+    key = f"bench-supporter-{i}" if kind == "signature" else action_id
+    supporter = f',"supporter_key":"{key}"' if kind == "signature" else ""
+    value = (
+        f'{{"schema_version":1,"action_id":"{action_id}","case_id":"{case_id}",'
+        f'"type":"{kind}","count":1,"channel":"web","country":"{COUNTRIES[i % 5]}"{supporter},'
+        f'"occurred_at":"{accepted_at}","accepted_at":"{accepted_at}","source":"bench"}}'
+    )
+    return key.encode(), value.encode()
+
+
+def check_encoding() -> None:
+    decode(ActionEvent, raw_action(0, CASES[0], now_iso())[1])
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def prefill(settings: CounterSettings, n: int) -> None:
+    producer = durable_producer(settings.kafka_bootstrap, "counter-bench", linger_ms=20)
+    await producer.start()
+    try:
+        stamp = now_iso()
+        for start in range(0, n, 20_000):
+            futures = []
+            for i in range(start, min(n, start + 20_000)):
+                key, value = raw_action(i, CASES[i % len(CASES)], stamp)
+                futures.append(await producer.send(settings.actions_topic, value, key=key))
+            await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def send_tick(
+    producer: AIOKafkaProducer, topic: str, case_id: str, first: int, n: int
+) -> float:
+    """Send n actions stamped now; return the monotonic time Kafka acknowledged them all."""
+    stamp = now_iso()
+    futures = []
+    for i in range(first, first + n):
+        key, value = raw_action(i, case_id, stamp)
+        futures.append(await producer.send(topic, value, key=key))
+    await asyncio.gather(*futures)
+    return time.monotonic()
+
+
+def start_counter(settings: CounterSettings, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PLUME_COUNTER_PORT": str(port),
+            "PLUME_COUNTER_DB_SCHEMA": settings.db_schema,
+            "PLUME_COUNTER_GROUP_ID": settings.group_id,
+            "PLUME_COUNTER_ACTIONS_TOPIC": settings.actions_topic,
+            "PLUME_COUNTER_TOTALS_TOPIC": settings.totals_topic,
+            "PLUME_COUNTER_MILESTONES_TOPIC": settings.milestones_topic,
+            "PLUME_COUNTER_DLQ_TOPIC": settings.dlq_topic,
+            "PLUME_LOG_LEVEL": "WARNING",
+        }
+    )
+    plume = str(Path(sys.executable).parent / "plume")
+    return subprocess.Popen(
+        [plume, "serve", "counter"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+
+
+async def committed(conn: asyncpg.Connection, schema: str) -> int:
+    try:
+        value = await conn.fetchval(f'SELECT sum(next_offset) FROM "{schema}".consumer_positions')
+    except asyncpg.UndefinedTableError:
+        return 0
+    return int(value or 0)
+
+
+async def naive_rate(settings: CounterSettings, limit: int, seconds: float) -> float:
+    """The baseline: read the same topic and run one `UPDATE … + 1` per action (a
+    transaction per fetched batch). Returns actions/s over at most `limit` actions."""
+    conn = await asyncpg.connect(settings.database_url)
+    table = f'"{settings.db_schema}".naive_totals'
+    await conn.execute(f"CREATE TABLE {table} (case_id text PRIMARY KEY, total bigint NOT NULL)")
+    await conn.executemany(f"INSERT INTO {table} VALUES ($1, 0)", [(c,) for c in CASES])
+    consumer = manual_consumer(settings.kafka_bootstrap, None, "naive-bench")
+    await consumer.start()
+    partitions = [TopicPartition(settings.actions_topic, p) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    done, started = 0, time.monotonic()
+    try:
+        while done < limit and time.monotonic() - started < seconds:
+            batches = await consumer.getmany(timeout_ms=200, max_records=5_000)
+            async with conn.transaction():
+                for records in batches.values():
+                    for record in records:
+                        event = decode(ActionEvent, record.value or b"")
+                        await conn.execute(
+                            f"UPDATE {table} SET total = total + $2 WHERE case_id = $1",
+                            event.case_id,
+                            event.count,
+                        )
+                        done += 1
+        return done / (time.monotonic() - started)
+    finally:
+        await consumer.stop()
+        await conn.close()
