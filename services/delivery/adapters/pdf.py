@@ -72,18 +72,26 @@ class DossierPdf(FPDF):
         self.widths = MESSAGE_WIDTHS if wide else COLUMN_WIDTHS
         self.set_creation_date(created_at)
         self.set_title(cover.title)
+        # Shaped and plain text each get their own copy of every font: fpdf2 maps glyphs
+        # differently in the two modes, and one font object used in both garbles text.
         self.add_font("main", "", str(fonts.main))
         self.add_font("main", "B", str(fonts.bold))
-        names = []
-        for i, path in enumerate(fonts.fallbacks):
-            self.add_font(f"fb{i}", "", str(path))
-            names.append(f"fb{i}")
-        self.set_fallback_fonts(names, exact_match=False)
+        self.add_font("shaped", "", str(fonts.main))
+        self.plain_fallbacks = self._add_fallbacks("fb", fonts.fallbacks)
+        self.shaped_fallbacks = self._add_fallbacks("sfb", fonts.fallbacks)
+        self.set_fallback_fonts(self.plain_fallbacks, exact_match=False)
         self.set_text_shaping(True)
         self.shaping = self.text_shaping
         self.set_text_shaping(False)
         self.alias_nb_pages()
         self.set_auto_page_break(True, margin=18)
+
+    def _add_fallbacks(self, prefix: str, paths: tuple[Path, ...]) -> list[str]:
+        names = []
+        for i, path in enumerate(paths):
+            self.add_font(f"{prefix}{i}", "", str(path))
+            names.append(f"{prefix}{i}")
+        return names
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -134,9 +142,13 @@ class DossierPdf(FPDF):
     def _cell(self, width: float, text: str) -> None:
         if NEEDS_SHAPING.search(text):
             # Toggled per cell because shaping every cell would triple the render time.
+            self.set_font("shaped", "", 9)
+            self.set_fallback_fonts(self.shaped_fallbacks, exact_match=False)
             self.text_shaping = self.shaping
             self.cell(width, ROW_HEIGHT, text)
             self.text_shaping = None
+            self.set_fallback_fonts(self.plain_fallbacks, exact_match=False)
+            self.set_font("main", "", 9)
         else:
             self.cell(width, ROW_HEIGHT, text)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -16,11 +17,13 @@ from services.delivery.adapters.senders import EmailSender, WebhookSender
 from services.delivery.bootstrap import Delivery, build
 from services.delivery.entrypoints import api
 from services.delivery.entrypoints.workers import start_workers
-from services.delivery.handlers import Sender
+from services.delivery.handlers import Sender, publish_events
 from services.delivery.settings import DeliverySettings
 from shared.db import is_reachable
 from shared.http import RequestMetrics, add_operational_routes
 from shared.logs import configure_logging
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: DeliverySettings) -> FastAPI:
@@ -52,11 +55,15 @@ def create_app(settings: DeliverySettings) -> FastAPI:
         d.tasks.append(asyncio.create_task(d.catalog.follow(settings.kafka_bootstrap, d.stop)))
         d.tasks.append(asyncio.create_task(d.consumer.run(d.stop)))
         start_workers(d, renderer, senders)
+        for task in d.tasks:
+            task.add_done_callback(_report_crash)
         try:
             yield
         finally:
             d.stop.set()
             await asyncio.gather(*d.tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):  # last flush; the outbox keeps the rest
+                await publish_events(d.ledger, d.producer, settings.dossiers_topic)
             await d.consumer.stop()
             await d.producer.stop()
             await webhook.close()
@@ -78,6 +85,12 @@ def create_app(settings: DeliverySettings) -> FastAPI:
     api.install(app, delivery)
     app.add_middleware(RequestMetrics, service="delivery")
     return app
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    """A background loop that ends on its own is a fault: say so loudly (readiness fails)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task died", exc_info=task.exception())
 
 
 def run() -> None:

@@ -1,0 +1,35 @@
+"""Delivery integration tests start the delivery service they need; they use only Kafka
+and PostgreSQL of the stack, never the running services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.delivery.settings import DeliverySettings
+from tests.integration.delivery.helpers import create_topics, drop_schema, isolated_settings
+
+MakeSettings = Callable[..., Awaitable[DeliverySettings]]
+
+
+@pytest.fixture(autouse=True)
+def _needs_stack() -> None:
+    """Overrides tests/integration/conftest.py: Kafka and PostgreSQL are enough."""
+
+
+@pytest.fixture
+async def make_settings(tmp_path: Path) -> AsyncIterator[MakeSettings]:
+    made: list[DeliverySettings] = []
+
+    async def make(**overrides: Any) -> DeliverySettings:
+        settings = isolated_settings(tmp_path, **overrides)
+        await create_topics(settings)
+        made.append(settings)
+        return settings
+
+    yield make
+    for settings in made:
+        await drop_schema(settings)
