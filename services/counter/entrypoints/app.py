@@ -52,4 +52,6 @@ def run() -> None:
         http="httptools",
         log_config=None,
         access_log=False,
+        # open /v1/totals/stream connections must not hold a shutdown forever
+        timeout_graceful_shutdown=3,
     )
