@@ -108,7 +108,8 @@ async def measure(
     actions_per_s = batched["rate"] * BATCH_SIZE
     return [
         row(
-            f"single POST req/s (closed loop, {CONNECTIONS} conns; {closed['failed']:.0f} errors)",
+            f"single POST req/s ({WORKERS} worker(s), closed loop, {CONNECTIONS} conns; "
+            f"{closed['failed']:.0f} errors)",
             closed["rate"],
             "req/s",
             floor_closed["rate"],

@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 
 import uvloop
 
+# Below the usual 1,024 open files, leaving room for the rest of the process.
+MAX_CONNECTIONS = 512
+
 
 def requests(host: str, path: str, bodies: list[bytes], headers: dict[str, str]) -> Iterator[bytes]:
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
@@ -102,18 +105,27 @@ async def open_loop(args: argparse.Namespace, stream: Iterator[bytes]) -> dict[s
     url = urlsplit(args.url)
     host, port = url.hostname or "", url.port or 80
     results = Results()
-    idle = [await connect(host, port) for _ in range(args.connections)]
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    opened = args.connections
+    for _ in range(opened):
+        idle.put_nowait(await connect(host, port))
     pending: set[asyncio.Task[None]] = set()
 
     async def one(scheduled: float) -> None:
-        connection = idle.pop() if idle else await connect(host, port)
+        nonlocal opened
         try:
+            if idle.empty() and opened < MAX_CONNECTIONS:
+                opened += 1
+                connection = await connect(host, port)
+            else:  # waiting for a free connection counts in the latency: it started late
+                connection = await idle.get()
             status = await connection.exchange(next(stream))
         except (OSError, asyncio.IncompleteReadError):
             results.record(599, time.perf_counter() - scheduled)
+            opened -= 1
             return
         results.record(status, time.perf_counter() - scheduled)
-        idle.append(connection)
+        idle.put_nowait(connection)
 
     started = time.perf_counter()
     total = int(args.rate * args.seconds)
