@@ -31,3 +31,12 @@ LAG_SECONDS = Gauge(
 )
 CASE_TOTAL = Gauge("plume_counter_case_total", "A case's current total", ["case_id"])
 MILESTONES = Counter("plume_counter_milestones_published_total", "Milestone events published")
+CASE_TOTAL_BY_COUNTRY = Gauge(
+    "plume_counter_case_total_by_country",
+    "A case's current total from supporters of one country (ISO codes, ZZ = unknown)",
+    ["case_id", "country"],
+)
+HEARTBEAT_COUNTED = Gauge(
+    "plume_counter_heartbeat_last_counted_timestamp_seconds",
+    "When the last heartbeat action was committed (Unix time): proves the whole chain",
+)

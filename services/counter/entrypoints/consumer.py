@@ -27,6 +27,7 @@ class BatchReport:
     outcome: Outcome = field(default_factory=Outcome)
     accepted_at: list[datetime] = field(default_factory=list)  # heartbeats included
     dead_letters: int = 0
+    heartbeats: int = 0
 
 
 def decode_batch(records: Sequence[Record]) -> tuple[list[ActionEvent], list[tuple[Record, str]]]:
@@ -70,4 +71,5 @@ class CountingHandler:
             events,
             self.campaign_of,
         )
-        self.last = BatchReport(outcome, [e.accepted_at for e in events], len(poison))
+        heartbeats = sum(1 for e in events if e.heartbeat)
+        self.last = BatchReport(outcome, [e.accepted_at for e in events], len(poison), heartbeats)

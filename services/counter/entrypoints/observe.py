@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
@@ -48,6 +49,8 @@ class Observer:
         metrics.FLUSH_SECONDS.observe(seconds)
         metrics.COUNTED.inc(len(report.outcome.counted))
         metrics.DEAD_LETTERS.inc(report.dead_letters)
+        if report.heartbeats:
+            metrics.HEARTBEAT_COUNTED.set(time.time())
         if report.accepted_at:
             now = datetime.now(UTC)
             step = max(1, len(report.accepted_at) // FRESHNESS_SAMPLES)
@@ -79,6 +82,8 @@ def publish_totals(producer: AIOKafkaProducer, topic: str) -> ChangeListener:
     async def publish(changed: list[CaseTotals]) -> None:
         for totals in changed:
             metrics.CASE_TOTAL.labels(totals.case_id).set(totals.total)
+            for country, total in totals.by_country.items():
+                metrics.CASE_TOTAL_BY_COUNTRY.labels(totals.case_id, country).set(total)
         try:
             futures = [
                 await producer.send(topic, encode(_message(t)), key=t.case_id.encode())

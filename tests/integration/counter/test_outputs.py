@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -56,7 +57,7 @@ async def test_latest_totals_are_published_and_measured(
     counter = await CounterProcess(settings, tmp_path).start()
     try:
         await produce(settings, [action("case-p", count=4), action("case-q", country="BR")])
-        await produce(settings, [action("case-p", count=6)])
+        await produce(settings, [action("case-p", count=6), action("case-p", heartbeat=True)])
         await wait_for_totals(settings, {"case-p": 10, "case-q": 1})
         published = await wait_until(
             lambda: latest_published(settings),
@@ -66,6 +67,10 @@ async def test_latest_totals_are_published_and_measured(
         assert await counter.metric('plume_counter_case_total{case_id="case-p"}') == 10
         assert await counter.metric("plume_counter_freshness_seconds_count") >= 3
         assert await counter.metric("plume_counter_actions_counted_total") == 3
+        by_country = 'plume_counter_case_total_by_country{case_id="case-q",country="BR"}'
+        assert await counter.metric(by_country) == 1
+        heartbeat = await counter.metric("plume_counter_heartbeat_last_counted_timestamp_seconds")
+        assert abs(heartbeat - time.time()) < 60
     finally:
         counter.stop()
 
