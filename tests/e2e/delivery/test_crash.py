@@ -1,0 +1,133 @@
+"""Exactly once per target across SIGKILL: of `plume serve delivery` in the middle of a
+cut (the cutting UPDATE seen running in PostgreSQL), and in the middle of a webhook send."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import csv
+import io
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from services.delivery.settings import DeliverySettings
+from shared.apikeys import Scope
+from tests.e2e.delivery.process import Probe, ServiceProcess
+from tests.integration.delivery.conftest import MakeSettings
+from tests.integration.delivery.helpers import case, new_key, publish, signature
+from tests.integration.delivery.receivers import webhook_receiver
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+TOTAL = 30_000
+TARGETS = [
+    {"id": f"t{i}", "name": f"Authority {i}", "country": "TN", "language": "fr"} for i in (1, 2)
+]
+
+
+async def rows_by_target(
+    settings: DeliverySettings, conn: asyncpg.Connection
+) -> dict[str, list[str]]:
+    """Every name in every rendered CSV, per target, read from the files on disk."""
+    s = f'"{settings.db_schema}"'
+    names: dict[str, list[str]] = collections.defaultdict(list)
+    for d in await conn.fetch(f"SELECT id, target_id FROM {s}.dossiers WHERE files IS NOT NULL"):
+        path = settings.dossier_dir / str(d["id"]) / "signatures.csv"
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))[1:]
+        names[d["target_id"]] += [r[0] for r in rows]
+    return names
+
+
+async def kill_during_cut(service: ServiceProcess, probe: Probe) -> None:
+    seen = False
+
+    async def in_flight() -> bool:
+        nonlocal seen
+        seen = await probe.cut_in_flight()
+        return seen
+
+    await wait_until(in_flight, within=60, every=0.002)
+    service.kill()
+    assert seen
+    await wait_until(probe.no_open_transaction, within=30)
+
+
+async def test_sigkill_during_cuts_seals_each_signature_once_per_target(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    settings = await make_settings(cut_size=8_000, render_pdf=False)
+    case_id = "case-" + settings.db_schema[-10:]
+    actions = [signature(case_id, f"k{i}", f"Supporter {i:05d}") for i in range(TOTAL)]
+    await publish(settings, [case(case_id, TARGETS)], actions)
+    service = ServiceProcess(settings, tmp_path / "delivery.log")
+    conn = await asyncpg.connect(settings.database_url)
+    probe = Probe(conn, settings.db_schema)
+    try:
+        for _ in range(2):  # killed in the middle of two different cuts
+            await service.start()
+            await kill_during_cut(service, probe)
+        await service.start()
+        await wait_until(
+            lambda: probe.scalar("SELECT count(*) FROM {s}.signatures"),
+            lambda n: n == TOTAL,
+            within=120,
+        )
+        key = await new_key(settings, {Scope.DOSSIERS_WRITE, Scope.DOSSIERS_READ})
+        async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
+            cut = await client.post(f"/v1/cases/{case_id}/dossiers", headers={"X-API-Key": key})
+        assert cut.status_code in (200, 201)  # 200: the size rule had just sealed the rest
+        assert await probe.scalar("SELECT count(*) FROM {s}.signatures WHERE cut_id IS NULL") == 0
+        await wait_until(
+            lambda: probe.scalar("SELECT count(*) FROM {s}.dossiers WHERE files IS NULL"),
+            lambda n: n == 0,
+            within=120,
+        )
+        by_target = await rows_by_target(settings, conn)
+    finally:
+        service.stop()
+        await conn.close()
+    expected = sorted(f"Supporter {i:05d}" for i in range(TOTAL))
+    assert set(by_target) == {"t1", "t2"}
+    for names in by_target.values():
+        assert sorted(names) == expected  # every one, none twice
+
+
+async def test_sigkill_during_a_webhook_send_delivers_the_dossier_once_per_key(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    hold = asyncio.Event()
+    async with webhook_receiver(b"test-secret", hold=hold) as receiver:
+        settings = await make_settings(cut_size=50, send_lease_seconds=2.0)
+        case_id = "case-" + settings.db_schema[-10:]
+        target = {**TARGETS[0], "delivery": {"channel": "webhook", "url": receiver.url}}
+        actions = [signature(case_id, f"k{i}", f"Supporter {i:05d}") for i in range(50)]
+        await publish(settings, [case(case_id, [target])], actions)
+        service = ServiceProcess(settings, tmp_path / "delivery.log")
+        conn = await asyncpg.connect(settings.database_url)
+        probe = Probe(conn, settings.db_schema)
+        try:
+            await service.start()
+            await asyncio.wait_for(receiver.arrived.wait(), timeout=60)
+            service.kill()  # the request is in the receiver's hands, unanswered
+            hold.set()  # the receiver then processes it: the sender never learns
+            assert (
+                await probe.scalar("SELECT count(*) FROM {s}.dossiers WHERE status = 'sent'") == 0
+            )
+            await service.start()
+            await wait_until(
+                lambda: probe.scalar("SELECT count(*) FROM {s}.dossiers WHERE status = 'sent'"),
+                lambda n: n == 1,
+                within=60,
+            )
+            attempts = await probe.scalar("SELECT attempts FROM {s}.dossiers")
+        finally:
+            service.stop()
+            await conn.close()
+    assert len(receiver.deliveries) == 2 and attempts == 2  # the same dossier, twice on the wire
+    [(key, delivery)] = receiver.distinct().items()  # one dossier for a receiver keyed on it
+    assert delivery["form"]["dossier_id"] == key
+    rows = delivery["files"]["signatures.csv"].decode().splitlines()[1:]
+    assert sorted(r.split(",")[0] for r in rows) == [f"Supporter {i:05d}" for i in range(50)]
