@@ -50,8 +50,15 @@ def test_mounted_files_exist(services: dict[str, Any]) -> None:
     for service in services.values():
         for volume in service.get("volumes", []):
             source = str(volume).split(":")[0]
-            if source.startswith("./") and not source.endswith("/grafana"):
+            if source.startswith("./"):
                 assert (DEPLOY / source).exists(), f"{source} is mounted but missing"
+
+
+def test_grafana_is_provisioned_from_deploy_grafana(services: dict[str, Any]) -> None:
+    assert "./grafana:/etc/grafana/provisioning:ro" in services["grafana"]["volumes"]
+    datasources = load(DEPLOY / "grafana" / "datasources" / "prometheus.yml")["datasources"]
+    host = datasources[0]["url"].split("//")[1].split(":")[0]
+    assert host in services
 
 
 def test_infrastructure_uses_the_official_images(services: dict[str, Any]) -> None:
