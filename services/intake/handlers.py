@@ -21,9 +21,9 @@ def _count_rejection(rejection: Rejection) -> None:
 
 
 def _count_accepted(events: Sequence[ActionEvent]) -> None:
-    tally = Counter((event.type.value, event.channel.value) for event in events)
+    tally = Counter((event.type, event.channel) for event in events)
     for (kind, channel), count in tally.items():
-        metrics.ACCEPTED.labels(kind, channel).inc(count)
+        metrics.accepted(kind, channel).inc(count)
 
 
 async def submit_action(

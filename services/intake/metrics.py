@@ -3,7 +3,11 @@ Labels are closed sets (types, channels, reasons); never a name, email, key or c
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import Counter, Histogram
+
+from shared.contracts.actions import ActionType, Channel
 
 ACCEPTED = Counter(
     "plume_intake_actions_accepted_total", "Actions acknowledged by Kafka", ["type", "channel"]
@@ -17,3 +21,9 @@ PRODUCE_LATENCY = Histogram(
 PRODUCE_FAILURES = Counter(
     "plume_intake_kafka_produce_failures_total", "Writes Kafka did not acknowledge", ["reason"]
 )
+
+
+@cache
+def accepted(kind: ActionType, channel: Channel) -> Counter:
+    """The labelled counter, looked up once per label pair (the lookup takes a lock)."""
+    return ACCEPTED.labels(kind.value, channel.value)

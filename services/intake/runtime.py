@@ -32,6 +32,10 @@ class Intake:
     publisher: ActionPublisher | None = None
     keys: KeyStore | None = None
     pool: asyncpg.Pool | None = None
+    secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
+
+    def __post_init__(self) -> None:
+        self.secret = self.settings.supporter_key_secret.get_secret_value().encode()
 
     async def ready(self) -> bool:
         publisher_ok = self.publisher is not None and self.publisher.available()

@@ -73,8 +73,9 @@ class KafkaActionPublisher:
         self._queue.append(request)
         self._wakeup.set()
         try:
+            # A timeout cancels only this request's future; the sender skips settled ones.
             async with asyncio.timeout(self.timeout_s):
-                await asyncio.shield(request.done)
+                await request.done
         except TimeoutError:
             self._failed("timeout")
             raise PublishUnavailable("Kafka did not acknowledge in time") from None

@@ -89,8 +89,8 @@ def unavailable(intake: Intake, action_id: object, detail: str | None = None) ->
 
 
 def context(intake: Intake) -> Context:
-    secret = intake.settings.supporter_key_secret.get_secret_value().encode()
-    return Context(secret, datetime.now(UTC), intake.settings.clock_skew_s, request_id_var.get())
+    now = datetime.now(UTC)
+    return Context(intake.secret, now, intake.settings.clock_skew_s, request_id_var.get())
 
 
 def rejection_response(rejection: Rejection) -> Response:
