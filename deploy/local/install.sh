@@ -68,10 +68,15 @@ fetch_kafka_jars() {
     say "fetching the Kafka runtime from Maven Central into $KAFKA_LIBS"
     local tmp="$KAFKA_LIBS.partial"
     rm -rf "$tmp" && mkdir -p "$tmp"
-    timeout "$NET_TIMEOUT" mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$tmp" \
-        || die "could not fetch the Kafka jars with Maven (is https://repo.maven.apache.org \
-reachable, or a mirror set in ~/.m2/settings.xml?)"
+    local log="$PLUME_HOME/log/maven.log"
+    mkdir -p "$(dirname "$log")"
+    if ! timeout "$NET_TIMEOUT" mvn -B -Dstyle.color=never -f "$pom" \
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$log" 2>&1
+    then
+        grep -E 'ERROR|Could not' "$log" | head -n 5 >&2 || true
+        die "could not fetch the Kafka jars with Maven (is https://repo.maven.apache.org \
+reachable, or a mirror set in ~/.m2/settings.xml?); full output in $log"
+    fi
     ls "$tmp"/kafka_2.13-*.jar >/dev/null 2>&1 || die "Maven gave no kafka_2.13 jar in $tmp"
     rm -rf "$KAFKA_LIBS" && mv "$tmp" "$KAFKA_LIBS"
     echo "$want" >"$stamp"

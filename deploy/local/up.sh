@@ -23,7 +23,8 @@ ensure_topics() {
     fi
 }
 
-# Topics and the default campaign: after any (re)start, or when the campaign file changed.
+# The default campaign: after Kafka or PostgreSQL (re)started, or when its file changed.
+# Loaded before the services start, so that they know its cases from their first request.
 prepare_kafka_content() {
     local want
     want="$(sha256sum "$CAMPAIGN" | cut -d' ' -f1)"
@@ -64,7 +65,7 @@ start_postgres
 start_kafka
 # Skipped only when all was up already and a previous run got as far as the campaign.
 [[ -z "$STARTED_ANY" && -f "$CAMPAIGN_STAMP" ]] || ensure_topics
+prepare_kafka_content
 start_prometheus
 start_services
-prepare_kafka_content
 print_addresses
