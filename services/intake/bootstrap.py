@@ -44,7 +44,7 @@ def create_app(settings: IntakeSettings) -> ASGIApp:
     """What uvicorn serves: request metrics and CORS around the API, with the action
     routes dispatched straight to their handlers (see FastPath)."""
     api = create_api(Intake(settings, CatalogView(settings.cases_topic)))
-    app: ASGIApp = FastPath(api, http.HOT_ROUTES)
+    app: ASGIApp = FastPath(api, http.HOT_ROUTES, settings.max_in_flight)
     if settings.cors_origins:
         app = CORSMiddleware(
             app,

@@ -38,3 +38,5 @@ class IntakeSettings(ServiceSettings):
     # Worker processes. Each keeps its own rate-limit buckets, so with N workers a caller
     # may get up to N times its limit: set the limits accordingly.
     workers: int = Field(default=1, ge=1)
+    # Action requests handled at once per worker; more are answered 503 at once (0 = no cap).
+    max_in_flight: int = Field(default=1_000, ge=0)

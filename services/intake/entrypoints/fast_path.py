@@ -1,7 +1,11 @@
 """The action routes, dispatched straight to their handlers. They are registered in the
 FastAPI app too (documented in /openapi.json, answered the same way), but FastAPI's stack
 of per-request layers costs more CPU than the whole action handling; at campaign peak these
-two routes carry nearly all the traffic, so they skip it."""
+two routes carry nearly all the traffic, so they skip it.
+
+Past `max_in_flight` concurrent action requests, more are refused at once with 503 and
+Retry-After: beyond a peak the service can absorb, shedding keeps every answer quick
+(clients retry, action ids make retries count once) instead of queueing without bound."""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from services.intake import metrics
 from services.intake.entrypoints.raw_route import Endpoint
 from services.intake.entrypoints.requests import Problem
 from shared.http import problem
@@ -20,9 +26,18 @@ log = logging.getLogger(__name__)
 
 
 class FastPath:
-    def __init__(self, api: FastAPI, routes: Mapping[tuple[str, str], Endpoint]) -> None:
+    def __init__(
+        self,
+        api: FastAPI,
+        routes: Mapping[tuple[str, str], Endpoint],
+        max_in_flight: int = 0,
+        retry_after_s: int = 1,
+    ) -> None:
         self.api = api
         self.routes = routes
+        self.max_in_flight = max_in_flight  # 0 = no limit
+        self.retry_after_s = retry_after_s
+        self.in_flight = 0
         # The documented route of each path, for the request metrics' route label.
         self.documented = {getattr(r, "path", None): r for r in api.routes}
 
@@ -35,11 +50,25 @@ class FastPath:
             return
         scope["app"] = self.api  # handlers find their state on request.app
         scope["route"] = self.documented.get(scope["path"])
+        if self.max_in_flight and self.in_flight >= self.max_in_flight:
+            metrics.REJECTED.labels("overloaded").inc()
+            overloaded = problem(
+                503, "Overloaded", "nothing was accepted", retry_after=self.retry_after_s
+            )
+            await overloaded(scope, receive, send)
+            return
+        self.in_flight += 1
         try:
-            response = await endpoint(Request(scope, receive))
+            response = await self._answer(endpoint, scope, receive)
+        finally:
+            self.in_flight -= 1
+        await response(scope, receive, send)
+
+    async def _answer(self, endpoint: Endpoint, scope: Scope, receive: Receive) -> Response:
+        try:
+            return await endpoint(Request(scope, receive))
         except Problem as refused:
-            response = refused.response
+            return refused.response
         except Exception:
             log.exception("action route failed")
-            response = problem(500, "Internal error")
-        await response(scope, receive, send)
+            return problem(500, "Internal error")
