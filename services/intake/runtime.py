@@ -38,7 +38,10 @@ class Intake:
         self.secret = self.settings.supporter_key_secret.get_secret_value().encode()
 
     async def ready(self) -> bool:
-        publisher_ok = self.publisher is not None and self.publisher.available()
+        publisher = self.publisher
+        publisher_ok = (
+            publisher is not None and publisher.available() and await publisher.reachable()
+        )
         pool_ok = self.pool is not None and await is_reachable(self.pool)
         return publisher_ok and pool_ok and self.catalog.loaded.is_set()
 

@@ -59,6 +59,15 @@ class KafkaActionPublisher:
     def available(self) -> bool:
         return time.monotonic() >= self._failing_until
 
+    async def reachable(self) -> bool:
+        # A metadata round trip: answers within a second while a broker is up, fails fast
+        # (connection refused) or times out while none is.
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout=2.0)
+        except (KafkaError, OSError, TimeoutError):
+            return False
+        return True
+
     def _failed(self, reason: str) -> None:
         metrics.PRODUCE_FAILURES.labels(reason).inc()
         self._failing_until = time.monotonic() + self.retry_after_s

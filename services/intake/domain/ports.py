@@ -25,3 +25,7 @@ class ActionPublisher(Protocol):
     def available(self) -> bool:
         """False while recent writes failed: callers are answered 503 at once."""
         ...
+
+    async def reachable(self) -> bool:
+        """Whether Kafka answers right now (for readiness), within about two seconds."""
+        ...

@@ -110,6 +110,20 @@ async def test_kill_kafka_during_traffic(
             return (await client.get("/readyz")).status_code
 
         assert await readiness() == 503
+        # Quiet for longer than Retry-After: readiness must come from probing Kafka, not
+        # only from recent failed writes.
+        stop.set()
+        await asyncio.gather(*workers)
+        quiet_from = time.monotonic()
+
+        async def quiet_for() -> float:
+            return time.monotonic() - quiet_from
+
+        await wait_until(quiet_for, lambda s: s > 2 * outage_intake.settings.retry_after_s)
+        assert await readiness() == 503
+        stop.clear()
+        workers = [asyncio.create_task(traffic(client, answers, stop)) for _ in range(WORKERS)]
+        await wait_until(refused_since_kill, lambda n: n >= 40, within=30)
         restarting = time.monotonic()
         await asyncio.to_thread(broker.start)
 

@@ -24,6 +24,9 @@ class FakePublisher:
     def available(self) -> bool:
         return not self.down
 
+    async def reachable(self) -> bool:
+        return not self.down
+
 
 @dataclass
 class FakeBuilder:
