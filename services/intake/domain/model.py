@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_local_part
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -63,29 +64,20 @@ def _country(code: str) -> str:
 def _email(address: str) -> str:
     address = text.check_text(address)
     local, at, domain = address.rpartition("@")
-    if not at or not local:
-        raise ValueError("must be an email address (name@domain)")
-    # email-validator checks both halves; the domain's check costs the most and a campaign
-    # sees few distinct domains, so it is remembered per domain. The local part is checked
-    # on its own behind a short domain known to be valid.
-    normal_domain = _domain(domain)
-    normal_local = _validated(f"{local}@{_PROBE_DOMAIN}").rpartition("@")[0]
-    return f"{normal_local}@{normal_domain}"
-
-
-_PROBE_DOMAIN = "x.org"
+    if not at:
+        raise ValueError("An email address must have an @-sign.")
+    # email-validator checks both halves. The domain's check costs the most and a campaign
+    # sees few distinct domains, so it is remembered per domain; the local part is checked
+    # by the library's own local-part rule (quoted local parts are refused, as by default).
+    try:
+        return f"{validate_email_local_part(local)['local_part']}@{_domain(domain)}"
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
 
 
 @lru_cache(maxsize=16_384)
 def _domain(domain: str) -> str:
-    return _validated(f"a@{domain}").rpartition("@")[2]
-
-
-def _validated(address: str) -> str:
-    try:
-        return validate_email(address, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+    return validate_email(f"a@{domain}", check_deliverability=False).domain
 
 
 def _message(value: str) -> str:
