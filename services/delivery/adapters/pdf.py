@@ -69,16 +69,18 @@ class DossierPdf(FPDF):
     def __init__(self, fonts: FontSet, cover: CoverText, created_at: datetime, wide: bool):
         super().__init__(format="A4")
         self.cover_text = cover
+        self.wide = wide
         self.widths = MESSAGE_WIDTHS if wide else COLUMN_WIDTHS
         self.set_creation_date(created_at)
         self.set_title(cover.title)
-        # Shaped and plain text each get their own copy of every font: fpdf2 maps glyphs
-        # differently in the two modes, and one font object used in both garbles text.
+        # Shaped and plain text each get their own copy of every font (added on the first
+        # name that needs shaping): fpdf2 maps glyphs differently in the two modes, and one
+        # font object used in both garbles text.
+        self.font_set = fonts
         self.add_font("main", "", str(fonts.main))
         self.add_font("main", "B", str(fonts.bold))
-        self.add_font("shaped", "", str(fonts.main))
         self.plain_fallbacks = self._add_fallbacks("fb", fonts.fallbacks)
-        self.shaped_fallbacks = self._add_fallbacks("sfb", fonts.fallbacks)
+        self.shaped_fallbacks: list[str] | None = None
         self.set_fallback_fonts(self.plain_fallbacks, exact_match=False)
         self.set_text_shaping(True)
         self.shaping = self.text_shaping
@@ -131,17 +133,27 @@ class DossierPdf(FPDF):
         self.set_font("main", "", 9)
 
     def add_rows(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        for row in rows:
+        name_width, country_width, _ = self.widths
+        for name, second, third in rows:
             if self.will_page_break(ROW_HEIGHT):
                 self.add_page()
                 self._header_row()
-            for width, text in zip(self.widths, row, strict=True):
-                self._cell(width, _fit(text))
-            self.ln()
+            self._cell(name_width, _fit(name))
+            if self.wide:  # a message: may need any script too
+                self._cell(country_width, second)
+                self._cell(0, _fit(third))
+            else:  # country code and date: ASCII, drawn the cheap way
+                x, y = self.get_x(), self.get_y() + ROW_HEIGHT * 0.66
+                self.text(x + 1, y, second)
+                self.text(x + country_width + 1, y, third[:10])  # the day; CSV has the time
+            self.ln(ROW_HEIGHT)
 
     def _cell(self, width: float, text: str) -> None:
         if NEEDS_SHAPING.search(text):
             # Toggled per cell because shaping every cell would triple the render time.
+            if self.shaped_fallbacks is None:
+                self.add_font("shaped", "", str(self.font_set.main))
+                self.shaped_fallbacks = self._add_fallbacks("sfb", self.font_set.fallbacks)
             self.set_font("shaped", "", 9)
             self.set_fallback_fonts(self.shaped_fallbacks, exact_match=False)
             self.text_shaping = self.shaping

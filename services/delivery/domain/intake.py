@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple, Protocol
 
-from shared.contracts.actions import ActionEvent, ActionType
+from shared.contracts.actions import ActionType
 
 
-@dataclass(frozen=True)
-class NamedSignature:
+class ActionFacts(Protocol):
+    """What delivery reads of an accepted action (ActionEvent has all of it)."""
+
+    @property
+    def action_id(self) -> object: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def supporter_key(self) -> str | None: ...
+    @property
+    def supporter_name(self) -> str | None: ...
+    @property
+    def share_name_with_target(self) -> bool: ...
+    @property
+    def message(self) -> str | None: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def heartbeat(self) -> bool: ...
+
+
+# NamedTuples: a million of them are built per million actions, and they are cheap.
+class NamedSignature(NamedTuple):
     """A signature whose supporter agreed to share their name with the target."""
 
     case_id: str
@@ -19,8 +46,7 @@ class NamedSignature:
     signed_at: datetime
 
 
-@dataclass(frozen=True)
-class UnnamedSupporter:
+class UnnamedSupporter(NamedTuple):
     """A signature without that consent: only counted, by country, never named."""
 
     case_id: str
@@ -28,8 +54,7 @@ class UnnamedSupporter:
     country: str
 
 
-@dataclass(frozen=True)
-class SolidarityMessage:
+class SolidarityMessage(NamedTuple):
     action_id: str
     case_id: str
     first_name: str | None
@@ -53,7 +78,7 @@ def first_name(full_name: str | None) -> str | None:
     return words[0] if words else None
 
 
-def sort_actions(events: list[ActionEvent]) -> SortedActions:
+def sort_actions(events: Sequence[ActionFacts]) -> SortedActions:
     """Split a batch into what delivery stores; one signature per supporter and case
     (the first one seen wins, like the database's ON CONFLICT DO NOTHING)."""
     out = SortedActions()
@@ -61,7 +86,7 @@ def sort_actions(events: list[ActionEvent]) -> SortedActions:
     for event in events:
         if event.heartbeat:
             continue
-        if event.type is ActionType.SIGNATURE:
+        if event.type == ActionType.SIGNATURE:
             key = event.supporter_key or str(event.action_id)
             if (event.case_id, key) in seen:
                 continue
@@ -74,7 +99,7 @@ def sort_actions(events: list[ActionEvent]) -> SortedActions:
                 )
             else:
                 out.unnamed.append(UnnamedSupporter(event.case_id, key, event.country))
-        elif event.type is ActionType.SOLIDARITY_MESSAGE and event.message:
+        elif event.type == ActionType.SOLIDARITY_MESSAGE and event.message:
             name = first_name(event.supporter_name) if event.share_name_with_target else None
             out.messages.append(
                 SolidarityMessage(
