@@ -8,12 +8,20 @@ from pydantic import BaseModel
 
 from shared.contracts.actions import ActionEvent
 from shared.contracts.catalog import CaseRecord
-from shared.topics import ACTIONS, CASES
+from shared.contracts.dlq import DeadLetter
+from shared.contracts.dossiers import DossierEvent
+from shared.contracts.totals import CaseTotalsMessage, MilestoneReached
+from shared.topics import ACTIONS, ACTIONS_DLQ, CASE_TOTALS, CASES, DOSSIERS, MILESTONES
 
 REF = "#/components/schemas/{model}"
+# topic, value model, what the record key is, summary
 _MESSAGES: tuple[tuple[str, type[BaseModel], str, str], ...] = (
     (ACTIONS, ActionEvent, "supporter key, or action id", "An accepted action"),
     (CASES, CaseRecord, "case id", "The latest state of a case (compacted)"),
+    (CASE_TOTALS, CaseTotalsMessage, "case id", "A case's latest totals (compacted)"),
+    (MILESTONES, MilestoneReached, "case id", "A campaign milestone reached"),
+    (DOSSIERS, DossierEvent, "dossier id", "A dossier life-cycle event"),
+    (ACTIONS_DLQ, DeadLetter, "the original record's key", "A record no consumer could process"),
 )
 
 

@@ -36,3 +36,10 @@ def test_plume_asyncapi_writes_the_document(tmp_path: Path) -> None:
         main(["asyncapi", "--output", str(target)])
     assert exited.value.code == 0
     assert json.loads(target.read_text()) == json.loads(json.dumps(document()))
+
+
+def test_every_topic_of_the_contract_has_a_channel() -> None:
+    from shared.topics import TOPICS
+
+    addresses = {channel["address"] for channel in document()["channels"].values()}
+    assert addresses == {spec.name for spec in TOPICS}
