@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.responses import Response
 
@@ -35,7 +36,16 @@ def install(app: FastAPI, delivery: Callable[[], Delivery]) -> None:
         assert isinstance(exc, Refused)
         return problem(exc.status, exc.title, exc.detail)
 
+    async def on_invalid(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return problem(422, "Invalid request", errors=errors)
+
     app.add_exception_handler(Refused, on_refused)
+    app.add_exception_handler(RequestValidationError, on_invalid)
     app.include_router(_router(delivery))
 
 
@@ -120,6 +130,8 @@ def _router(delivery: Callable[[], Delivery]) -> APIRouter:
     @router.post("/cases/{case_id}/dossiers")
     async def cut_now(case_id: str, _: Writer) -> Response:
         d = delivery()
+        if not d.catalog.loaded.is_set():
+            raise Refused(503, "Catalogue loading", "the case catalogue is not read yet")
         try:
             ids = await handlers.cut_case_now(d.pool, d.cutter, d.catalog, case_id)
         except asyncpg.PostgresError:

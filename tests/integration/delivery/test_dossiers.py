@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,14 @@ async def test_manual_dossier_cut_rendered_downloaded_acknowledged(
         again = await client.post(f"/v1/cases/{case_id}/dossiers", headers={"X-API-Key": key})
         assert (again.status_code, again.json()) == (200, [])
 
+        bad = await client.get(
+            "/v1/dossiers", params={"status": "lost"}, headers={"X-API-Key": key}
+        )
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "status"
+        unknown = await client.get(f"/v1/dossiers/{uuid.uuid4()}", headers={"X-API-Key": key})
+        assert unknown.status_code == 404
+        no_case = await client.post("/v1/cases/no-such-case/dossiers", headers={"X-API-Key": key})
+        assert no_case.status_code == 404
         [manifest] = await wait_rendered(client, key, case_id, 1)
         headers = {"X-API-Key": reader}
         csv_bytes = (
