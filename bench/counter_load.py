@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from services.counter.settings import CounterSettings
 from shared.contracts.actions import ActionEvent
-from shared.kafka import decode, durable_producer, ensure_topics, manual_consumer
+from shared.kafka import decode, durable_producer, ensure_topics
 from shared.topics import TopicSpec
 
 PARTITIONS = 12  # as plume.actions.v1
@@ -131,33 +132,34 @@ async def committed(conn: asyncpg.Connection, schema: str) -> int:
     return int(value or 0)
 
 
-async def naive_rate(settings: CounterSettings, limit: int, seconds: float) -> float:
-    """The baseline: read the same topic and run one `UPDATE … + 1` per action (a
-    transaction per fetched batch). Returns actions/s over at most `limit` actions."""
+async def drain(settings: CounterSettings, processes: int, n: int, log: Path) -> float:
+    """Start counter processes on a pre-filled topic; actions/s from the first committed
+    batch to the last, after checking that the totals are exact."""
+    counters = [start_counter(settings, free_port(), log) for _ in range(processes)]
     conn = await asyncpg.connect(settings.database_url)
-    table = f'"{settings.db_schema}".naive_totals'
-    await conn.execute(f"CREATE TABLE {table} (case_id text PRIMARY KEY, total bigint NOT NULL)")
-    await conn.executemany(f"INSERT INTO {table} VALUES ($1, 0)", [(c,) for c in CASES])
-    consumer = manual_consumer(settings.kafka_bootstrap, None, "naive-bench")
-    await consumer.start()
-    partitions = [TopicPartition(settings.actions_topic, p) for p in range(PARTITIONS)]
-    consumer.assign(partitions)
-    await consumer.seek_to_beginning(*partitions)
-    done, started = 0, time.monotonic()
     try:
-        while done < limit and time.monotonic() - started < seconds:
-            batches = await consumer.getmany(timeout_ms=200, max_records=5_000)
-            async with conn.transaction():
-                for records in batches.values():
-                    for record in records:
-                        event = decode(ActionEvent, record.value or b"")
-                        await conn.execute(
-                            f"UPDATE {table} SET total = total + $2 WHERE case_id = $1",
-                            event.case_id,
-                            event.count,
-                        )
-                        done += 1
-        return done / (time.monotonic() - started)
+        first, started = 0, 0.0
+        deadline = time.monotonic() + 600
+        while (done := await committed(conn, settings.db_schema)) < n:
+            if not first and done:
+                first, started = done, time.monotonic()
+            if time.monotonic() > deadline or any(c.poll() is not None for c in counters):
+                raise RuntimeError(f"counters did not drain the topic ({done}/{n})")
+            await asyncio.sleep(0.02)
+        rate = (n - first) / (time.monotonic() - started)
+        counted = await conn.fetchval(f'SELECT sum(total) FROM "{settings.db_schema}".case_totals')
+        if counted != n:
+            raise RuntimeError(f"counted {counted} of {n}: totals are wrong")
+        return rate
     finally:
-        await consumer.stop()
+        for counter in counters:
+            counter.terminate()
+            counter.wait(timeout=30)
         await conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from services.counter.adapters.dead_letters import KafkaDeadLetters
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
@@ -50,7 +51,7 @@ class Counter:
             return any(
                 [await asyncio.wait_for(self.producer.client.ready(b.nodeId), 1.0) for b in brokers]
             )
-        except (OSError, TimeoutError):
+        except (OSError, TimeoutError, KafkaError):
             return False
 
     def spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:

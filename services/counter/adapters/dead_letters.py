@@ -6,10 +6,16 @@ import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from shared.contracts.dlq import DeadLetter
 from shared.kafka import encode
 from shared.positions import Record
+
+
+class DeadLettersUnavailable(ConnectionError):
+    """Kafka did not take the dead letters: a transient I/O failure, so the batch is
+    retried (PositionedConsumer retries on OSError) instead of stopping the consumer."""
 
 
 class KafkaDeadLetters:
@@ -22,10 +28,18 @@ class KafkaDeadLetters:
         """Returns once Kafka acknowledged every dead letter (acks=all); raises otherwise,
         which fails the batch so that nothing is committed and it is retried."""
         futures = []
-        for record, error in poison:
-            letter = DeadLetter.of(
-                self.consumer, record.topic, record.partition, record.offset, record.value, error
-            )
-            # send() only enqueues; awaiting the futures together waits for one batch.
-            futures.append(await self.producer.send(self.topic, encode(letter), key=record.key))
-        await asyncio.gather(*futures)
+        try:
+            for record, error in poison:
+                letter = DeadLetter.of(
+                    self.consumer,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    record.value,
+                    error,
+                )
+                # send() only enqueues; awaiting the futures together waits for one batch.
+                futures.append(await self.producer.send(self.topic, encode(letter), key=record.key))
+            await asyncio.gather(*futures)
+        except KafkaError as exc:
+            raise DeadLettersUnavailable(type(exc).__name__) from exc
