@@ -13,12 +13,6 @@ from services.intake.domain.model import ActionIn
 from services.intake.domain.ports import ActionPublisher, PublishUnavailable
 from shared.contracts.actions import ActionEvent
 
-_REASONS = {403: "forbidden_tally", 409: "case_closed", 422: "invalid"}
-
-
-def _count_rejection(rejection: Rejection) -> None:
-    metrics.REJECTED.labels(_REASONS.get(rejection.status, str(rejection.status))).inc()
-
 
 def _count_accepted(events: Sequence[ActionEvent]) -> None:
     tally = Counter((event.type, event.channel) for event in events)
@@ -33,8 +27,7 @@ async def submit_action(
     propagates when Kafka cannot take it."""
     outcome = decide(action, caller, cases, ctx)
     if isinstance(outcome, Rejection):
-        _count_rejection(outcome)
-        return outcome
+        return outcome  # counted with the answer's status
     try:
         await publisher.publish([outcome])
     except PublishUnavailable as exc:
@@ -63,12 +56,12 @@ async def submit_batch(
     results: list[ItemResult] = []
     for index, item in enumerate(items):
         if isinstance(item, list):
-            metrics.REJECTED.labels("invalid").inc()
+            metrics.rejected(422)
             results.append(ItemResult(index, errors=tuple(item)))
             continue
         outcome = decide(item, caller, cases, ctx)
         if isinstance(outcome, Rejection):
-            _count_rejection(outcome)
+            metrics.rejected(outcome.status)
             results.append(ItemResult(index, errors=outcome.errors))
         else:
             results.append(ItemResult(index, event=outcome))

@@ -12,7 +12,28 @@ from shared.contracts.actions import ActionType, Channel
 ACCEPTED = Counter(
     "plume_intake_actions_accepted_total", "Actions acknowledged by Kafka", ["type", "channel"]
 )
-REJECTED = Counter("plume_intake_actions_rejected_total", "Actions refused", ["reason"])
+REJECTED = Counter(
+    "plume_intake_actions_rejected_total",
+    "Refusals by reason: a refused request counts once, each refused item of a batch once",
+    ["reason"],
+)
+REASONS = {
+    400: "invalid_json",
+    401: "unauthorized",
+    403: "forbidden",
+    409: "case_closed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def rejected(status: int) -> None:
+    REJECTED.labels(REASONS.get(status, "other")).inc()
+
+
 PRODUCE_LATENCY = Histogram(
     "plume_intake_kafka_produce_seconds",
     "From handing a request's events to the producer until Kafka acknowledged them",

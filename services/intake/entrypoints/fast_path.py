@@ -68,6 +68,7 @@ class FastPath:
         try:
             return await endpoint(Request(scope, receive))
         except Problem as refused:
+            metrics.rejected(refused.response.status_code)
             return refused.response
         except Exception:
             log.exception("action route failed")

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.intake import metrics
 from services.intake.domain.actions import Context, Rejection
 from services.intake.domain.errors import field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, Rules
@@ -47,7 +46,6 @@ def throttle(request: Request, intake: Intake, key: ApiKey | None, cost: int) ->
         who, limit = "key:" + key.name, key.rate_limit
     wait = intake.limiter.take(who, limit, cost, time.monotonic())
     if wait:
-        metrics.REJECTED.labels("rate_limited").inc()
         raise Problem(problem(429, "Too many actions", f"limit {limit}/minute", retry_after=wait))
 
 
@@ -65,9 +63,7 @@ def parse_action(body: bytes, rules: Rules) -> ActionIn:
 
 def invalid(exc: ValidationError) -> Response:
     if is_invalid_json(exc):
-        metrics.REJECTED.labels("invalid_json").inc()
         return problem(400, "Body is not valid JSON")
-    metrics.REJECTED.labels("invalid").inc()
     return problem(422, "Validation failed", errors=field_errors(exc.errors()))
 
 

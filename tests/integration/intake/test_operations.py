@@ -20,7 +20,9 @@ async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).status_code == 200
     assert (await client.get("/readyz")).status_code == 200
     assert (await client.post("/v1/actions", json=signature())).status_code == 202
+    assert (await client.post("/v1/actions", json=signature(type="petition"))).status_code == 422
     text = (await client.get("/metrics")).text
+    assert 'plume_intake_actions_rejected_total{reason="invalid"}' in text
     assert 'plume_intake_actions_accepted_total{channel="web",type="signature"}' in text
     assert "plume_intake_kafka_produce_seconds_bucket" in text
     assert 'plume_http_request_duration_seconds_bucket{le="0.025",method="POST"' in text
