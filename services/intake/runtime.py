@@ -15,6 +15,7 @@ from services.intake.adapters.kafka_publisher import KafkaActionPublisher
 from services.intake.adapters.keys import KeyStore, PostgresKeyStore
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import RateLimiter
+from services.intake.entrypoints.docs import CasesAnswer
 from services.intake.settings import IntakeSettings
 from shared import apikeys
 from shared.catalog import CatalogView
@@ -34,8 +35,11 @@ class Intake:
     pool: asyncpg.Pool | None = None
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
 
+    cases_answer: CasesAnswer = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.secret = self.settings.supporter_key_secret.get_secret_value().encode()
+        self.cases_answer = CasesAnswer(self.catalog)
 
     async def ready(self) -> bool:
         publisher = self.publisher

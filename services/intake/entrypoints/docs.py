@@ -66,16 +66,21 @@ CASES: dict[str, Any] = {
     "response_model": CasesOut,
 }
 
-_cache: dict[int, tuple[int, bytes]] = {}
 
+class CasesAnswer:
+    """The body of GET /v1/cases, rebuilt only when the catalogue has changed."""
 
-def cases_body(catalog: CatalogView) -> bytes:
-    cached = _cache.get(id(catalog))
-    if cached is None or cached[0] != catalog.version:
-        cases = [
-            {**record.case.model_dump(mode="json"), "campaign_id": record.campaign_id}
-            for record in sorted(catalog.cases.values(), key=lambda r: r.case.id)
-        ]
-        cached = (catalog.version, orjson.dumps({"cases": cases}))
-        _cache[id(catalog)] = cached
-    return cached[1]
+    def __init__(self, catalog: CatalogView) -> None:
+        self.catalog = catalog
+        self._version = -1
+        self._body = b""
+
+    def body(self) -> bytes:
+        if self._version != self.catalog.version:
+            records = sorted(self.catalog.cases.values(), key=lambda r: r.case.id)
+            cases = [
+                {**record.case.model_dump(mode="json"), "campaign_id": record.campaign_id}
+                for record in records
+            ]
+            self._version, self._body = self.catalog.version, orjson.dumps({"cases": cases})
+        return self._body

@@ -74,7 +74,7 @@ async def post_action(request: Request) -> Response:
 
 async def list_cases(request: Request) -> Response:
     intake: Intake = request.app.state.intake
-    return Response(docs.cases_body(intake.catalog), media_type="application/json")
+    return Response(intake.cases_answer.body(), media_type="application/json")
 
 
 async def _problem_response(_: Request, exc: Exception) -> Response:
