@@ -25,7 +25,10 @@ class BatchReport:
     """What the last batch did; read after its transaction committed."""
 
     outcome: Outcome = field(default_factory=Outcome)
-    accepted_at: list[datetime] = field(default_factory=list)  # heartbeats included
+    # when intake accepted what this batch made readable: new counts and heartbeats
+    # (a replayed action was readable long ago and says nothing about freshness)
+    fresh: list[datetime] = field(default_factory=list)
+    newest: datetime | None = None  # newest action of the batch, counted or not
     dead_letters: int = 0
     heartbeats: int = 0
 
@@ -71,5 +74,11 @@ class CountingHandler:
             events,
             self.campaign_of,
         )
-        heartbeats = sum(1 for e in events if e.heartbeat)
-        self.last = BatchReport(outcome, [e.accepted_at for e in events], len(poison), heartbeats)
+        heartbeats = [e.accepted_at for e in events if e.heartbeat]
+        self.last = BatchReport(
+            outcome=outcome,
+            fresh=[e.accepted_at for e in outcome.counted] + heartbeats,
+            newest=max((e.accepted_at for e in events), default=None),
+            dead_letters=len(poison),
+            heartbeats=len(heartbeats),
+        )

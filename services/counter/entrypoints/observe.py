@@ -51,12 +51,12 @@ class Observer:
         metrics.DEAD_LETTERS.inc(report.dead_letters)
         if report.heartbeats:
             metrics.HEARTBEAT_COUNTED.set(time.time())
-        if report.accepted_at:
-            now = datetime.now(UTC)
-            step = max(1, len(report.accepted_at) // FRESHNESS_SAMPLES)
-            for accepted in report.accepted_at[::step]:
-                metrics.FRESHNESS.observe(max(0.0, (now - accepted).total_seconds()))
-            self.last_accepted = max(report.accepted_at)
+        now = datetime.now(UTC)
+        step = max(1, len(report.fresh) // FRESHNESS_SAMPLES)
+        for accepted in report.fresh[::step]:
+            metrics.FRESHNESS.observe(max(0.0, (now - accepted).total_seconds()))
+        if report.newest is not None:
+            self.last_accepted = report.newest
 
     async def watch_lag(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

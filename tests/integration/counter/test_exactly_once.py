@@ -98,6 +98,7 @@ async def test_reset_positions_and_replay_leaves_totals_unchanged(
         )
         assert records == 3_000, "the whole topic was read again"
         assert await replay.metric("plume_counter_actions_counted_total") == 0
+        assert await replay.metric("plume_counter_freshness_seconds_count") == 0, "no new data"
         assert await stored_totals(settings) == expected
     finally:
         replay.stop()
