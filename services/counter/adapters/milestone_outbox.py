@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from services.counter import metrics
 from shared.contracts.totals import MilestoneReached
 from shared.kafka import decode, encode
 
@@ -55,6 +56,7 @@ class MilestoneOutbox:
                 if str(e.event_id) not in self.published
             ]
             await asyncio.gather(*futures)
+            metrics.MILESTONES.inc(len(futures))
             await conn.execute(
                 f"UPDATE {self.table} SET published_at = now() WHERE event_id = ANY($1::uuid[])",
                 [e.event_id for e in events],
