@@ -25,6 +25,9 @@ DEAD_LETTERS = Counter("plume_counter_dead_letters_total", "Records sent to the 
 LAG_RECORDS = Gauge(
     "plume_counter_lag_records", "Records not yet committed, per assigned partition", ["partition"]
 )
+ASSIGNED = Gauge(
+    "plume_counter_assigned_partitions", "Partitions of the actions topic this process consumes"
+)
 LAG_SECONDS = Gauge(
     "plume_counter_lag_seconds",
     "Age of the last committed action when records are waiting, else 0",

@@ -110,6 +110,13 @@ async def test_two_counters_share_partitions_and_survive_one_killed(
     first, second = CounterProcess(settings, tmp_path), CounterProcess(settings, tmp_path)
     await asyncio.gather(first.start(), second.start())
     try:
+        await wait_until(
+            lambda: asyncio.gather(
+                first.metric("plume_counter_assigned_partitions"),
+                second.metric("plume_counter_assigned_partitions"),
+            ),
+            lambda assigned: min(assigned) > 0 and sum(assigned) == 4,
+        )
         events, expected = stream(30_000)
         await produce(settings, events)
         await wait_until(
