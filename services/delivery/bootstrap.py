@@ -53,6 +53,7 @@ async def build(settings: DeliverySettings) -> Delivery:
         positions,
         settings.actions_topic,
         action_handler(PgSignatureStore(settings.db_schema)),
+        max_records=settings.max_batch,
     )
     return Delivery(
         settings=settings,

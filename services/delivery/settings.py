@@ -22,6 +22,7 @@ class DeliverySettings(ServiceSettings):
     cases_topic: str = CASES
     dossiers_topic: str = DOSSIERS
     consumer_group: str = "plume-delivery"
+    max_batch: int = Field(default=5_000, ge=1)
     dossier_dir: Path = Path(".plume/dossiers")
     cut_size: int = Field(default=10_000, ge=1)
     cut_max_age_seconds: float = Field(default=86_400, gt=0)
