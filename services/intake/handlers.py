@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from services.intake import metrics
-from services.intake.domain.actions import Caller, CaseLookup, Context, Rejection, decide
+from services.intake.domain.actions import Caller, CaseLookup, Context, Rejection, decide, heartbeat
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
 from services.intake.domain.ports import ActionPublisher, PublishUnavailable
 from shared.contracts.actions import ActionEvent
+
+log = logging.getLogger(__name__)
 
 
 def _count_accepted(events: Sequence[ActionEvent]) -> None:
@@ -70,3 +76,15 @@ async def submit_batch(
         await publisher.publish(events)
         _count_accepted(events)
     return results
+
+
+async def send_heartbeats(publisher: ActionPublisher, every_s: float, stop: asyncio.Event) -> None:
+    """Publish a heartbeat action every `every_s` seconds until `stop`; a failed one is
+    skipped (the missing heartbeat is the signal operators watch)."""
+    while not stop.is_set():
+        try:
+            await publisher.publish([heartbeat(datetime.now(UTC))])
+        except PublishUnavailable:
+            log.warning("heartbeat not written: Kafka unavailable")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_s)

@@ -16,6 +16,7 @@ from services.intake.adapters.keys import KeyStore, PostgresKeyStore
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import RateLimiter
 from services.intake.entrypoints.docs import CasesAnswer
+from services.intake.handlers import send_heartbeats
 from services.intake.settings import IntakeSettings
 from shared import apikeys
 from shared.catalog import CatalogView
@@ -56,7 +57,7 @@ async def running(intake: Intake) -> AsyncIterator[None]:
     intake.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     producer = durable_producer(settings.kafka_bootstrap, "plume-intake", settings.linger_ms)
     stop = asyncio.Event()
-    follower: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = []
     try:
         await apikeys.prepare(intake.pool)
         intake.keys = PostgresKeyStore(intake.pool)
@@ -66,15 +67,21 @@ async def running(intake: Intake) -> AsyncIterator[None]:
         )
         await publisher.start()
         intake.publisher = publisher
-        follower = asyncio.create_task(
-            follow_forever(intake.catalog, settings.kafka_bootstrap, stop), name="catalogue"
+        tasks.append(
+            asyncio.create_task(
+                follow_forever(intake.catalog, settings.kafka_bootstrap, stop), name="catalogue"
+            )
         )
+        if settings.heartbeat_interval_s:
+            beats = send_heartbeats(publisher, settings.heartbeat_interval_s, stop)
+            tasks.append(asyncio.create_task(beats, name="heartbeat"))
         yield
-        await publisher.stop()
     finally:
         stop.set()
-        if follower is not None:
-            follower.cancel()
-            await asyncio.gather(follower, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if intake.publisher is not None:
+            await publisher.stop()
         await producer.stop()
         await intake.pool.close()

@@ -38,5 +38,8 @@ class IntakeSettings(ServiceSettings):
     # Worker processes. Each keeps its own rate-limit buckets, so with N workers a caller
     # may get up to N times its limit: set the limits accordingly.
     workers: int = Field(default=1, ge=1)
+    # A synthetic action on a reserved case, so freshness and "the pipeline is alive" are
+    # measured end to end all the time; counter and delivery never count it (0 = off).
+    heartbeat_interval_s: float = Field(default=5.0, ge=0)
     # Action requests handled at once per worker; more are answered 503 at once (0 = no cap).
     max_in_flight: int = Field(default=1_000, ge=0)

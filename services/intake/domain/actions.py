@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn, occurred_in_future
 from services.intake.domain.supporter_key import supporter_key
-from shared.contracts.actions import NO_COUNTRY, ActionEvent, Channel
+from shared.contracts.actions import NO_COUNTRY, ActionEvent, ActionType, Channel
 from shared.contracts.catalog import CaseRecord
 
 CaseLookup = Callable[[str], CaseRecord | None]
@@ -27,6 +27,7 @@ class Caller:
 
 
 ANONYMOUS = Caller("anonymous")
+HEARTBEAT_CASE = "plume-heartbeat"  # reserved: never a campaign's case
 
 
 @dataclass(frozen=True)
@@ -112,4 +113,19 @@ def _event(
         accepted_at=ctx.now,
         source=caller.source,
         request_id=ctx.request_id,
+    )
+
+
+def heartbeat(now: datetime) -> ActionEvent:
+    """The synthetic action that proves the pipeline alive; flagged so nobody counts it."""
+    return ActionEvent(
+        action_id=uuid4(),
+        case_id=HEARTBEAT_CASE,
+        type=ActionType.TWEET,
+        count=1,
+        channel=Channel.WEB,
+        occurred_at=now,
+        accepted_at=now,
+        source="heartbeat",
+        heartbeat=True,
     )

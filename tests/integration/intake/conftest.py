@@ -42,6 +42,7 @@ def isolated_settings(**overrides: object) -> IntakeSettings:
         "port": free_port(),
         "anonymous_rate_limit": 30,
         "cors_origins": ["https://write.example.org"],
+        "heartbeat_interval_s": 0.2,
     }
     values.update(overrides)
     return IntakeSettings.model_validate(values)

@@ -10,7 +10,10 @@ import httpx
 import pytest
 
 from shared.logs import JsonFormatter
+from tests.integration.intake.conftest import RunningIntake
+from tests.integration.intake.readback import read_actions
 from tests.integration.intake.test_status_table import signature
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 ORIGIN = "https://write.example.org"
@@ -103,3 +106,13 @@ async def test_no_name_email_or_key_in_logs_or_metrics(
     for personal in ("Zebulon", body["supporter"]["email"], secret_key):
         assert personal not in logs
         assert personal not in metrics
+
+
+async def test_heartbeats_reach_the_actions_topic(intake: RunningIntake) -> None:
+    settings = intake.settings
+
+    async def heartbeats() -> int:
+        written = await read_actions(settings.kafka_bootstrap, settings.actions_topic)
+        return sum(1 for _, event in written if event.heartbeat)
+
+    await wait_until(heartbeats, lambda n: n >= 2, within=15, every=0.2)

@@ -3,11 +3,13 @@ its accepted events at once, and an unavailable publisher accepts nothing."""
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 
 from services.intake import handlers
-from services.intake.domain.actions import ANONYMOUS, Caller, Rejection
+from services.intake.domain.actions import ANONYMOUS, HEARTBEAT_CASE, Caller, Rejection
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
 from services.intake.domain.ports import PublishUnavailable
@@ -15,6 +17,7 @@ from shared.contracts.actions import ActionEvent
 from tests.unit.intake.builders import rules, signature
 from tests.unit.intake.fakes import FakePublisher
 from tests.unit.intake.test_decide import CASES, CTX
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -69,3 +72,29 @@ async def test_a_batch_accepts_nothing_when_the_publisher_is_down() -> None:
         await handlers.submit_batch(
             [parse()], Caller("ngo", partner=True), CASES.get, CTX, publisher
         )
+
+
+async def test_heartbeats_are_flagged_on_a_reserved_case_until_stopped() -> None:
+    publisher = FakePublisher()
+    stop = asyncio.Event()
+    beating = asyncio.create_task(handlers.send_heartbeats(publisher, 0.01, stop))
+
+    async def sent() -> int:
+        return len(publisher.events)
+
+    await wait_until(sent, lambda n: n >= 3, within=5, every=0.01)
+    stop.set()
+    await asyncio.wait_for(beating, 5)
+    assert all(e.heartbeat and e.case_id == HEARTBEAT_CASE for e in publisher.events)
+    assert len({e.action_id for e in publisher.events}) == len(publisher.events)
+
+
+async def test_a_heartbeat_kafka_refuses_is_skipped_not_fatal() -> None:
+    publisher = FakePublisher()
+    publisher.down = True
+    stop = asyncio.Event()
+    beating = asyncio.create_task(handlers.send_heartbeats(publisher, 0.01, stop))
+    await asyncio.sleep(0.05)
+    assert not beating.done()
+    stop.set()
+    await asyncio.wait_for(beating, 5)
