@@ -10,6 +10,8 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from services.counter.bootstrap import MIGRATIONS
 from services.counter.settings import CounterSettings
@@ -73,6 +75,24 @@ def counter_env(settings: CounterSettings, port: int) -> dict[str, str]:
         }
     )
     return env
+
+
+async def clean_up(settings: CounterSettings) -> None:
+    """Drop the test's schema and delete its topics."""
+    await drop_schema(settings.database_url, settings.db_schema)
+    await delete_topics(settings)
+
+
+async def delete_topics(settings: CounterSettings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        topics = [settings.actions_topic, settings.totals_topic, settings.milestones_topic]
+        await admin.delete_topics([*topics, settings.dlq_topic])
+    except KafkaError:  # topics never created by this test
+        pass
+    finally:
+        await admin.close()
 
 
 async def drop_schema(database_url: str, schema: str) -> None:

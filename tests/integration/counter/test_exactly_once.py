@@ -12,7 +12,7 @@ import pytest
 
 from services.counter.settings import CounterSettings
 from shared.contracts.actions import ActionEvent, ActionType
-from tests.integration.counter.conftest import create_topics, drop_schema, isolated_settings
+from tests.integration.counter.conftest import clean_up, create_topics, isolated_settings
 from tests.integration.counter.helpers import (
     CounterProcess,
     produce,
@@ -30,7 +30,7 @@ async def settings() -> AsyncIterator[CounterSettings]:
     settings = isolated_settings(max_batch=100)  # small batches: a long stream to cut into
     await create_topics(settings)
     yield settings
-    await drop_schema(settings.database_url, settings.db_schema)
+    await clean_up(settings)
 
 
 def stream(n: int) -> tuple[list[ActionEvent], dict[str, int]]:

@@ -16,9 +16,9 @@ from services.counter.settings import CounterSettings
 from shared.contracts.totals import CaseTotalsMessage
 from shared.kafka import decode
 from tests.integration.counter.conftest import (
+    clean_up,
     counter_env,
     create_topics,
-    drop_schema,
     isolated_settings,
 )
 from tests.integration.counter.helpers import (
@@ -39,7 +39,7 @@ async def settings() -> AsyncIterator[CounterSettings]:
     settings = isolated_settings()
     await create_topics(settings, partitions=2)
     yield settings
-    await drop_schema(settings.database_url, settings.db_schema)
+    await clean_up(settings)
 
 
 async def latest_published(settings: CounterSettings) -> dict[str, CaseTotalsMessage]:

@@ -19,7 +19,7 @@ from shared.contracts.catalog import CampaignFile, case_records
 from shared.contracts.dlq import DeadLetter
 from shared.contracts.totals import MilestoneReached
 from shared.kafka import decode, encode, manual_consumer
-from tests.integration.counter.conftest import create_topics, drop_schema, isolated_settings
+from tests.integration.counter.conftest import clean_up, create_topics, isolated_settings
 from tests.integration.counter.helpers import CounterProcess, produce, wait_for_totals
 from tests.unit.counter.builders import action
 from tests.waiting import wait_until
@@ -32,7 +32,7 @@ async def settings() -> AsyncIterator[CounterSettings]:
     settings = isolated_settings()
     await create_topics(settings, partitions=1)  # poison and good records share a partition
     yield settings
-    await drop_schema(settings.database_url, settings.db_schema)
+    await clean_up(settings)
 
 
 async def read_topic(settings: CounterSettings, topic: str) -> list[tuple[bytes | None, bytes]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.counter.conftest import create_topics, isolated_settings
+from tests.integration.counter.conftest import create_topics, delete_topics, isolated_settings
 from tests.integration.counter.helpers import CounterProcess, produce, wait_for_totals
 from tests.integration.counter.test_exactly_once import stream
 from tests.throwaway import ThrowawayPostgres
@@ -62,3 +62,4 @@ async def test_postgres_outage_commits_nothing_and_recovers_exactly(
         assert counter.alive(), "recovered in the same process"
     finally:
         counter.stop()
+        await delete_topics(settings)

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from shared.contracts.actions import ActionType, Channel
-from tests.integration.counter.conftest import create_topics, drop_schema, isolated_settings
+from tests.integration.counter.conftest import clean_up, create_topics, isolated_settings
 from tests.integration.counter.helpers import CounterProcess, produce
 from tests.unit.counter.builders import action
 from tests.waiting import wait_until
@@ -28,7 +28,7 @@ async def counter(tmp_path: Path) -> AsyncIterator[CounterProcess]:
     process = await CounterProcess(settings, tmp_path).start()
     yield process
     process.stop()
-    await drop_schema(settings.database_url, settings.db_schema)
+    await clean_up(settings)
 
 
 async def totals_of(client: httpx.AsyncClient, case_id: str) -> httpx.Response:
