@@ -32,6 +32,10 @@ class EmailSender:
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
 
     async def send(self, item: Outgoing, files: dict[str, Path]) -> None:
+        # Reading the files and talking SMTP both block: done off the event loop.
+        await asyncio.to_thread(self._send, item, files)
+
+    def _send(self, item: Outgoing, files: dict[str, Path]) -> None:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = item.destination
@@ -45,9 +49,6 @@ class EmailSender:
             message.add_attachment(
                 path.read_bytes(), maintype=maintype, subtype=subtype, filename=name
             )
-        await asyncio.to_thread(self._deliver, message)
-
-    def _deliver(self, message: EmailMessage) -> None:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.send_message(message)
