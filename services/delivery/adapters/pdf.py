@@ -108,7 +108,7 @@ class DossierPdf(FPDF):
         self._para(c.title, 9)
         self.ln(4)
         self.set_font("main", "", 11)
-        for paragraph in (c.greeting, c.body, further_line):
+        for paragraph in (c.greeting, c.body, further_line, c.countries):
             if paragraph:
                 self._para(paragraph)
                 self.ln(3)

@@ -42,7 +42,7 @@ class RenderJob:
     target: dict[str, Any]
     case: dict[str, Any]
     count: int
-    countries: int
+    by_country: dict[str, int]
     further: tuple[int, int]
     created_at: datetime
 
@@ -80,7 +80,7 @@ class Renderer:
                 orjson.loads(r["target"]),
                 orjson.loads(r["case_snapshot"]),
                 r["count"],
-                len(orjson.loads(r["by_country"])),
+                orjson.loads(r["by_country"]),
                 (r["further_supporters"], r["further_countries"]),
                 r["created_at"],
             )
@@ -142,7 +142,8 @@ class Renderer:
             language=job.target["language"],
             summaries=job.case.get("summary", {}),
             count=job.count,
-            countries=job.countries,
+            countries=len(job.by_country),
+            by_country=job.by_country,
             further_supporters=job.further[0],
             further_countries=job.further[1],
         )

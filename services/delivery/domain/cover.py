@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -18,6 +18,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "solidarity_body": "{count} people from {countries} countries wrote to you.",
         "solidarity_table": "First name|Country|Message",
         "page": "Page {n}",
+        "by_country": "By country",
     },
     "fr": {
         "title": "Signatures pour {case}",
@@ -32,6 +33,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "solidarity_body": "{count} personnes de {countries} pays vous ont écrit.",
         "solidarity_table": "Prénom|Pays|Message",
         "page": "Page {n}",
+        "by_country": "Par pays",
     },
     "es": {
         "title": "Firmas para {case}",
@@ -46,6 +48,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "solidarity_body": "{count} personas de {countries} países le han escrito.",
         "solidarity_table": "Nombre|País|Mensaje",
         "page": "Página {n}",
+        "by_country": "Por país",
     },
 }
 FALLBACK = "en"
@@ -61,6 +64,7 @@ class CoverFacts:
     countries: int
     further_supporters: int
     further_countries: int
+    by_country: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class CoverText:
     demand_heading: str
     demand: str
     further: str | None
+    countries: str
     closing: str
     columns: list[str]
     page_label: str
@@ -102,7 +107,14 @@ def cover_text(facts: CoverFacts, solidarity: bool = False) -> CoverText:
         demand_heading=t["demand"],
         demand=summary_for(facts.summaries, facts.language),
         further=further,
+        countries=countries_line(t["by_country"], facts.by_country),
         closing=t["closing"],
         columns=t["solidarity_table" if solidarity else "table"].split("|"),
         page_label=t["page"],
     )
+
+
+def countries_line(label: str, by_country: dict[str, int]) -> str:
+    """`By country: FR 120 · SN 4`, most signatures first, ties by country code."""
+    ranked = sorted(by_country.items(), key=lambda item: (-item[1], item[0]))
+    return f"{label}: " + " · ".join(f"{code} {n}" for code, n in ranked) if ranked else ""

@@ -123,6 +123,7 @@ async def test_manual_dossier_cut_rendered_downloaded_acknowledged(
         text = pdf_text(pdf_bytes, tmp_path)
         assert f"{len(NAMES)} personnes de {len(NAMES)} pays" in text
         assert "2 autres personnes de 2 pays" in text
+        assert "Par pays: CN 1 · EG 1 · FR 1" in text
         for name in (
             "Awa Diallo",
             "Иван Петров",

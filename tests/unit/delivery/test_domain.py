@@ -172,6 +172,10 @@ class TestCover:
             2 if further else 0,
         )
 
+    def test_countries_most_signatures_first(self) -> None:
+        facts = CoverFacts("C", "T", "es", {}, 9, 3, 0, 0, {"SN": 2, "FR": 5, "BR": 2})
+        assert cover_text(facts).countries == "Por país: FR 5 · BR 2 · SN 2"
+
     def test_in_the_target_language(self) -> None:
         text = cover_text(self.facts("fr", further=7))
         assert "1234 personnes de 5 pays" in text.body
