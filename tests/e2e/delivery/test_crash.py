@@ -7,6 +7,7 @@ import asyncio
 import collections
 import csv
 import io
+import threading
 from pathlib import Path
 
 import asyncpg
@@ -18,7 +19,7 @@ from shared.apikeys import Scope
 from tests.e2e.delivery.process import Probe, ServiceProcess
 from tests.integration.delivery.conftest import MakeSettings
 from tests.integration.delivery.helpers import case, new_key, publish, signature
-from tests.integration.delivery.receivers import webhook_receiver
+from tests.integration.delivery.receivers import smtp_server, webhook_receiver
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +40,14 @@ async def rows_by_target(
         rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))[1:]
         names[d["target_id"]] += [r[0] for r in rows]
     return names
+
+
+async def dossier_id(settings: DeliverySettings) -> str:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        return str(await conn.fetchval(f'SELECT id FROM "{settings.db_schema}".dossiers'))
+    finally:
+        await conn.close()
 
 
 async def kill_during_cut(service: ServiceProcess, probe: Probe) -> None:
@@ -131,3 +140,43 @@ async def test_sigkill_during_a_webhook_send_delivers_the_dossier_once_per_key(
     assert delivery["form"]["dossier_id"] == key
     rows = delivery["files"]["signatures.csv"].decode().splitlines()[1:]
     assert sorted(r.split(",")[0] for r in rows) == [f"Supporter {i:05d}" for i in range(50)]
+
+
+async def test_sigkill_during_an_smtp_send_resends_the_same_message_id(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    hold = threading.Event()
+    with smtp_server(hold) as (port, mailbox):
+        settings = await make_settings(cut_size=50, send_lease_seconds=2.0, smtp_port=port)
+        case_id = "case-" + settings.db_schema[-10:]
+        address = {"channel": "email", "address": "embassy@example.org"}
+        target = {**TARGETS[0], "delivery": address}
+        actions = [signature(case_id, f"k{i}", f"Supporter {i:05d}") for i in range(50)]
+        await publish(settings, [case(case_id, [target])], actions)
+        service = ServiceProcess(settings, tmp_path / "delivery.log")
+        conn = await asyncpg.connect(settings.database_url)
+        probe = Probe(conn, settings.db_schema)
+        try:
+            await service.start()
+            await wait_until(lambda: asyncio.to_thread(mailbox.arrived.is_set), within=60)
+            service.kill()  # in the middle of DATA: the server has the message, no answer
+            hold.set()
+            await service.start()
+            await wait_until(
+                lambda: probe.scalar("SELECT count(*) FROM {s}.dossiers WHERE status = 'sent'"),
+                lambda n: n == 1,
+                within=60,
+            )
+        finally:
+            service.stop()
+            await conn.close()
+    # The message went out twice; the server dropped or kept the first (aiosmtpd drops a
+    # message whose client vanished before the reply), and every copy kept has one id.
+    assert mailbox.data_calls == 2
+    assert {m["Message-ID"] for m in mailbox.messages} == {f"<{await dossier_id(settings)}@plume>"}
+    for message in mailbox.messages:
+        [attachment] = [
+            p for p in message.iter_attachments() if p.get_filename() == "signatures.csv"
+        ]
+        rows = attachment.get_content().splitlines()[1:]
+        assert sorted(r.split(",")[0] for r in rows) == [f"Supporter {i:05d}" for i in range(50)]

@@ -9,6 +9,7 @@ import email.message
 import email.policy
 import hashlib
 import hmac
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,10 +91,20 @@ async def webhook_receiver(secret: bytes, **options: Any) -> AsyncIterator[Webho
 
 
 class Mailbox:
-    def __init__(self) -> None:
+    """Keeps every message; with `hold`, answers DATA only once the test releases it
+    (the server runs in its own thread, hence threading events)."""
+
+    def __init__(self, hold: threading.Event | None = None) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.hold = hold
+        self.arrived = threading.Event()
+        self.data_calls = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_calls += 1
+        self.arrived.set()
+        if self.hold is not None:
+            await asyncio.to_thread(self.hold.wait)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, email.message.EmailMessage)
         self.messages.append(message)
@@ -101,11 +112,13 @@ class Mailbox:
 
 
 @contextlib.contextmanager
-def smtp_server() -> Any:
-    mailbox = Mailbox()
+def smtp_server(hold: threading.Event | None = None) -> Any:
+    mailbox = Mailbox(hold)
     controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller.port, mailbox
     finally:
+        if hold is not None:
+            hold.set()
         controller.stop()
