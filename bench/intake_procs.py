@@ -237,38 +237,48 @@ def kafka_libs() -> Path:
     return libs
 
 
-async def producer_performance(bootstrap: str, topic: str, size: int, records: int) -> float:
-    """Records/s that Kafka's own producer writes, durably (acks=all, idempotent)."""
+@dataclass(frozen=True)
+class KafkaFigures:
+    records_per_s: float
+    p99_ms: float
+
+
+async def producer_performance(
+    bootstrap: str, topic: str, size: int, records: int, throughput: float = -1
+) -> KafkaFigures:
+    """What Kafka's own producer achieves, durably (acks=all, idempotent): records/s and
+    p99 latency, flat out (`throughput` -1) or at a fixed rate."""
     from shared.kafka import ensure_topics
     from shared.topics import ACTIONS, TopicSpec, spec_of
 
     await ensure_topics(bootstrap, (TopicSpec(topic, spec_of(ACTIONS).partitions),))
+    tool = "org.apache.kafka.tools.ProducerPerformance"
+    props = [f"bootstrap.servers={bootstrap}", "acks=all", "enable.idempotence=true"]
     out = await _output(
         [
             "java",
             "-Xmx512m",
             "-cp",
             f"{kafka_libs()}/*",
-            "org.apache.kafka.tools.ProducerPerformance",
+            tool,
             "--topic",
             topic,
             "--num-records",
-            str(max(records, 100_000)),
+            str(records),
             "--record-size",
             str(size),
             "--throughput",
-            "-1",
+            str(int(throughput)),
             "--producer-props",
-            f"bootstrap.servers={bootstrap}",
-            "acks=all",
-            "enable.idempotence=true",
+            *props,
         ]
     )
     summary = out.strip().splitlines()[-1]
-    found = re.search(r"([\d.]+) records/sec", summary)
-    if not found:
+    rate = re.search(r"([\d.]+) records/sec", summary)
+    p99 = re.search(r"([\d.]+) ms 99th", summary)
+    if not rate or not p99:
         raise RuntimeError(f"unexpected ProducerPerformance output: {summary}")
-    return float(found.group(1))
+    return KafkaFigures(float(rate.group(1)), float(p99.group(1)))
 
 
 async def create_batch_key(database_url: str, name: str) -> str:
