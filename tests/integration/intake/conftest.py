@@ -15,6 +15,7 @@ from uuid import uuid4
 import httpx
 import pytest
 import uvicorn
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services.intake.bootstrap import create_app
 from services.intake.settings import IntakeSettings
@@ -68,6 +69,15 @@ async def prepare_topics(settings: IntakeSettings, campaign: CampaignFile) -> No
         ),
     )
     await publish_cases(settings, campaign)
+
+
+async def drop_topics(settings: IntakeSettings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([settings.actions_topic, settings.cases_topic])
+    finally:
+        await admin.close()
 
 
 async def publish_cases(settings: IntakeSettings, campaign: CampaignFile) -> None:
@@ -175,6 +185,7 @@ async def intake() -> AsyncIterator[RunningIntake]:
         await wait_ready(client, running.url)
     yield running
     await running.stop()
+    await drop_topics(settings)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from tests.integration.intake.conftest import (
     Keys,
     campaign_for_tests,
     create_keys,
+    drop_topics,
     isolated_settings,
     prepare_topics,
 )
@@ -71,6 +72,7 @@ async def served() -> AsyncIterator[tuple[str, Keys]]:
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
+        await drop_topics(config)
 
 
 @schema.parametrize()
