@@ -188,9 +188,21 @@ async def intake() -> AsyncIterator[RunningIntake]:
     await drop_topics(settings)
 
 
+async def revoke_keys(database_url: str, keys: Keys) -> None:
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            for name in keys.names:
+                await apikeys.revoke_key(conn, name)
+    finally:
+        await pool.close()
+
+
 @pytest.fixture(scope="module")
-async def keys(intake: RunningIntake) -> Keys:
-    return await create_keys(intake.settings.database_url)
+async def keys(intake: RunningIntake) -> AsyncIterator[Keys]:
+    made = await create_keys(intake.settings.database_url)
+    yield made
+    await revoke_keys(intake.settings.database_url, made)
 
 
 @pytest.fixture

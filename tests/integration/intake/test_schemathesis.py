@@ -26,6 +26,7 @@ from tests.integration.intake.conftest import (
     drop_topics,
     isolated_settings,
     prepare_topics,
+    revoke_keys,
 )
 
 pytestmark = pytest.mark.integration
@@ -73,6 +74,7 @@ async def served() -> AsyncIterator[tuple[str, Keys]]:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
         await drop_topics(config)
+        await revoke_keys(config.database_url, keys)
 
 
 @schema.parametrize()
