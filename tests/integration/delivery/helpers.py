@@ -159,6 +159,18 @@ async def new_key(settings: DeliverySettings, scopes: set[apikeys.Scope]) -> str
         await pool.close()
 
 
+async def stored(settings: DeliverySettings, table: str) -> int:
+    """Rows in one of the service's tables (-1 before its migration ran)."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        n: int = await conn.fetchval(f'SELECT count(*) FROM "{settings.db_schema}".{table}')
+        return n
+    except asyncpg.UndefinedTableError:
+        return -1
+    finally:
+        await conn.close()
+
+
 async def drop_schema(settings: DeliverySettings) -> None:
     conn = await asyncpg.connect(settings.database_url)
     try:

@@ -14,7 +14,14 @@ import pytest
 from shared.apikeys import Scope
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from tests.integration.delivery.conftest import MakeSettings
-from tests.integration.delivery.helpers import case, new_key, publish, serving, signature
+from tests.integration.delivery.helpers import (
+    case,
+    new_key,
+    publish,
+    serving,
+    signature,
+    stored,
+)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -54,6 +61,8 @@ async def test_solidarity_dossier_has_first_names_only_with_consent(
     key = await new_key(settings, {Scope.DOSSIERS_READ, Scope.DOSSIERS_WRITE})
     headers = {"X-API-Key": key}
     async with serving(settings) as client:
+        await wait_until(lambda: stored(settings, "solidarity_messages"), lambda n: n == 2)
+        await wait_until(lambda: stored(settings, "signatures"), lambda n: n == 1)
 
         async def cut() -> list[dict[str, Any]]:
             response = await client.post(f"/v1/cases/{case_id}/dossiers", headers=headers)
