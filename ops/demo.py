@@ -102,7 +102,7 @@ async def read_totals(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
 
 async def campaign_day(args: argparse.Namespace, ends: Endpoints, keys: dict[str, str]) -> None:
     async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=64)) as client:
-        cases = (await client.get(f"{ends.intake}/v1/cases")).json()
+        cases = (await client.get(f"{ends.intake}/v1/cases")).json()["cases"]
         open_ids = [c["id"] for c in cases if c.get("status") == "open"]
         maker = TrafficMaker(open_ids)
         start_totals = await read_totals(client, ends.counter)

@@ -57,7 +57,7 @@ async def wait_for_case(intake: str, case_id: str, within: float = 30) -> None:
     """Until intake's catalogue lists `case_id` (it follows the cases topic)."""
     async with httpx.AsyncClient() as client, asyncio.timeout(within):
         while True:
-            cases = (await client.get(f"{intake}/v1/cases")).json()
+            cases = (await client.get(f"{intake}/v1/cases")).json()["cases"]
             if any(c.get("id") == case_id for c in cases):
                 return
             await asyncio.sleep(0.1)
