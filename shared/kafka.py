@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from pydantic import BaseModel
 
+from shared.producer import RenewingProducer
 from shared.topics import TOPICS, TopicSpec
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,9 @@ def decode(model: type[M], raw: bytes) -> M:
 
 def durable_producer(bootstrap: str, client_id: str, linger_ms: int = 2) -> AIOKafkaProducer:
     """A producer whose acknowledgement means the write is on every in-sync replica,
-    written once even when it retries (aiokafka's defaults are acks=1, no idempotence)."""
-    return AIOKafkaProducer(
+    written once even when it retries (aiokafka's defaults are acks=1, no idempotence),
+    and that recovers from a broken idempotence sequence (see shared.producer)."""
+    return RenewingProducer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
         acks="all",
