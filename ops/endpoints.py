@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 
 from shared import apikeys
@@ -34,22 +35,30 @@ class Endpoints:
 async def temporary_keys(
     purpose: str, wanted: dict[str, set[apikeys.Scope]]
 ) -> AsyncIterator[dict[str, str]]:
-    """Create one unlimited key per role for the duration of a run, then revoke them all."""
-    pool = await create_pool(InfraSettings().database_url, max_size=1)
+    """Create one unlimited key per role for the duration of a run, then revoke them all.
+    No connection stays open in between: the chaos run stops PostgreSQL meanwhile."""
     run = uuid.uuid4().hex[:8]
     names = {role: f"{purpose}-{role}-{run}" for role in wanted}
+    async with _pool() as pool, pool.acquire() as conn:
+        keys = {
+            role: await apikeys.create_key(conn, names[role], scopes, 0)
+            for role, scopes in wanted.items()
+        }
     try:
-        await apikeys.prepare(pool)
-        async with pool.acquire() as conn:
-            keys = {
-                role: await apikeys.create_key(conn, names[role], scopes, 0)
-                for role, scopes in wanted.items()
-            }
         yield keys
     finally:
-        async with pool.acquire() as conn:
+        async with _pool() as pool, pool.acquire() as conn:
             for name in names.values():
                 await apikeys.revoke_key(conn, name)
+
+
+@asynccontextmanager
+async def _pool() -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(InfraSettings().database_url, max_size=1)
+    try:
+        await apikeys.prepare(pool)
+        yield pool
+    finally:
         await pool.close()
 
 
