@@ -36,9 +36,34 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+class RepeatLimiter(logging.Filter):
+    """Lets the same message through at most once per `interval` seconds and says how many
+    were held back. aiokafka logs every failed reconnect, thousands a second while Kafka
+    is down, which would bury everything else in the log."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self.seen: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, str(record.msg))
+        last, held = self.seen.get(key, (0.0, 0))
+        if record.created - last < self.interval:
+            self.seen[key] = (last, held + 1)
+            return False
+        if held:
+            record.repeated = held  # shown as a field: how many were held back
+        self.seen[key] = (record.created, 0)
+        if len(self.seen) > 1_000:
+            self.seen.clear()
+        return True
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(RepeatLimiter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

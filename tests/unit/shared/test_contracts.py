@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.contracts.catalog import CampaignFile, case_records
+from shared.logs import RepeatLimiter
 
 pytestmark = pytest.mark.unit
 
@@ -107,3 +109,19 @@ def test_event_refuses_unknown_fields_and_bad_counts() -> None:
         make_event(password="x")
     with pytest.raises(ValidationError):
         make_event(count=0)
+
+
+def test_repeated_log_lines_are_held_back_and_counted() -> None:
+    limiter = RepeatLimiter(interval=10)
+
+    def record(msg: str, at: float) -> logging.LogRecord:
+        made = logging.makeLogRecord({"name": "aiokafka", "msg": msg, "levelno": 40})
+        made.created = at
+        return made
+
+    assert limiter.filter(record("Unable connect", 100.0))
+    assert not any(limiter.filter(record("Unable connect", 100.0 + i / 10)) for i in range(50))
+    assert limiter.filter(record("another message", 101.0))
+    last = record("Unable connect", 111.0)
+    assert limiter.filter(last)
+    assert vars(last)["repeated"] == 50
