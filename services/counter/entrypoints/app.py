@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI
 
 from services.counter import bootstrap
@@ -14,6 +13,7 @@ from services.counter.settings import CounterSettings
 from shared.catalog import CatalogView
 from shared.http import RequestMetrics, add_operational_routes
 from shared.logs import configure_logging
+from shared.serve import serve
 
 
 def create_app(settings: CounterSettings, catalog: CatalogView | None = None) -> FastAPI:
@@ -44,14 +44,5 @@ def create_app(settings: CounterSettings, catalog: CatalogView | None = None) ->
 def run() -> None:
     settings = CounterSettings()
     configure_logging("counter", settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        # open /v1/totals/stream connections must not hold a shutdown forever
-        timeout_graceful_shutdown=3,
-    )
+    # open /v1/totals/stream connections must not hold a shutdown forever
+    serve(create_app(settings), settings, timeout_graceful_shutdown=3)

@@ -8,7 +8,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-import uvicorn
 from fastapi import FastAPI
 
 from services.delivery.adapters.pdf import FontSet
@@ -22,6 +21,7 @@ from services.delivery.settings import DeliverySettings
 from shared.db import is_reachable
 from shared.http import RequestMetrics, add_operational_routes
 from shared.logs import configure_logging
+from shared.serve import serve
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,4 @@ def _report_crash(task: asyncio.Task[None]) -> None:
 def run() -> None:
     settings = DeliverySettings()
     configure_logging("delivery", settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-    )
+    serve(create_app(settings), settings)

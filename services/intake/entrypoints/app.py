@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import uvicorn
 from starlette.types import ASGIApp
 
 from services.intake.bootstrap import create_app
 from services.intake.settings import IntakeSettings
 from shared.logs import configure_logging
+from shared.serve import serve
+
+APP_FACTORY = "services.intake.entrypoints.app:app_from_env"
 
 
 def app_from_env() -> ASGIApp:
@@ -20,22 +22,8 @@ def app_from_env() -> ASGIApp:
 def run() -> None:
     settings = IntakeSettings()
     configure_logging("intake", settings.log_level)
-    options = {
-        "host": settings.host,
-        "port": settings.port,
-        "loop": "uvloop",
-        "http": "httptools",
-        "log_config": None,
-        "access_log": False,
-        "server_header": False,
-    }
     if settings.workers > 1:
         # Each worker process builds its own app (and publisher, catalogue, rate limiter).
-        uvicorn.run(
-            "services.intake.entrypoints.app:app_from_env",
-            factory=True,
-            workers=settings.workers,
-            **options,  # type: ignore[arg-type]
-        )
+        serve(APP_FACTORY, settings, factory=True, workers=settings.workers)
     else:
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        serve(create_app(settings), settings)
