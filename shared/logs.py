@@ -6,6 +6,7 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import orjson
 
@@ -69,3 +70,22 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("aiokafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class Traceable(Protocol):
+    @property
+    def action_id(self) -> Any: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def request_id(self) -> str | None: ...
+
+
+def trace_fields(action: Traceable) -> dict[str, object]:
+    """The ids that follow one action through intake, counter and delivery: never a name,
+    an email or a message."""
+    return {
+        "request_id": action.request_id,
+        "action_id": str(action.action_id),
+        "case_id": action.case_id,
+    }

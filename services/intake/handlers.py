@@ -16,6 +16,7 @@ from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
 from services.intake.domain.ports import ActionPublisher, PublishUnavailable
 from shared.contracts.actions import ActionEvent
+from shared.logs import trace_fields
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ async def submit_batch(
     if events:
         await publisher.publish(events)
         _count_accepted(events)
+        if log.isEnabledFor(logging.DEBUG):
+            for event in events:
+                log.debug("accepted", extra=trace_fields(event))
     return results
 
 
@@ -83,7 +87,9 @@ async def send_heartbeats(publisher: ActionPublisher, every_s: float, stop: asyn
     skipped (the missing heartbeat is the signal operators watch)."""
     while not stop.is_set():
         try:
-            await publisher.publish([heartbeat(datetime.now(UTC))])
+            beat = heartbeat(datetime.now(UTC))
+            await publisher.publish([beat])
+            log.info("heartbeat sent", extra=trace_fields(beat))
         except PublishUnavailable:
             log.warning("heartbeat not written: Kafka unavailable")
         with contextlib.suppress(TimeoutError):

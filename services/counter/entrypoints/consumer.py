@@ -3,6 +3,7 @@ positions: decode, dead-letter the poison, count, and report what was committed.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class BatchReport:
     newest: datetime | None = None  # newest action of the batch, counted or not
     dead_letters: int = 0
     heartbeats: int = 0
+    traced: list[ActionEvent] = field(default_factory=list)  # heartbeats; all at DEBUG
 
 
 def decode_batch(records: Sequence[Record]) -> tuple[list[ActionEvent], list[tuple[Record, str]]]:
@@ -46,6 +48,10 @@ def decode_batch(records: Sequence[Record]) -> tuple[list[ActionEvent], list[tup
             problems = exc.errors(include_input=False, include_url=False)
             poison.append((record, f"{exc.error_count()} errors: {problems}"))
     return events, poison
+
+
+def tracing_every_action() -> bool:
+    return logging.getLogger(__name__).isEnabledFor(logging.DEBUG)
 
 
 def counting_lock_key(schema: str) -> int:
@@ -81,4 +87,5 @@ class CountingHandler:
             newest=max((e.accepted_at for e in events), default=None),
             dead_letters=len(poison),
             heartbeats=len(heartbeats),
+            traced=events if tracing_every_action() else [e for e in events if e.heartbeat],
         )

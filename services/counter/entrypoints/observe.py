@@ -20,6 +20,7 @@ from services.counter.domain.model import CaseTotals
 from services.counter.entrypoints.consumer import CountingHandler
 from shared.contracts.totals import CaseTotalsMessage
 from shared.kafka import encode
+from shared.logs import trace_fields
 from shared.positions import PositionedConsumer
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,11 @@ class Observer:
             metrics.FRESHNESS.observe(max(0.0, (now - accepted).total_seconds()))
         if report.newest is not None:
             self.last_accepted = report.newest
+        for event in report.traced:
+            if event.heartbeat:
+                log.info("heartbeat counted", extra=trace_fields(event))
+            else:
+                log.debug("counted", extra=trace_fields(event))
 
     async def watch_lag(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

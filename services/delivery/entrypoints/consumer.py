@@ -15,6 +15,7 @@ from services.delivery.domain.intake import sort_actions
 from shared.contracts.actions import NO_COUNTRY, ActionType
 from shared.db import Conn
 from shared.kafka import decode
+from shared.logs import trace_fields
 from shared.positions import BatchHandler, Record
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class ActionView(BaseModel):
     message: str | None = None
     occurred_at: datetime
     heartbeat: bool = False
+    request_id: str | None = None
 
 
 def action_handler(store: PgSignatureStore) -> BatchHandler:
@@ -52,5 +54,11 @@ def action_handler(store: PgSignatureStore) -> BatchHandler:
                     extra={"partition": record.partition, "offset": record.offset},
                 )
         await store.add(conn, sort_actions(events))
+        trace_all = log.isEnabledFor(logging.DEBUG)
+        for event in events:
+            if event.heartbeat:
+                log.info("heartbeat seen", extra=trace_fields(event))
+            elif trace_all:
+                log.debug("stored", extra=trace_fields(event))
 
     return handle

@@ -117,9 +117,12 @@ def _event(
 
 
 def heartbeat(now: datetime) -> ActionEvent:
-    """The synthetic action that proves the pipeline alive; flagged so nobody counts it."""
+    """The synthetic action that proves the pipeline alive; flagged so nobody counts it.
+    Its request id lets an operator follow it through every service's log."""
+    action_id = uuid4()
     return ActionEvent(
-        action_id=uuid4(),
+        action_id=action_id,
+        request_id=f"heartbeat-{action_id.hex[:16]}",
         case_id=HEARTBEAT_CASE,
         type=ActionType.TWEET,
         count=1,
