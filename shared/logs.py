@@ -42,12 +42,17 @@ class RepeatLimiter(logging.Filter):
     were held back. aiokafka logs every failed reconnect, thousands a second while Kafka
     is down, which would bury everything else in the log."""
 
-    def __init__(self, interval: float = 10.0) -> None:
+    def __init__(
+        self, interval: float = 10.0, loggers: tuple[str, ...] = ("aiokafka", "asyncpg")
+    ) -> None:
         super().__init__()
         self.interval = interval
+        self.loggers = loggers  # only these chatter; our own lines all go through
         self.seen: dict[tuple[str, int, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.loggers):
+            return True
         key = (record.name, record.levelno, str(record.msg))
         last, held = self.seen.get(key, (0.0, 0))
         if record.created - last < self.interval:

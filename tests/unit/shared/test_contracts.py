@@ -122,6 +122,8 @@ def test_repeated_log_lines_are_held_back_and_counted() -> None:
     assert limiter.filter(record("Unable connect", 100.0))
     assert not any(limiter.filter(record("Unable connect", 100.0 + i / 10)) for i in range(50))
     assert limiter.filter(record("another message", 101.0))
+    ours = logging.makeLogRecord({"name": "services.counter", "msg": "heartbeat counted"})
+    assert all(limiter.filter(ours) for _ in range(5))
     last = record("Unable connect", 111.0)
     assert limiter.filter(last)
     assert vars(last)["repeated"] == 50
