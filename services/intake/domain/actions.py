@@ -95,24 +95,29 @@ def _event(
     ctx: Context,
 ) -> ActionEvent:
     supporter, consent = action.supporter, action.consent
-    # model_construct: every value below was validated already; this runs per action.
-    return ActionEvent.model_construct(
-        action_id=action_id,
-        case_id=action.case_id,
-        type=action.type,
-        count=action.count or 1,
-        channel=channel,
-        country=(supporter.country if supporter else None) or NO_COUNTRY,
-        supporter_key=supporter_key(ctx.secret, supporter.email) if supporter else None,
-        supporter_name=supporter.name if supporter and consent.share_name_with_target else None,
-        supporter_email=supporter.email if supporter and consent.contact else None,
-        share_name_with_target=consent.share_name_with_target,
-        contact=consent.contact,
-        message=action.message,
-        occurred_at=occurred_at,
-        accepted_at=ctx.now,
-        source=caller.source,
-        request_id=ctx.request_id,
+    # Validating a dict runs in pydantic-core, about twice as fast per action as
+    # model_construct's Python loop, and checks the event once more on the way.
+    return ActionEvent.model_validate(
+        {
+            "action_id": action_id,
+            "case_id": action.case_id,
+            "type": action.type,
+            "count": action.count or 1,
+            "channel": channel,
+            "country": (supporter.country if supporter else None) or NO_COUNTRY,
+            "supporter_key": supporter_key(ctx.secret, supporter.email) if supporter else None,
+            "supporter_name": (
+                supporter.name if supporter and consent.share_name_with_target else None
+            ),
+            "supporter_email": supporter.email if supporter and consent.contact else None,
+            "share_name_with_target": consent.share_name_with_target,
+            "contact": consent.contact,
+            "message": action.message,
+            "occurred_at": occurred_at,
+            "accepted_at": ctx.now,
+            "source": caller.source,
+            "request_id": ctx.request_id,
+        }
     )
 
 
