@@ -22,16 +22,7 @@ FLUSH_SECONDS = Histogram(
 )
 COUNTED = Counter("plume_counter_actions_counted_total", "Actions newly counted (not replays)")
 DEAD_LETTERS = Counter("plume_counter_dead_letters_total", "Records sent to the dead-letter topic")
-LAG_RECORDS = Gauge(
-    "plume_counter_lag_records", "Records not yet committed, per assigned partition", ["partition"]
-)
-ASSIGNED = Gauge(
-    "plume_counter_assigned_partitions", "Partitions of the actions topic this process consumes"
-)
-LAG_SECONDS = Gauge(
-    "plume_counter_lag_seconds",
-    "Age of the last committed action when records are waiting, else 0",
-)
+# Lag gauges (plume_counter_lag_records, _lag_seconds, _assigned_partitions): shared.lag.
 CASE_TOTAL = Gauge("plume_counter_case_total", "A case's current total", ["case_id"])
 MILESTONES = Counter("plume_counter_milestones_published_total", "Milestone events published")
 CASE_TOTAL_BY_COUNTRY = Gauge(

@@ -20,6 +20,7 @@ from shared import apikeys
 from shared.catalog import CatalogView
 from shared.db import create_pool, migrate
 from shared.kafka import durable_producer, manual_consumer
+from shared.lag import ConsumerLag
 from shared.positions import PositionedConsumer, PositionStore
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Delivery:
     cutter: PgCutter
     ledger: PgTransmissionLedger
     policy: CutPolicy
+    lag: ConsumerLag
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -47,14 +49,16 @@ async def build(settings: DeliverySettings) -> Delivery:
         await positions.create(conn)
     await apikeys.prepare(pool)
     kafka = manual_consumer(settings.kafka_bootstrap, settings.consumer_group, "plume-delivery")
+    lag = ConsumerLag("delivery")
     consumer = PositionedConsumer(
         kafka,
         pool,
         positions,
         settings.actions_topic,
-        action_handler(PgSignatureStore(settings.db_schema)),
+        action_handler(PgSignatureStore(settings.db_schema), lag),
         max_records=settings.max_batch,
     )
+    consumer.on_batch = lag.on_commit
     return Delivery(
         settings=settings,
         pool=pool,
@@ -64,4 +68,5 @@ async def build(settings: DeliverySettings) -> Delivery:
         cutter=PgCutter(settings.db_schema),
         ledger=PgTransmissionLedger(pool, settings.db_schema),
         policy=CutPolicy(settings.cut_size, timedelta(seconds=settings.cut_max_age_seconds)),
+        lag=lag,
     )

@@ -5,7 +5,6 @@ the compacted totals topic and the per-case gauge."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from services.counter.domain.model import CaseTotals
 from services.counter.entrypoints.consumer import CountingHandler
 from shared.contracts.totals import CaseTotalsMessage
 from shared.kafka import encode
+from shared.lag import ConsumerLag
 from shared.logs import trace_fields
 from shared.positions import PositionedConsumer
 
@@ -40,7 +40,7 @@ class Observer:
         self.handler = handler
         self.snapshot = snapshot
         self.outbox = outbox
-        self.last_accepted: datetime | None = None
+        self.lag = ConsumerLag("counter")
 
     def after_commit(self, records: int, seconds: float) -> None:
         report = self.handler.last
@@ -57,8 +57,7 @@ class Observer:
         step = max(1, len(report.fresh) // FRESHNESS_SAMPLES)
         for accepted in report.fresh[::step]:
             metrics.FRESHNESS.observe(max(0.0, (now - accepted).total_seconds()))
-        if report.newest is not None:
-            self.last_accepted = report.newest
+        self.lag.committed(report.newest)
         for event in report.traced:
             if event.heartbeat:
                 log.info("heartbeat counted", extra=trace_fields(event))
@@ -66,24 +65,7 @@ class Observer:
                 log.debug("counted", extra=trace_fields(event))
 
     async def watch_lag(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.measure_lag()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=LAG_EVERY_S)
-
-    def measure_lag(self) -> int:
-        metrics.ASSIGNED.set(len(self.consumer.consumer.assignment()))
-        lag = self.consumer.lag()
-        metrics.LAG_RECORDS.clear()
-        for partition, records in lag.items():
-            metrics.LAG_RECORDS.labels(str(partition)).set(records)
-        waiting = sum(lag.values())
-        if waiting == 0:
-            metrics.LAG_SECONDS.set(0)
-        elif self.last_accepted is not None:
-            age = (datetime.now(UTC) - self.last_accepted).total_seconds()
-            metrics.LAG_SECONDS.set(max(0.0, age))
-        return waiting
+        await self.lag.watch(self.consumer, stop, every_s=LAG_EVERY_S)
 
 
 def publish_totals(producer: AIOKafkaProducer, topic: str) -> ChangeListener:

@@ -54,6 +54,7 @@ def create_app(settings: DeliverySettings) -> FastAPI:
         await d.consumer.start()
         d.tasks.append(asyncio.create_task(d.catalog.follow(settings.kafka_bootstrap, d.stop)))
         d.tasks.append(asyncio.create_task(d.consumer.run(d.stop)))
+        d.tasks.append(asyncio.create_task(d.lag.watch(d.consumer, d.stop)))
         start_workers(d, renderer, senders)
         for task in d.tasks:
             task.add_done_callback(_report_crash)

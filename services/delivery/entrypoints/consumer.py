@@ -15,6 +15,7 @@ from services.delivery.domain.intake import sort_actions
 from shared.contracts.actions import NO_COUNTRY, ActionType
 from shared.db import Conn
 from shared.kafka import decode
+from shared.lag import ConsumerLag
 from shared.logs import trace_fields
 from shared.positions import BatchHandler, Record
 
@@ -39,9 +40,10 @@ class ActionView(BaseModel):
     occurred_at: datetime
     heartbeat: bool = False
     request_id: str | None = None
+    accepted_at: datetime | None = None
 
 
-def action_handler(store: PgSignatureStore) -> BatchHandler:
+def action_handler(store: PgSignatureStore, lag: ConsumerLag) -> BatchHandler:
     async def handle(conn: Conn, records: Sequence[Record]) -> None:
         events: list[ActionView] = []
         for record in records:
@@ -54,6 +56,7 @@ def action_handler(store: PgSignatureStore) -> BatchHandler:
                     extra={"partition": record.partition, "offset": record.offset},
                 )
         await store.add(conn, sort_actions(events))
+        lag.in_flight(max((e.accepted_at for e in events if e.accepted_at), default=None))
         trace_all = log.isEnabledFor(logging.DEBUG)
         for event in events:
             if event.heartbeat:

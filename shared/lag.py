@@ -1,0 +1,82 @@
+"""How far a consumer is behind, as operators read it: the records waiting per partition
+and, while any wait, the age of the newest action it committed (0 when caught up)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+from prometheus_client import Gauge
+
+from shared.positions import PositionedConsumer
+
+
+class ConsumerLag:
+    """`plume_<service>_lag_records{partition}`, `plume_<service>_lag_seconds` and
+    `plume_<service>_assigned_partitions`; one per process and service."""
+
+    def __init__(self, service: str) -> None:
+        self.records, self.seconds, self.assigned = _gauges(service)
+        self.last_accepted: datetime | None = None
+        self._pending: datetime | None = None
+
+    def committed(self, newest_accepted: datetime | None) -> None:
+        """Call after each commit with the newest acceptance time of the batch."""
+        if newest_accepted is not None:
+            self.last_accepted = newest_accepted
+
+    def in_flight(self, newest_accepted: datetime | None) -> None:
+        """From inside a batch handler: becomes the committed time once the batch commits
+        (pass `on_commit` as the PositionedConsumer's on_batch)."""
+        self._pending = newest_accepted
+
+    def on_commit(self, records: int, seconds: float) -> None:
+        self.committed(self._pending)
+
+    def measure(self, consumer: PositionedConsumer) -> int:
+        """Update the gauges; return the records waiting."""
+        self.assigned.set(len(consumer.consumer.assignment()))
+        lag = consumer.lag()
+        self.records.clear()
+        for partition, waiting in lag.items():
+            self.records.labels(str(partition)).set(waiting)
+        waiting = sum(lag.values())
+        if waiting == 0:
+            self.seconds.set(0)
+        elif self.last_accepted is not None:
+            age = (datetime.now(UTC) - self.last_accepted).total_seconds()
+            self.seconds.set(max(0.0, age))
+        return waiting
+
+    async def watch(
+        self, consumer: PositionedConsumer, stop: asyncio.Event, every_s: float = 1.0
+    ) -> None:
+        while not stop.is_set():
+            self.measure(consumer)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every_s)
+
+
+_GAUGES: dict[str, tuple[Gauge, Gauge, Gauge]] = {}
+
+
+def _gauges(service: str) -> tuple[Gauge, Gauge, Gauge]:
+    """Registered once per process: a service may build its consumer more than once."""
+    if service not in _GAUGES:
+        _GAUGES[service] = (
+            Gauge(
+                f"plume_{service}_lag_records",
+                "Records not yet committed, per assigned partition",
+                ["partition"],
+            ),
+            Gauge(
+                f"plume_{service}_lag_seconds",
+                "Age of the last committed action when records are waiting, else 0",
+            ),
+            Gauge(
+                f"plume_{service}_assigned_partitions",
+                "Partitions of the actions topic this process consumes",
+            ),
+        )
+    return _GAUGES[service]
