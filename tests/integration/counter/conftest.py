@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from uuid import uuid4
 
 import asyncpg
@@ -126,3 +126,12 @@ async def migrated_pool() -> AsyncIterator[tuple[asyncpg.Pool, str]]:
     finally:
         await pool.close()
         await drop_schema(settings.database_url, settings.db_schema)
+
+
+@pytest.fixture(autouse=True)
+def no_counter_outlives_its_test() -> Iterator[None]:
+    """A test that fails half-way must not leave `plume serve counter` processes behind."""
+    yield
+    from tests.integration.counter.helpers import kill_spawned  # helpers imports this module
+
+    kill_spawned()

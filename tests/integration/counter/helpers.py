@@ -58,6 +58,14 @@ async def wait_for_totals(
     return await wait_until(lambda: stored_totals(settings), lambda t: t == expected, within)
 
 
+SPAWNED: list[CounterProcess] = []  # killed after each test, whatever happened in it
+
+
+def kill_spawned() -> None:
+    while SPAWNED:
+        SPAWNED.pop().kill()
+
+
 @dataclass
 class CounterProcess:
     """`plume serve counter` in its own process, with the test's isolated settings."""
@@ -84,6 +92,7 @@ class CounterProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        SPAWNED.append(self)
 
     async def _answers(self) -> bool:
         if self.process and self.process.poll() is not None:
