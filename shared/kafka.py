@@ -27,7 +27,8 @@ def decode(model: type[M], raw: bytes) -> M:
 
 def durable_producer(bootstrap: str, client_id: str, linger_ms: int = 2) -> AIOKafkaProducer:
     """A producer whose acknowledgement means the write is on every in-sync replica,
-    written once even when it retries (aiokafka's defaults are acks=1, no idempotence),
+    written once even when it retries (aiokafka's defaults wait for the leader alone and
+    do not deduplicate retries),
     and that recovers from a broken idempotence sequence (see shared.producer)."""
     return RenewingProducer(
         bootstrap_servers=bootstrap,

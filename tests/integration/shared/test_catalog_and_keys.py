@@ -12,7 +12,6 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared import apikeys
 from shared.catalog import CatalogView, publish_campaign
@@ -20,6 +19,7 @@ from shared.contracts.catalog import CampaignFile
 from shared.db import create_pool
 from shared.kafka import durable_producer
 from shared.settings import InfraSettings
+from tests.integration.shared.conftest import own_topic
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -29,13 +29,8 @@ CAMPAIGN = Path(__file__).resolve().parents[3] / "deploy/campaigns/w4r-2025.json
 
 @pytest.fixture
 async def cases_topic() -> AsyncIterator[str]:
-    name = f"test.cases.{uuid4().hex[:12]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=INFRA.kafka_bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"cleanup.policy": "compact"})])
-    yield name
-    await admin.delete_topics([name])
-    await admin.close()
+    async with own_topic("cases", 1, {"cleanup.policy": "compact"}) as name:
+        yield name
 
 
 async def publish(topic: str, campaign: CampaignFile) -> None:

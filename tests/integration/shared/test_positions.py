@@ -10,12 +10,12 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.db import Conn, create_pool
 from shared.kafka import durable_producer, manual_consumer
 from shared.positions import PositionedConsumer, PositionStore, Record
 from shared.settings import InfraSettings
+from tests.integration.shared.conftest import own_topic
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -24,13 +24,8 @@ INFRA = InfraSettings()
 
 @pytest.fixture
 async def topic() -> AsyncIterator[str]:
-    name = f"test.positions.{uuid4().hex[:12]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=INFRA.kafka_bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, 4, 1)])
-    yield name
-    await admin.delete_topics([name])
-    await admin.close()
+    async with own_topic("positions", 4) as name:
+        yield name
 
 
 @pytest.fixture

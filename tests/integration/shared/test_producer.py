@@ -4,16 +4,15 @@ write that meets it fails, the next one is acknowledged under a new producer id.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import pytest
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from shared.kafka import durable_producer
 from shared.producer import RenewingProducer
 from shared.settings import InfraSettings
+from tests.integration.shared.conftest import own_topic
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -22,13 +21,8 @@ INFRA = InfraSettings()
 
 @pytest.fixture
 async def topic() -> AsyncIterator[str]:
-    name = f"test.producer.{uuid4().hex[:12]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=INFRA.kafka_bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, 1, 1)])
-    yield name
-    await admin.delete_topics([name])
-    await admin.close()
+    async with own_topic("producer", 1) as name:
+        yield name
 
 
 async def test_a_sequence_gap_costs_one_write_not_the_producer(topic: str) -> None:

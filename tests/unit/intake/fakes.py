@@ -15,9 +15,11 @@ class FakePublisher:
     def __init__(self) -> None:
         self.events: list[ActionEvent] = []
         self.down = False
+        self.refused = 0
 
     async def publish(self, events: Sequence[ActionEvent]) -> None:
         if self.down:
+            self.refused += 1
             raise PublishUnavailable("fake Kafka is down")
         self.events.extend(events)
 

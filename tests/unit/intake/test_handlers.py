@@ -94,7 +94,11 @@ async def test_a_heartbeat_kafka_refuses_is_skipped_not_fatal() -> None:
     publisher.down = True
     stop = asyncio.Event()
     beating = asyncio.create_task(handlers.send_heartbeats(publisher, 0.01, stop))
-    await asyncio.sleep(0.05)
-    assert not beating.done()
+
+    async def refused() -> int:
+        return publisher.refused
+
+    await wait_until(refused, lambda n: n >= 3, within=5, every=0.01)
+    assert not beating.done(), "a refused heartbeat must not end the loop"
     stop.set()
     await asyncio.wait_for(beating, 5)
