@@ -43,7 +43,7 @@ test-unit: venv ## unit tests only; no stack needed
 lint: venv ## ruff check, ruff format --check, mypy --strict
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
-	$(VENV)/mypy services shared tests
+	$(VENV)/mypy services shared tests ops bench
 
 bench: up ## benchmarks: figures beside floors measured in the same run
 	$(VENV)/python -m bench
