@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
@@ -28,6 +28,7 @@ from shared.settings import InfraSettings
 from shared.topics import TopicSpec
 from tests.conftest import _port_answers
 from tests.throwaway import free_port
+from tests.waiting import wait_until
 
 CAMPAIGN = Path(__file__).resolve().parents[3] / "deploy/campaigns/w4r-2025.json"
 OPEN_CASE = "sonia-dahmani"
@@ -112,19 +113,32 @@ async def serve(settings: IntakeSettings) -> RunningIntake:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+
+    async def started() -> bool:
         if task.done():
             task.result()  # raises what stopped it
             raise RuntimeError("intake stopped before it started")
-        await asyncio.sleep(0.02)
+        return bool(server.started)
+
+    await wait_until(started, within=60, every=0.02)
     return RunningIntake(settings, f"http://127.0.0.1:{settings.port}", server, task)
 
 
-async def wait_ready(client: httpx.AsyncClient, url: str, within: float = 30.0) -> None:
-    from tests.waiting import wait_until
+async def wait_ready(
+    client: httpx.AsyncClient,
+    url: str,
+    within: float = 30.0,
+    exited: Callable[[], bool] = lambda: False,
+) -> None:
+    """Until `url` answers /readyz with 200; a server still starting refuses connections."""
 
     async def status() -> int:
-        return (await client.get(f"{url}/readyz")).status_code
+        if exited():
+            raise RuntimeError(f"the server behind {url} exited")
+        try:
+            return (await client.get(f"{url}/readyz")).status_code
+        except httpx.TransportError:
+            return 0
 
     await wait_until(status, lambda s: s == 200, within=within)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from tests.integration.intake.conftest import (
     isolated_settings,
     prepare_topics,
     revoke_keys,
+    wait_ready,
 )
 
 pytestmark = pytest.mark.integration
@@ -58,17 +58,8 @@ async def served() -> AsyncIterator[tuple[str, Keys]]:
     )
     url = f"http://127.0.0.1:{config.port}"
     try:
-        deadline = time.monotonic() + 60
         async with httpx.AsyncClient() as client:
-            while True:
-                try:
-                    if (await client.get(f"{url}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.returncode is None, "intake exited"
-                assert time.monotonic() < deadline, "intake not ready in 60s"
-                await asyncio.sleep(0.1)
+            await wait_ready(client, url, within=60, exited=lambda: process.returncode is not None)
         yield url, keys
     finally:
         process.terminate()
