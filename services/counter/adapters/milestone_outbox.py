@@ -5,20 +5,18 @@ events already there, so a crash between publishing and marking does not duplica
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from services.counter import metrics
 from shared.contracts.totals import MilestoneReached
 from shared.kafka import decode, encode
+from shared.loops import repeat
 
 log = logging.getLogger(__name__)
-_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError)
 
 
 class MilestoneOutbox:
@@ -91,15 +89,13 @@ class MilestoneOutbox:
             log.warning("foreign record on the milestones topic ignored")
 
     async def follow(self, interval: float, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.poke.wait(), timeout=interval)
-            self.poke.clear()
-            try:
-                await self.publish_pending()
-            except _UNAVAILABLE as exc:  # the rows stay pending; try again
-                log.warning("milestones not published yet", extra={"error": type(exc).__name__})
-                await asyncio.sleep(min(interval, 0.9))
+        """Publish when poked (a milestone was reached) or every `interval` (leftovers)."""
+
+        async def publish() -> int:
+            await self.publish_pending()
+            return 0
+
+        await repeat("milestones", publish, interval, stop, wake=self.poke)
 
 
 def _event_of(row: asyncpg.Record) -> MilestoneReached:

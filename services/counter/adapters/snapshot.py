@@ -4,7 +4,6 @@ counter process commits (a per-case revision says what changed), so reads never 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -12,6 +11,7 @@ import asyncpg
 
 from services.counter.adapters.pg_totals import PostgresTotals
 from services.counter.domain.model import CaseTotals
+from shared.loops import repeat
 
 log = logging.getLogger(__name__)
 ChangeListener = Callable[[list[CaseTotals]], Awaitable[None]]
@@ -51,15 +51,12 @@ class Snapshot:
 
     async def follow(self, interval: float, stop: asyncio.Event) -> None:
         """Refresh when poked (this process committed) or every `interval` (another did)."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.poke.wait(), timeout=interval)
-            self.poke.clear()
-            try:
-                await self.refresh()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                log.warning("totals not refreshed", extra={"error": type(exc).__name__})
-                await asyncio.sleep(min(interval * 10, 0.9))
+
+        async def refresh() -> int:
+            await self.refresh()
+            return 0  # always pause: the next change announces itself
+
+        await repeat("snapshot", refresh, interval, stop, wake=self.poke)
 
     async def wait_for_change(self, generation: int) -> None:
         async with self.changed:

@@ -4,9 +4,7 @@ render never holds up consuming or cutting; each survives errors and retries."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from prometheus_client import Gauge
@@ -15,28 +13,11 @@ from services.delivery import handlers
 from services.delivery.adapters.rendering import Renderer
 from services.delivery.bootstrap import Delivery
 from services.delivery.handlers import Sender
+from shared.loops import repeat
 
 log = logging.getLogger(__name__)
 
 DOSSIERS = Gauge("plume_delivery_dossiers", "Dossiers by status", ["status"])
-Step = Callable[[], Awaitable[int]]
-
-
-async def repeat(name: str, step: Step, every: float, stop: asyncio.Event) -> None:
-    """Run `step` until stopped; sleep `every` seconds when it had nothing to do."""
-    delay = every
-    while not stop.is_set():
-        try:
-            busy = await step()
-            delay = every
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("background step failed", extra={"step": name})
-            busy, delay = 0, min(delay * 2, 30.0)
-        if not busy:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
 
 
 def start_workers(d: Delivery, renderer: Renderer, senders: dict[str, Sender]) -> None:
