@@ -19,7 +19,6 @@ from aiokafka import AIOKafkaProducer
 from services.counter.settings import CounterSettings
 from shared.contracts.actions import ActionEvent
 from shared.kafka import decode, durable_producer, ensure_topics
-from shared.topics import TopicSpec
 
 PARTITIONS = 12  # as plume.actions.v1
 CASES = [f"bench-case-{i}" for i in range(8)]
@@ -42,15 +41,7 @@ def isolated_settings() -> CounterSettings:
 
 
 async def create_topics(settings: CounterSettings) -> None:
-    await ensure_topics(
-        settings.kafka_bootstrap,
-        (
-            TopicSpec(settings.actions_topic, PARTITIONS),
-            TopicSpec(settings.totals_topic, 1, compacted=True),
-            TopicSpec(settings.milestones_topic, 1),
-            TopicSpec(settings.dlq_topic, 1),
-        ),
-    )
+    await ensure_topics(settings.kafka_bootstrap, settings.own_topics(PARTITIONS))
 
 
 def raw_action(i: int, case_id: str, accepted_at: str) -> tuple[bytes, bytes]:

@@ -6,7 +6,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
-from shared.topics import ACTIONS, ACTIONS_DLQ, CASE_TOTALS, MILESTONES
+from shared.topics import ACTIONS, ACTIONS_DLQ, CASE_TOTALS, MILESTONES, TopicSpec
 
 IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"
 
@@ -29,3 +29,13 @@ class CounterSettings(ServiceSettings):
     # Server-Sent Events: at most one event per case per interval.
     stream_interval_s: float = Field(default=0.25, gt=0)
     pool_size: int = Field(default=8, ge=2)
+
+    def own_topics(self, actions_partitions: int) -> tuple[TopicSpec, ...]:
+        """The topics these settings name, laid out as the contract's, for a counter run in
+        isolation (tests, benchmarks) on topics of its own."""
+        return (
+            TopicSpec(self.actions_topic, actions_partitions),
+            TopicSpec(self.totals_topic, 1, compacted=True),
+            TopicSpec(self.milestones_topic, 1),
+            TopicSpec(self.dlq_topic, 1),
+        )

@@ -17,7 +17,6 @@ from services.counter.bootstrap import MIGRATIONS
 from services.counter.settings import CounterSettings
 from shared.db import create_pool, migrate
 from shared.kafka import ensure_topics
-from shared.topics import TopicSpec
 
 
 def isolated_settings(**overrides: object) -> CounterSettings:
@@ -44,15 +43,7 @@ def isolated_settings(**overrides: object) -> CounterSettings:
 
 
 async def create_topics(settings: CounterSettings, partitions: int = 4) -> None:
-    await ensure_topics(
-        settings.kafka_bootstrap,
-        (
-            TopicSpec(settings.actions_topic, partitions),
-            TopicSpec(settings.totals_topic, 1, compacted=True),
-            TopicSpec(settings.milestones_topic, 1),
-            TopicSpec(settings.dlq_topic, 1),
-        ),
-    )
+    await ensure_topics(settings.kafka_bootstrap, settings.own_topics(partitions))
 
 
 def counter_env(settings: CounterSettings, port: int) -> dict[str, str]:
