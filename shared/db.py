@@ -28,12 +28,19 @@ def _migration_files(package: str) -> list[tuple[str, str]]:
     return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in names]
 
 
+async def lock_schema(conn: Conn, schema: str) -> None:
+    """Hold, until the caller's transaction ends, the lock that serialises DDL on `schema`:
+    CREATE ... IF NOT EXISTS is not safe against a concurrent twin (it can fail on
+    pg_type's unique index when two processes start together)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", zlib.crc32(schema.encode()))
+
+
 async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
     """Apply, in name order and once each, the .sql files of `package` to `schema`.
     An advisory lock keeps two processes of one service from migrating at once."""
     applied: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", zlib.crc32(schema.encode()))
+        await lock_schema(conn, schema)
         await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         await conn.execute(
             f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations '

@@ -13,7 +13,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from shared.db import Conn
+from shared.db import Conn, lock_schema
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,10 @@ class PositionStore:
         self.schema = schema
 
     async def create(self, conn: Conn) -> None:
-        await conn.execute(POSITIONS_DDL.format(schema=self.schema))
+        """Create the table if missing; safe when two consumers of one service start at once."""
+        async with conn.transaction():
+            await lock_schema(conn, self.schema)
+            await conn.execute(POSITIONS_DDL.format(schema=self.schema))
 
     async def load(self, conn: Conn, topic: str) -> dict[int, int]:
         rows = await conn.fetch(

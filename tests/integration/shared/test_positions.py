@@ -118,3 +118,27 @@ async def test_failed_batch_commits_nothing_and_is_retried(
     await consume_until(pool, name, topic, handle, 50, f"g-{uuid4().hex[:8]}")
     assert calls[0] >= 3
     assert await pool.fetchval(f'SELECT count(*) FROM "{name}".seen') == 50
+
+
+async def test_concurrent_creates_on_a_fresh_schema_all_succeed() -> None:
+    """Two consumers of one service starting together once failed with a unique violation
+    on pg_type (CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin)."""
+    pool = await create_pool(INFRA.database_url, max_size=8)
+    names = [f"test_positions_race_{uuid4().hex[:10]}" for _ in range(5)]
+    try:
+        for name in names:
+            async with pool.acquire() as conn:
+                await conn.execute(f'CREATE SCHEMA "{name}"')
+
+            async def create(schema: str = name) -> None:
+                async with pool.acquire() as conn:
+                    await PositionStore(schema).create(conn)
+
+            await asyncio.gather(*(create() for _ in range(8)))
+            async with pool.acquire() as conn:
+                assert await conn.fetchval(f'SELECT count(*) FROM "{name}".consumer_positions') == 0
+    finally:
+        async with pool.acquire() as conn:
+            for name in names:
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        await pool.close()
