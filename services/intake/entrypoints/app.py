@@ -7,7 +7,7 @@ from starlette.types import ASGIApp
 from services.intake.bootstrap import create_app
 from services.intake.settings import IntakeSettings
 from shared.logs import configure_logging
-from shared.serve import serve
+from shared.serve import relax_gc, serve
 
 APP_FACTORY = "services.intake.entrypoints.app:app_from_env"
 
@@ -16,7 +16,9 @@ def app_from_env() -> ASGIApp:
     """The app of one worker process, its settings read from the environment."""
     settings = IntakeSettings()  # the secret comes from PLUME_SUPPORTER_KEY_SECRET
     configure_logging("intake", settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    relax_gc()
+    return app
 
 
 def run() -> None:
