@@ -71,8 +71,11 @@ $(live_pid postgres)) does not answer on port $PLUME_PG_PORT; see $LOG_DIR/postg
     say "starting postgres on 127.0.0.1:$PLUME_PG_PORT"
     # No Unix socket: clients use TCP, and two clusters never fight over /var/run/postgresql.
     # The log is opened here (not by the postgres user, who may not reach $LOG_DIR).
+    # Sized for a campaign peak: the ledgers' random-UUID indexes stay in shared buffers,
+    # and checkpoints come by time rather than being forced by WAL volume every minute.
     if ! as_pg_owner "$(pg_bin pg_ctl)" start -D "$data" -w -t "$START_DEADLINE" \
-        -o "-c listen_addresses=127.0.0.1 -p $PLUME_PG_PORT -c unix_socket_directories=''" \
+        -o "-c listen_addresses=127.0.0.1 -p $PLUME_PG_PORT -c unix_socket_directories='' \
+-c shared_buffers=512MB -c max_wal_size=4GB" \
         >>"$LOG_DIR/postgres.log" 2>&1 9>&-; then
         show_log_tail postgres
         die "postgres did not start"
