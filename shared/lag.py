@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import Gauge
 
@@ -34,7 +35,7 @@ class ConsumerLag:
     def on_commit(self, records: int, seconds: float) -> None:
         self.committed(self._pending)
 
-    def measure(self, consumer: PositionedConsumer) -> int:
+    def measure(self, consumer: PositionedConsumer[Any]) -> int:
         """Update the gauges; return the records waiting."""
         self.assigned.set(len(consumer.consumer.assignment()))
         lag = consumer.lag()
@@ -50,7 +51,7 @@ class ConsumerLag:
         return waiting
 
     async def watch(
-        self, consumer: PositionedConsumer, stop: asyncio.Event, every_s: float = 1.0
+        self, consumer: PositionedConsumer[Any], stop: asyncio.Event, every_s: float = 1.0
     ) -> None:
         while not stop.is_set():
             self.measure(consumer)

@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError
 from services.counter.adapters.dead_letters import KafkaDeadLetters
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
 from services.counter.adapters.snapshot import Snapshot
-from services.counter.entrypoints.consumer import CountingHandler
+from services.counter.entrypoints.consumer import CountingHandler, Decoded
 from services.counter.entrypoints.observe import Observer, publish_totals
 from services.counter.service import CampaignOf
 from services.counter.settings import CounterSettings
@@ -35,7 +35,7 @@ class Counter:
     producer: AIOKafkaProducer
     reader: AIOKafkaConsumer
     catalog: CatalogView
-    consumer: PositionedConsumer
+    consumer: PositionedConsumer[Decoded | str]
     snapshot: Snapshot
     outbox: MilestoneOutbox
     observer: Observer

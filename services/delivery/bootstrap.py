@@ -14,7 +14,7 @@ from services.delivery.adapters.cutting import PgCutter
 from services.delivery.adapters.ledger import PgTransmissionLedger
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.domain.policy import CutPolicy
-from services.delivery.entrypoints.consumer import action_handler
+from services.delivery.entrypoints.consumer import ActionHandler, ActionView
 from services.delivery.settings import DeliverySettings
 from shared import apikeys
 from shared.catalog import CatalogView
@@ -31,7 +31,7 @@ class Delivery:
     settings: DeliverySettings
     pool: asyncpg.Pool
     catalog: CatalogView
-    consumer: PositionedConsumer
+    consumer: PositionedConsumer[ActionView | None]
     producer: AIOKafkaProducer
     cutter: PgCutter
     ledger: PgTransmissionLedger
@@ -55,7 +55,7 @@ async def build(settings: DeliverySettings) -> Delivery:
         pool,
         positions,
         settings.actions_topic,
-        action_handler(PgSignatureStore(settings.db_schema), lag),
+        ActionHandler(PgSignatureStore(settings.db_schema), lag),
         max_records=settings.max_batch,
     )
     consumer.on_batch = lag.on_commit

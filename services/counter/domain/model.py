@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -105,7 +106,7 @@ def tally(entries: list[LedgerEntry], sign: int = 1) -> Tally:
     return result
 
 
-def first_of_each_action(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+def first_of_each_action(entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
     """Drop repeats of an action_id within one batch (a replayed or re-sent action)."""
     seen: set[UUID] = set()
     unique = []

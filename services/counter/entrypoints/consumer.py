@@ -8,13 +8,15 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
 from services.counter.adapters.dead_letters import KafkaDeadLetters
 from services.counter.adapters.pg_ledger import PostgresLedger
 from services.counter.adapters.pg_totals import PostgresMilestones, PostgresTotals
-from services.counter.service import CampaignOf, Outcome, count_actions
+from services.counter.domain.model import LedgerEntry
+from services.counter.service import CampaignOf, Outcome, count_actions, countable
 from shared.contracts.actions import ActionEvent
 from shared.db import Conn
 from shared.kafka import decode
@@ -35,19 +37,34 @@ class BatchReport:
     traced: list[ActionEvent] = field(default_factory=list)  # heartbeats; all at DEBUG
 
 
-def decode_batch(records: Sequence[Record]) -> tuple[list[ActionEvent], list[tuple[Record, str]]]:
-    events, poison = [], []
-    for record in records:
-        if record.value is None:
-            poison.append((record, "empty value"))
-            continue
-        try:
-            events.append(decode(ActionEvent, record.value))
-        except ValidationError as exc:
-            # errors() without input values: the message may carry personal data.
-            problems = exc.errors(include_input=False, include_url=False)
-            poison.append((record, f"{exc.error_count()} errors: {problems}"))
-    return events, poison
+class Decoded(NamedTuple):
+    event: ActionEvent
+    entry: LedgerEntry | None  # what the ledger would keep; None for a heartbeat
+
+
+def decode_action(record: Record) -> Decoded | str:
+    """The action and its ledger entry, or why the record is poison."""
+    if record.value is None:
+        return "empty value"
+    try:
+        event = decode(ActionEvent, record.value)
+    except ValidationError as exc:
+        # errors() without input values: the message may carry personal data.
+        problems = exc.errors(include_input=False, include_url=False)
+        return f"{exc.error_count()} errors: {problems}"
+    return Decoded(event, countable(event))
+
+
+def split_poison(
+    batch: Sequence[tuple[Record, Decoded | str]],
+) -> tuple[list[Decoded], list[tuple[Record, str]]]:
+    decoded, poison = [], []
+    for record, item in batch:
+        if isinstance(item, str):
+            poison.append((record, item))
+        else:
+            decoded.append(item)
+    return decoded, poison
 
 
 def tracing_every_action() -> bool:
@@ -66,8 +83,11 @@ class CountingHandler:
         self.dead_letters = dead_letters
         self.last = BatchReport()
 
-    async def __call__(self, conn: Conn, records: Sequence[Record]) -> None:
-        events, poison = decode_batch(records)
+    decode = staticmethod(decode_action)
+
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, Decoded | str]]) -> None:
+        decoded, poison = split_poison(batch)
+        events = [d.event for d in decoded]
         if poison:
             await self.dead_letters.send(poison)
         await conn.execute(
@@ -77,7 +97,7 @@ class CountingHandler:
             PostgresLedger(conn, self.schema),
             PostgresTotals(conn, self.schema),
             PostgresMilestones(conn, self.schema),
-            events,
+            [d.entry for d in decoded if d.entry],
             self.campaign_of,
         )
         heartbeats = [e.accepted_at for e in events if e.heartbeat]

@@ -16,7 +16,7 @@ from services.counter import metrics
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
 from services.counter.adapters.snapshot import ChangeListener, Snapshot
 from services.counter.domain.model import CaseTotals
-from services.counter.entrypoints.consumer import CountingHandler
+from services.counter.entrypoints.consumer import CountingHandler, Decoded
 from shared.contracts.totals import CaseTotalsMessage
 from shared.kafka import encode
 from shared.lag import ConsumerLag
@@ -31,7 +31,7 @@ FRESHNESS_SAMPLES = 200  # per batch: enough for percentiles, cheap at 100k acti
 class Observer:
     def __init__(
         self,
-        consumer: PositionedConsumer,
+        consumer: PositionedConsumer[Decoded | str],
         handler: CountingHandler,
         snapshot: Snapshot,
         outbox: MilestoneOutbox,

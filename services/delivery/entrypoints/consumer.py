@@ -17,7 +17,7 @@ from shared.db import Conn
 from shared.kafka import decode
 from shared.lag import ConsumerLag
 from shared.logs import trace_fields
-from shared.positions import BatchHandler, Record
+from shared.positions import Record
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +43,33 @@ class ActionView(BaseModel):
     accepted_at: datetime | None = None
 
 
-def action_handler(store: PgSignatureStore, lag: ConsumerLag) -> BatchHandler:
-    async def handle(conn: Conn, records: Sequence[Record]) -> None:
-        events: list[ActionView] = []
-        for record in records:
-            try:
-                events.append(decode(ActionView, record.value))
-            except ValidationError:
-                # Intake validated it; an undecodable record is skipped, never blocks the rest.
-                log.error(
-                    "undecodable action skipped",
-                    extra={"partition": record.partition, "offset": record.offset},
-                )
-        await store.add(conn, sort_actions(events))
-        lag.in_flight(max((e.accepted_at for e in events if e.accepted_at), default=None))
+class ActionHandler:
+    """Stores each batch's signatures and messages through `store`."""
+
+    def __init__(self, store: PgSignatureStore, lag: ConsumerLag) -> None:
+        self.store = store
+        self.lag = lag
+
+    @staticmethod
+    def decode(record: Record) -> ActionView | None:
+        """The action, or None for a record intake could not have written (skipped: it
+        must never block the rest)."""
+        try:
+            return decode(ActionView, record.value or b"")
+        except ValidationError:
+            log.error(
+                "undecodable action skipped",
+                extra={"partition": record.partition, "offset": record.offset},
+            )
+            return None
+
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, ActionView | None]]) -> None:
+        events = [event for _, event in batch if event is not None]
+        await self.store.add(conn, sort_actions(events))
+        self.lag.in_flight(max((e.accepted_at for e in events if e.accepted_at), default=None))
         trace_all = log.isEnabledFor(logging.DEBUG)
         for event in events:
             if event.heartbeat:
                 log.info("heartbeat seen", extra=trace_fields(event))
             elif trace_all:
                 log.debug("stored", extra=trace_fields(event))
-
-    return handle

@@ -52,31 +52,37 @@ async def produce(topic: str, values: list[str]) -> None:
         await producer.stop()
 
 
-def recorder(schema: str, fail_first: int = 0) -> tuple[list[int], object]:
-    calls = [0]
+class Recorder:
+    """Writes each record's value; fails the first `fail_first` batches after writing."""
 
-    async def handle(conn: Conn, records: Sequence[Record]) -> None:
-        calls[0] += 1
+    def __init__(self, schema: str, fail_first: int = 0) -> None:
+        self.schema = schema
+        self.fail_first = fail_first
+        self.calls = 0
+
+    @staticmethod
+    def decode(record: Record) -> str:
+        return (record.value or b"").decode()
+
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, str]]) -> None:
+        self.calls += 1
         # A plain INSERT (no ON CONFLICT): a replayed record would raise here.
         await conn.executemany(
-            f'INSERT INTO "{schema}".seen (value) VALUES ($1)',
-            [(r.value.decode(),) for r in records],
+            f'INSERT INTO "{self.schema}".seen (value) VALUES ($1)', [(v,) for _, v in batch]
         )
-        if calls[0] <= fail_first:
+        if self.calls <= self.fail_first:
             raise OSError("simulated failure after writing, before commit")
-
-    return calls, handle
 
 
 async def consume_until(
-    pool: asyncpg.Pool, schema: str, topic: str, handle: object, expected: int, group: str
-) -> PositionedConsumer:
+    pool: asyncpg.Pool, schema: str, topic: str, handle: Recorder, expected: int, group: str
+) -> PositionedConsumer[str]:
     consumer = PositionedConsumer(
         manual_consumer(INFRA.kafka_bootstrap, group, "test"),
         pool,
         PositionStore(schema),
         topic,
-        handle,  # type: ignore[arg-type]
+        handle,
     )
     await consumer.start()
     stop = asyncio.Event()
@@ -100,7 +106,7 @@ async def test_restart_resumes_from_positions_in_postgres(
     pool, name = schema
     group = f"g-{uuid4().hex[:8]}"
     await produce(topic, [f"a{i}" for i in range(300)])
-    _, handle = recorder(name)
+    handle = Recorder(name)
     await consume_until(pool, name, topic, handle, 300, group)
     await produce(topic, [f"b{i}" for i in range(200)])
     await consume_until(pool, name, topic, handle, 500, group)
@@ -114,9 +120,9 @@ async def test_failed_batch_commits_nothing_and_is_retried(
 ) -> None:
     pool, name = schema
     await produce(topic, [f"c{i}" for i in range(50)])
-    calls, handle = recorder(name, fail_first=2)
+    handle = Recorder(name, fail_first=2)
     await consume_until(pool, name, topic, handle, 50, f"g-{uuid4().hex[:8]}")
-    assert calls[0] >= 3
+    assert handle.calls >= 3
     assert await pool.fetchval(f'SELECT count(*) FROM "{name}".seen') == 50
 
 

@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from services.counter.domain.ports import Invalidation
-from services.counter.service import Outcome, count_actions, invalidate, recount
+from services.counter.service import Outcome, count_actions, countable, invalidate, recount
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from tests.unit.counter.builders import action, signature
 from tests.unit.counter.fakes import FakeLedger, FakeMilestones, FakeTotals
@@ -21,7 +21,8 @@ class Counter:
         self.ledger, self.totals, self.milestones = FakeLedger(), FakeTotals(), FakeMilestones()
 
     async def count(self, *events: ActionEvent) -> Outcome:
-        return await count_actions(self.ledger, self.totals, self.milestones, events, CAMPAIGN.get)
+        entries = [e for e in map(countable, events) if e]
+        return await count_actions(self.ledger, self.totals, self.milestones, entries, CAMPAIGN.get)
 
     async def total(self, case: str) -> int:
         read = await self.totals.read([case])

@@ -10,8 +10,9 @@ from aiokafka.structs import ConsumerRecord
 
 from services.counter.domain.milestones import no_longer_reached, reached
 from services.counter.domain.model import entry_of, first_of_each_action, tally
-from services.counter.entrypoints.consumer import decode_batch
+from services.counter.entrypoints.consumer import decode_action, split_poison
 from services.counter.entrypoints.views import timestamp
+from shared.contracts.actions import ActionEvent
 from shared.kafka import encode
 from tests.unit.counter.builders import action, signature
 
@@ -59,6 +60,13 @@ def test_milestones_reached_and_withdrawn() -> None:
 
 def _record(value: bytes | None, offset: int = 0) -> ConsumerRecord[bytes, bytes]:
     return ConsumerRecord("t", 0, offset, 0, 0, b"k", value, None, 0, 0, [])
+
+
+def decode_batch(
+    records: list[ConsumerRecord[bytes, bytes]],
+) -> tuple[list[ActionEvent], list[tuple[ConsumerRecord[bytes, bytes], str]]]:
+    decoded, poison = split_poison([(r, decode_action(r)) for r in records])
+    return [d.event for d in decoded], poison
 
 
 def test_poison_records_are_separated_with_their_error() -> None:
