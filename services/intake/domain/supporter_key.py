@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from functools import lru_cache
 
 
 def normalise_email(email: str) -> str:
@@ -16,4 +17,12 @@ def normalise_email(email: str) -> str:
 
 def supporter_key(secret: bytes, email: str) -> str:
     """HMAC-SHA256 of the normalised email, hex-encoded."""
-    return hmac.new(secret, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+    mac = _keyed(secret).copy()
+    mac.update(normalise_email(email).encode())
+    return mac.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    # Copying an HMAC already keyed skips hashing the padded key twice per supporter.
+    return hmac.new(secret, digestmod=hashlib.sha256)

@@ -31,3 +31,10 @@ def test_another_secret_gives_another_key_and_the_email_is_not_in_it() -> None:
     key = supporter_key(SECRET, "awa@example.org")
     assert key != supporter_key(b"another-secret-98765", "awa@example.org")
     assert "awa" not in key and key != hashlib.sha256(b"awa@example.org").hexdigest()
+
+
+def test_each_key_is_computed_afresh_from_the_secret() -> None:
+    # The keyed HMAC is reused through copies: one email must never leak into the next.
+    for email in ("a@example.org", "b@example.org", "a@example.org"):
+        expected = hmac.new(SECRET, email.encode(), hashlib.sha256).hexdigest()
+        assert supporter_key(SECRET, email) == expected
