@@ -29,6 +29,7 @@ SECONDS = float(os.environ.get("PLUME_BENCH_SECONDS", "10"))
 CONNECTIONS = 64
 OPEN_LOOP_RATE = 2_000.0
 BATCH_SIZE = 1_000
+BATCH_CONNECTIONS = int(os.environ.get("PLUME_BENCH_BATCH_CONNECTIONS", "8"))
 # Worker processes of the intake under test (PLUME_INTAKE_WORKERS of `plume serve intake`):
 # the default, then one per core for the batch figure, as the README advises for a peak.
 WORKERS = os.environ.get("PLUME_BENCH_INTAKE_WORKERS", "1")
@@ -93,7 +94,7 @@ async def measure(
             "closed",
             batch,
             SECONDS,
-            connections=4,
+            connections=BATCH_CONNECTIONS,
             headers={"X-API-Key": key},
         )
         intake_rss = procs.peak_rss_mb(intake.pid)
@@ -103,7 +104,7 @@ async def measure(
             "closed",
             batch,
             SECONDS,
-            connections=4,
+            connections=BATCH_CONNECTIONS,
             headers={"X-API-Key": key},
         )
         peak_rss = procs.peak_rss_mb(peak.pid)

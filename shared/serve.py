@@ -25,12 +25,13 @@ def relax_gc() -> None:
 
 
 def serve(app: Any, settings: ServiceSettings, **overrides: Any) -> None:
-    """`app` is an ASGI app, or an import string with `factory=True` for worker processes
-    (whose factory calls `relax_gc` itself: they are new interpreters)."""
+    """Run the ASGI `app` in this process."""
     relax_gc()
+    uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_options(**overrides))
+
+
+def uvicorn_options(**overrides: Any) -> dict[str, Any]:
     options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
         "loop": "uvloop",
         "http": "httptools",
         "log_config": None,
@@ -38,4 +39,4 @@ def serve(app: Any, settings: ServiceSettings, **overrides: Any) -> None:
         "server_header": False,
     }
     options.update(overrides)
-    uvicorn.run(app, **options)
+    return options

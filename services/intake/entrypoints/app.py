@@ -7,7 +7,8 @@ from starlette.types import ASGIApp
 from services.intake.bootstrap import create_app
 from services.intake.settings import IntakeSettings
 from shared.logs import configure_logging
-from shared.serve import relax_gc, serve
+from shared.serve import relax_gc, serve, uvicorn_options
+from shared.workers import serve_workers
 
 APP_FACTORY = "services.intake.entrypoints.app:app_from_env"
 
@@ -26,6 +27,8 @@ def run() -> None:
     configure_logging("intake", settings.log_level)
     if settings.workers > 1:
         # Each worker process builds its own app (and publisher, catalogue, rate limiter).
-        serve(APP_FACTORY, settings, factory=True, workers=settings.workers)
+        serve_workers(
+            APP_FACTORY, settings.host, settings.port, settings.workers, uvicorn_options()
+        )
     else:
         serve(create_app(settings), settings)

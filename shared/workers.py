@@ -1,0 +1,98 @@
+"""Several processes serving one port, each with a listening socket of its own
+(SO_REUSEPORT): the kernel spreads new connections across them by hash. With uvicorn's
+workers sharing one socket, whichever process wakes first accepts a whole burst of
+connections, and a few keep-alive clients can all land on one process (measured: batch
+throughput with two workers swung between 37,000 and 66,000 actions/s from run to run)."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+log = logging.getLogger(__name__)
+STOP_GRACE_S = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _die_with_parent() -> None:
+    # A worker whose supervisor was killed (kill -9) must not keep serving the port
+    # beside the supervisor's replacement.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _worker(factory: str, host: str, port: int, options: dict[str, Any]) -> None:
+    _die_with_parent()
+    config = uvicorn.Config(factory, factory=True, host=host, port=port, **options)
+    uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
+
+
+def serve_workers(factory: str, host: str, port: int, count: int, options: dict[str, Any]) -> None:
+    """Run `count` workers of the app `factory` builds; stop them all on SIGTERM/SIGINT,
+    and exit with the code of the first one that ends on its own."""
+    # Bound here first so that a port in use fails the supervisor at once, not each worker.
+    listening_socket(host, port).close()
+    spawn = multiprocessing.get_context("spawn")
+    workers = [
+        spawn.Process(target=_worker, args=(factory, host, port, options), name=f"worker-{i}")
+        for i in range(count)
+    ]
+    for worker in workers:
+        worker.start()
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
+    try:
+        wait([w.sentinel for w in workers])  # returns when the first worker ends
+        code = _first_exit_code(workers)
+    except _Stop:
+        code = 0
+    _stop_all(workers)
+    sys.exit(code)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def _first_exit_code(workers: Sequence[BaseProcess]) -> int:
+    ended = [w for w in workers if not w.is_alive()]
+    log.error("a worker ended; stopping the others", extra={"exit_code": ended[0].exitcode})
+    return ended[0].exitcode or 1
+
+
+def _stop_all(workers: Sequence[BaseProcess]) -> None:
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+    deadline = time.monotonic() + STOP_GRACE_S
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            worker.kill()
+            worker.join()

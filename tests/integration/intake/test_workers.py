@@ -1,0 +1,103 @@
+"""`plume serve intake` with several workers: one listening socket per worker on the same
+port (so the kernel spreads connections), none outliving its supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from services.intake.settings import IntakeSettings
+from tests.integration.intake.conftest import (
+    campaign_for_tests,
+    drop_topics,
+    isolated_settings,
+    prepare_topics,
+    wait_ready,
+)
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+WORKERS = 2
+
+
+@dataclass
+class Served:
+    config: IntakeSettings
+    process: asyncio.subprocess.Process
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.config.port}"
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    config = isolated_settings()
+    await prepare_topics(config, campaign_for_tests())
+    env = {
+        **os.environ,
+        "PLUME_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
+        "PLUME_DATABASE_URL": config.database_url,
+        "PLUME_SUPPORTER_KEY_SECRET": config.supporter_key_secret.get_secret_value(),
+        "PLUME_INTAKE_PORT": str(config.port),
+        "PLUME_INTAKE_ACTIONS_TOPIC": config.actions_topic,
+        "PLUME_INTAKE_CASES_TOPIC": config.cases_topic,
+        "PLUME_INTAKE_WORKERS": str(WORKERS),
+        "PLUME_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
+    )
+    served = Served(config, process)
+    try:
+        async with httpx.AsyncClient() as client:
+            await wait_ready(
+                client, served.url, within=60, exited=lambda: process.returncode is not None
+            )
+        yield served
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await drop_topics(config)
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets in LISTEN state on 127.0.0.1:`port`, from the kernel's own table."""
+    wanted = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows if row[1] == wanted and row[3] == "0A")
+
+
+async def refuses(url: str) -> bool:
+    async with httpx.AsyncClient() as client:
+        try:
+            await client.get(f"{url}/healthz", timeout=1)
+        except httpx.ConnectError:
+            return True
+    return False
+
+
+async def test_each_worker_listens_on_its_own_socket(served: Served) -> None:
+    assert listening_sockets(served.config.port) == WORKERS
+
+
+async def test_workers_end_with_a_killed_supervisor(served: Served) -> None:
+    served.process.send_signal(signal.SIGKILL)
+    await served.process.wait()
+    await wait_until(lambda: refuses(served.url), within=15)
+    assert listening_sockets(served.config.port) == 0
+
+
+async def test_sigterm_stops_every_worker_cleanly(served: Served) -> None:
+    served.process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(served.process.wait(), 30) == 0
+    assert listening_sockets(served.config.port) == 0
