@@ -3,6 +3,7 @@ details (RFC 9457), and request metrics by route and status."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -10,7 +11,14 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -65,7 +73,17 @@ def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics_exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_exposition() -> bytes:
+    """This process's metrics; under several workers (shared.workers sets
+    PROMETHEUS_MULTIPROC_DIR for them), the sums over all workers, whichever answers."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest()
 
 
 class RequestMetrics:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import wait
@@ -54,6 +57,18 @@ def serve_workers(factory: str, host: str, port: int, count: int, options: dict[
     and exit with the code of the first one that ends on its own."""
     # Bound here first so that a port in use fails the supervisor at once, not each worker.
     listening_socket(host, port).close()
+    # prometheus_client's multiprocess mode: each worker writes its samples to files here
+    # and /metrics sums them, so a scrape does not depend on which worker answers. The
+    # workers are new interpreters: they read the variable before creating any metric.
+    metrics_dir = tempfile.mkdtemp(prefix="plume-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        _supervise(factory, host, port, count, options)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _supervise(factory: str, host: str, port: int, count: int, options: dict[str, Any]) -> None:
     spawn = multiprocessing.get_context("spawn")
     workers = [
         spawn.Process(target=_worker, args=(factory, host, port, options), name=f"worker-{i}")

@@ -101,3 +101,19 @@ async def test_sigterm_stops_every_worker_cleanly(served: Served) -> None:
     served.process.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(served.process.wait(), 30) == 0
     assert listening_sockets(served.config.port) == 0
+
+
+async def test_metrics_sum_over_the_workers(served: Served) -> None:
+    requests = 20
+    for _ in range(requests):
+        # A new connection each time, so the kernel spreads them over the workers.
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{served.url}/v1/cases")).status_code == 200
+    async with httpx.AsyncClient() as client:
+        exposition = (await client.get(f"{served.url}/metrics")).text
+    counted = [
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith("plume_http_requests_total{") and 'route="/v1/cases"' in line
+    ]
+    assert sum(counted) == requests
