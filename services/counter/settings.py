@@ -23,7 +23,9 @@ class CounterSettings(ServiceSettings):
     totals_topic: str = CASE_TOTALS
     milestones_topic: str = MILESTONES
     dlq_topic: str = ACTIONS_DLQ
-    max_batch: int = Field(default=5_000, ge=1)
+    # Records per transaction: larger batches spread its fixed cost (round trips, upserts,
+    # commit) thinner; measured, 10,000 counts about 5 % faster than 5,000.
+    max_batch: int = Field(default=10_000, ge=1)
     # How often the read snapshot looks for totals committed by any counter process.
     refresh_interval_s: float = Field(default=0.1, gt=0)
     # Server-Sent Events: at most one event per case per interval.
