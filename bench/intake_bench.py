@@ -89,24 +89,10 @@ async def measure(
         opened = await procs.load(
             intake.url + "/v1/actions", "open", single, SECONDS, rate=OPEN_LOOP_RATE
         )
-        batched = await procs.load(
-            intake.url + "/v1/actions/batch",
-            "closed",
-            batch,
-            SECONDS,
-            connections=BATCH_CONNECTIONS,
-            headers={"X-API-Key": key},
-        )
+        batched = await batch_load(intake.url, batch, key)
         intake_rss = procs.peak_rss_mb(intake.pid)
     async with procs.serving("intake", {**env, "PLUME_INTAKE_WORKERS": PEAK_WORKERS}) as peak:
-        peak_batched = await procs.load(
-            peak.url + "/v1/actions/batch",
-            "closed",
-            batch,
-            SECONDS,
-            connections=BATCH_CONNECTIONS,
-            headers={"X-API-Key": key},
-        )
+        peak_batched = await batch_load(peak.url, batch, key)
         peak_rss = procs.peak_rss_mb(peak.pid)
     async with procs.serving("noop", {}) as noop:
         floor_closed = await procs.load(noop.url + "/v1/actions", "closed", single, SECONDS)
@@ -183,6 +169,17 @@ async def measure(
             "< 300 MB",
         ),
     ]
+
+
+async def batch_load(url: str, batch: Path, key: str) -> dict[str, float]:
+    return await procs.load(
+        url + "/v1/actions/batch",
+        "closed",
+        batch,
+        SECONDS,
+        connections=BATCH_CONNECTIONS,
+        headers={"X-API-Key": key},
+    )
 
 
 def row(name: str, figure: float, unit: str, floor: float, target: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ and every answer must match what the document says."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,6 +24,7 @@ from tests.integration.intake.conftest import (
     drop_topics,
     isolated_settings,
     prepare_topics,
+    process_env,
     revoke_keys,
     wait_ready,
 )
@@ -42,17 +42,7 @@ async def served() -> AsyncIterator[tuple[str, Keys]]:
     config = isolated_settings(anonymous_rate_limit=0)
     await prepare_topics(config, campaign_for_tests())
     keys = await create_keys(config.database_url)
-    env = {
-        **os.environ,
-        "PLUME_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
-        "PLUME_DATABASE_URL": config.database_url,
-        "PLUME_SUPPORTER_KEY_SECRET": config.supporter_key_secret.get_secret_value(),
-        "PLUME_INTAKE_PORT": str(config.port),
-        "PLUME_INTAKE_ACTIONS_TOPIC": config.actions_topic,
-        "PLUME_INTAKE_CASES_TOPIC": config.cases_topic,
-        "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": "0",
-        "PLUME_LOG_LEVEL": "WARNING",
-    }
+    env = process_env(config)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
     )

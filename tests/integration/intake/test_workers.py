@@ -4,7 +4,6 @@ port (so the kernel spreads connections), none outliving its supervisor."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from tests.integration.intake.conftest import (
     drop_topics,
     isolated_settings,
     prepare_topics,
+    process_env,
     wait_ready,
 )
 from tests.waiting import wait_until
@@ -41,17 +41,7 @@ class Served:
 async def served() -> AsyncIterator[Served]:
     config = isolated_settings()
     await prepare_topics(config, campaign_for_tests())
-    env = {
-        **os.environ,
-        "PLUME_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
-        "PLUME_DATABASE_URL": config.database_url,
-        "PLUME_SUPPORTER_KEY_SECRET": config.supporter_key_secret.get_secret_value(),
-        "PLUME_INTAKE_PORT": str(config.port),
-        "PLUME_INTAKE_ACTIONS_TOPIC": config.actions_topic,
-        "PLUME_INTAKE_CASES_TOPIC": config.cases_topic,
-        "PLUME_INTAKE_WORKERS": str(WORKERS),
-        "PLUME_LOG_LEVEL": "WARNING",
-    }
+    env = process_env(config, PLUME_INTAKE_WORKERS=str(WORKERS))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
     )
