@@ -96,19 +96,8 @@ async def send_tick(
 
 
 def start_counter(settings: CounterSettings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "PLUME_COUNTER_PORT": str(port),
-            "PLUME_COUNTER_DB_SCHEMA": settings.db_schema,
-            "PLUME_COUNTER_GROUP_ID": settings.group_id,
-            "PLUME_COUNTER_ACTIONS_TOPIC": settings.actions_topic,
-            "PLUME_COUNTER_TOTALS_TOPIC": settings.totals_topic,
-            "PLUME_COUNTER_MILESTONES_TOPIC": settings.milestones_topic,
-            "PLUME_COUNTER_DLQ_TOPIC": settings.dlq_topic,
-            "PLUME_LOG_LEVEL": "WARNING",
-        }
-    )
+    quiet = settings.model_copy(update={"port": port, "log_level": "WARNING"})
+    env = {**os.environ, **quiet.environment()}
     plume = str(Path(sys.executable).parent / "plume")
     return subprocess.Popen(
         [plume, "serve", "counter"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT

@@ -4,7 +4,9 @@ are read from the same variables for all of them."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+import json
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
@@ -23,6 +25,22 @@ class InfraSettings(BaseSettings):
         default=DEFAULT_DATABASE, validation_alias=AliasChoices("PLUME_DATABASE_URL")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("PLUME_LOG_LEVEL"))
+
+    def environment(self) -> dict[str, str]:
+        """The variables from which a child process (`plume serve …`) reads these same
+        settings: a field's alias when it has one, else the prefix and its name."""
+        prefix = self.model_config.get("env_prefix", "")
+        values = self.model_dump(mode="json")  # paths, enums, … as their text
+        variables: dict[str, str] = {}
+        for name, field in type(self).model_fields.items():
+            alias = field.validation_alias
+            variable = (
+                str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"{prefix}{name}"
+            )
+            secret = getattr(self, name)
+            value = secret.get_secret_value() if isinstance(secret, SecretStr) else values[name]
+            variables[variable.upper()] = value if isinstance(value, str) else json.dumps(value)
+        return variables
 
 
 class ServiceSettings(InfraSettings):

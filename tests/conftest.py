@@ -7,13 +7,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.waiting import wait_until_sync
 
 REPO = Path(__file__).resolve().parent.parent
 MAKE_UP_TIMEOUT_S = 1200.0  # a cold `make up` downloads Debian packages, jars and wheels
@@ -105,9 +106,8 @@ def stack() -> Stack:
             f"`make up` failed ({started.returncode}):\n{started.stdout[-3000:]}"
             f"\n{started.stderr[-3000:]}"
         )
-    deadline = time.monotonic() + READY_DEADLINE_S
-    while not _stack_answers(current):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the stack did not answer within {READY_DEADLINE_S:.0f}s of `make up`")
-        time.sleep(0.2)
+    try:
+        wait_until_sync(lambda: _stack_answers(current), within=READY_DEADLINE_S, every=0.2)
+    except TimeoutError:
+        pytest.fail(f"the stack did not answer within {READY_DEADLINE_S:.0f}s of `make up`")
     return current

@@ -10,9 +10,10 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.waiting import wait_until_sync
 
 REPO = Path(__file__).resolve().parent.parent
 KAFKA_CONFIG = """\
@@ -45,15 +46,12 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, up: bool = True, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def is_up() -> bool:
         with socket.socket() as sock:
             sock.settimeout(0.2)
-            is_up = sock.connect_ex(("127.0.0.1", port)) == 0
-        if is_up == up:
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"port {port} did not go {'up' if up else 'down'} in {timeout}s")
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until_sync(is_up, lambda answer: answer == up, within=timeout)
 
 
 def kafka_libs() -> Path:

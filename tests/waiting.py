@@ -26,3 +26,20 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"condition not met in {within}s; last: {result!r}")
         await asyncio.sleep(every)
+
+
+def wait_until_sync(
+    probe: Callable[[], T],
+    accept: Callable[[T], bool] = bool,
+    within: float = 30.0,
+    every: float = 0.05,
+) -> T:
+    """`wait_until` for code outside an event loop (session fixtures, subprocess helpers)."""
+    deadline = time.monotonic() + within
+    while True:
+        result = probe()
+        if accept(result):
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met in {within}s; last: {result!r}")
+        time.sleep(every)

@@ -48,24 +48,7 @@ async def create_topics(settings: CounterSettings, partitions: int = 4) -> None:
 
 def counter_env(settings: CounterSettings, port: int) -> dict[str, str]:
     """Environment for `plume serve counter` as a subprocess with these settings."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "PLUME_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "PLUME_DATABASE_URL": settings.database_url,
-            "PLUME_COUNTER_PORT": str(port),
-            "PLUME_COUNTER_DB_SCHEMA": settings.db_schema,
-            "PLUME_COUNTER_GROUP_ID": settings.group_id,
-            "PLUME_COUNTER_ACTIONS_TOPIC": settings.actions_topic,
-            "PLUME_COUNTER_TOTALS_TOPIC": settings.totals_topic,
-            "PLUME_COUNTER_MILESTONES_TOPIC": settings.milestones_topic,
-            "PLUME_COUNTER_DLQ_TOPIC": settings.dlq_topic,
-            "PLUME_COUNTER_MAX_BATCH": str(settings.max_batch),
-            "PLUME_COUNTER_REFRESH_INTERVAL_S": str(settings.refresh_interval_s),
-            "PLUME_COUNTER_STREAM_INTERVAL_S": str(settings.stream_interval_s),
-        }
-    )
-    return env
+    return {**os.environ, **settings.model_copy(update={"port": port}).environment()}
 
 
 async def clean_up(settings: CounterSettings) -> None:

@@ -59,14 +59,7 @@ def isolated_settings(folder: Path, **overrides: Any) -> DeliverySettings:
 
 def service_env(settings: DeliverySettings) -> dict[str, str]:
     """Environment for `plume serve delivery` as a subprocess with these settings."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump(mode="json").items():
-        if name in ("kafka_bootstrap", "database_url", "log_level"):
-            env[f"PLUME_{name.upper()}"] = str(value)
-        else:
-            env[f"PLUME_DELIVERY_{name.upper()}"] = str(value)
-    env["PLUME_DELIVERY_WEBHOOK_SECRET"] = settings.webhook_secret.get_secret_value()
-    return env
+    return {**os.environ, **settings.environment()}
 
 
 async def create_topics(settings: DeliverySettings, partitions: int = 4) -> None:

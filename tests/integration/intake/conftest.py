@@ -53,18 +53,8 @@ def isolated_settings(**overrides: object) -> IntakeSettings:
 
 def process_env(config: IntakeSettings, **extra: str) -> dict[str, str]:
     """The environment of a `plume serve intake` process running with `config`."""
-    return {
-        **os.environ,
-        "PLUME_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
-        "PLUME_DATABASE_URL": config.database_url,
-        "PLUME_SUPPORTER_KEY_SECRET": config.supporter_key_secret.get_secret_value(),
-        "PLUME_INTAKE_PORT": str(config.port),
-        "PLUME_INTAKE_ACTIONS_TOPIC": config.actions_topic,
-        "PLUME_INTAKE_CASES_TOPIC": config.cases_topic,
-        "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": str(config.anonymous_rate_limit),
-        "PLUME_LOG_LEVEL": "WARNING",
-        **extra,
-    }
+    quiet = config.model_copy(update={"log_level": "WARNING"})
+    return {**os.environ, **quiet.environment(), **extra}
 
 
 def campaign_for_tests(closed: tuple[str, ...] = ()) -> CampaignFile:

@@ -73,6 +73,8 @@ async def refuses(url: str) -> bool:
             await client.get(f"{url}/healthz", timeout=1)
         except httpx.ConnectError:
             return True
+        except httpx.TransportError:
+            return False  # accepted by a worker still shutting down, then dropped
     return False
 
 
