@@ -1,40 +1,32 @@
 """The dossier PDF (fpdf2): a cover letter, then the rows in a table with page numbers.
-Fonts are embedded as subsets; fallback fonts cover scripts the main font lacks."""
+Fonts are embedded as subsets. Characters Noto Sans lacks are drawn, one by one, with the
+installed font that has them (adapters/fonts.py), added to the PDF on first use."""
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
 
+from services.delivery.adapters.fonts import (
+    FontCoverage,
+    coverage,
+    needs_no_glyph,
+    needs_shaping,
+)
 from services.delivery.domain.cover import CoverText
 
 MAIN_FONT = "noto/NotoSans-Regular.ttf"
 BOLD_FONT = "noto/NotoSans-Bold.ttf"
-# Tried in order for characters NotoSans lacks; those not installed are skipped.
-FALLBACK_FONTS = (
-    "noto/NotoSansArabic-Regular.ttf",
-    "noto/NotoSansHebrew-Regular.ttf",
-    "noto/NotoSansDevanagari-Regular.ttf",
-    "noto/NotoSansBengali-Regular.ttf",
-    "noto/NotoSansThai-Regular.ttf",
-    "noto/NotoSansGeorgian-Regular.ttf",
-    "noto/NotoSansArmenian-Regular.ttf",
-    "noto/NotoSansEthiopic-Regular.ttf",
-    "noto/NotoSansTamil-Regular.ttf",
-    "droid/DroidSansFallbackFull.ttf",
-    "nanum/NanumGothic.ttf",
-)
-# Scripts whose letters change shape with their neighbours (Arabic, Hebrew marks, Indic,
-# Thai...): only names with such letters go through the (slower) shaping engine.
-NEEDS_SHAPING = re.compile("[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\ufb1d-\ufefc]")
 # fpdf2 names missing glyphs (letters of supporters' names) in its warnings, and fontTools
-# chatters about font tables while subsetting: neither belongs in the service's logs.
+# chatters about font tables while subsetting: neither belongs in the service's logs. Names
+# no font covers are counted by the renderer instead (without the name).
 logging.getLogger("fpdf").setLevel(logging.ERROR)
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 COLUMN_WIDTHS = (95.0, 25.0, 60.0)
@@ -51,7 +43,7 @@ class FontsMissing(Exception):
 class FontSet:
     main: Path
     bold: Path
-    fallbacks: tuple[Path, ...]
+    font_dir: Path
 
     @classmethod
     def find(cls, font_dir: Path) -> FontSet:
@@ -61,8 +53,14 @@ class FontSet:
                 f"{main} not found: install the Debian package fonts-noto-core "
                 "(deploy/local/debian-packages.txt) or set PLUME_DELIVERY_FONT_DIR"
             )
-        found = tuple(p for p in (font_dir / f for f in FALLBACK_FONTS) if p.is_file())
-        return cls(main, bold, found)
+        return cls(main, bold, font_dir)
+
+    def coverage(self) -> FontCoverage:
+        return coverage(self.font_dir)
+
+    def warm_up(self) -> None:
+        """Scan the installed fonts in the background, so the first dossier does not wait."""
+        threading.Thread(target=self.coverage, name="font-scan", daemon=True).start()
 
 
 class DossierPdf(FPDF):
@@ -73,27 +71,29 @@ class DossierPdf(FPDF):
         self.widths = MESSAGE_WIDTHS if wide else COLUMN_WIDTHS
         self.set_creation_date(created_at)
         self.set_title(cover.title)
-        # Shaped and plain text each get their own copy of every font (added on the first
-        # name that needs shaping): fpdf2 maps glyphs differently in the two modes, and one
-        # font object used in both garbles text.
         self.font_set = fonts
+        self.covered = fonts.coverage()
+        self.unreadable = 0  # texts with a character no installed font has
+        # Shaped and plain text each get their own copy of every font (the shaped ones on
+        # first need): fpdf2 maps glyphs differently in the two modes, and one font object
+        # used in both garbles text.
+        self.family = {False: "main", True: "shaped"}
+        self.extra: dict[bool, dict[Path, str]] = {False: {}, True: {}}
         self.add_font("main", "", str(fonts.main))
         self.add_font("main", "B", str(fonts.bold))
-        self.plain_fallbacks = self._add_fallbacks("fb", fonts.fallbacks)
-        self.shaped_fallbacks: list[str] | None = None
-        self.set_fallback_fonts(self.plain_fallbacks, exact_match=False)
+        self.main_chars = frozenset(self.fonts["main"].cmap)  # type: ignore[union-attr]
         self.set_text_shaping(True)
         self.shaping = self.text_shaping
         self.set_text_shaping(False)
         self.alias_nb_pages()
         self.set_auto_page_break(True, margin=18)
 
-    def _add_fallbacks(self, prefix: str, paths: tuple[Path, ...]) -> list[str]:
-        names = []
-        for i, path in enumerate(paths):
-            self.add_font(f"{prefix}{i}", "", str(path))
-            names.append(f"{prefix}{i}")
-        return names
+    def get_fallback_font(self, char: str, style: str = "") -> str | None:
+        """The font chosen for this character by the installed fonts' coverage (added by
+        `_draw` before the text is drawn), instead of fpdf2's first-in-list."""
+        path = self.covered.font_for(char)
+        key = self.extra[self.text_shaping is not None].get(path) if path else None
+        return None if key is None else key.lower()
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -104,9 +104,18 @@ class DossierPdf(FPDF):
     def write_cover(self, further_line: str | None) -> None:
         c = self.cover_text
         self.add_page()
-        self.set_font("main", "B", 16)
-        self._para(c.title, 9)
-        self.ln(4)
+        self.set_font("main", "", 10)
+        for line in c.sender:
+            self._para(line, 5)
+        if c.date:
+            self._para(c.date, 5, align="R")
+        self.ln(6)
+        for line in c.addressee:
+            self._para(line, 5)
+        self.ln(6)
+        self.set_font("main", "B", 14)
+        self._para(c.title, 8)
+        self.ln(3)
         self.set_font("main", "", 11)
         for paragraph in (c.greeting, c.body, further_line, c.countries):
             if paragraph:
@@ -119,18 +128,27 @@ class DossierPdf(FPDF):
             self._para(c.demand)
             self.ln(3)
         self._para(c.closing)
+        if c.signatory:
+            self.ln(6)
+            self._para(c.signatory)
         self.add_page()
         self._header_row()
 
-    def _para(self, text: str, height: float = 6) -> None:
-        self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+    def _para(self, text: str, height: float = 6, align: str = "L") -> None:
+        self._draw(
+            text,
+            lambda t: self.multi_cell(0, height, t, align=align, new_x="LMARGIN", new_y="NEXT"),
+        )
 
     def _header_row(self) -> None:
         self.set_font("main", "B", 9)
         for width, title in zip(self.widths, self.cover_text.columns, strict=True):
-            self.cell(width, ROW_HEIGHT + 1, title, border="B")
+            self._draw(title, functools.partial(self._title_cell, width))
         self.ln()
         self.set_font("main", "", 9)
+
+    def _title_cell(self, width: float, title: str) -> None:
+        self.cell(width, ROW_HEIGHT + 1, title, border="B")
 
     def add_rows(self, rows: Sequence[tuple[str, str, str]]) -> None:
         name_width, country_width, _ = self.widths
@@ -149,20 +167,59 @@ class DossierPdf(FPDF):
             self.ln(ROW_HEIGHT)
 
     def _cell(self, width: float, text: str) -> None:
-        if NEEDS_SHAPING.search(text):
-            # Toggled per cell because shaping every cell would triple the render time.
-            if self.shaped_fallbacks is None:
-                self.add_font("shaped", "", str(self.font_set.main))
-                self.shaped_fallbacks = self._add_fallbacks("sfb", self.font_set.fallbacks)
-            self.set_font("shaped", "", 9)
-            self.set_fallback_fonts(self.shaped_fallbacks, exact_match=False)
-            self.text_shaping = self.shaping
-            self.cell(width, ROW_HEIGHT, text)
+        self._draw(text, lambda t: self.cell(width, ROW_HEIGHT, t))
+
+    def _draw(self, text: str, draw: Callable[[str], object]) -> None:
+        """Draw with Noto Sans alone when it has every character (most names: the fast
+        path); else with the fonts that have the others, shaped when the script needs it."""
+        if text.isascii():
+            draw(text)
+            return
+        others = {c for c in text if ord(c) not in self.main_chars}
+        shaped = any(needs_shaping(c) for c in text if not c.isascii())
+        if not others and not shaped:
+            draw(text)
+            return
+        text = self._cover_with_fonts(text, others, shaped)
+        style, size = self.font_style, self.font_size_pt
+        self.set_font(self._family(shaped), style, size)
+        self.set_fallback_fonts(list(self.extra[shaped].values()), exact_match=False)
+        self.text_shaping = self.shaping if shaped else None
+        try:
+            draw(text)
+        finally:
             self.text_shaping = None
-            self.set_fallback_fonts(self.plain_fallbacks, exact_match=False)
-            self.set_font("main", "", 9)
-        else:
-            self.cell(width, ROW_HEIGHT, text)
+            self.set_font("main", style, size)
+
+    def _cover_with_fonts(self, text: str, others: set[str], shaped: bool) -> str:
+        """Add the fonts these characters need; drop invisible ones no font has; count the
+        text once if a visible character has no font at all."""
+        unreadable = False
+        for char in others:
+            path = self.covered.font_for(char)
+            if path is not None:
+                self._font(path, shaped)
+            elif needs_no_glyph(char):
+                text = text.replace(char, "")
+            else:
+                unreadable = True
+        self.unreadable += unreadable
+        return text
+
+    def _family(self, shaped: bool) -> str:
+        family = self.family[shaped]
+        if family.lower() not in self.fonts:
+            self.add_font(family, "", str(self.font_set.main))
+            self.add_font(family, "B", str(self.font_set.bold))
+        return family
+
+    def _font(self, path: Path, shaped: bool) -> str:
+        added = self.extra[shaped]
+        if path not in added:
+            name = f"{'s' if shaped else 'p'}fb{len(added)}"
+            self.add_font(name, "", str(path))
+            added[path] = name
+        return added[path]
 
     def save(self, path: Path) -> None:
         self.output(str(path))
