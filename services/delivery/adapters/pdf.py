@@ -188,6 +188,9 @@ class DossierPdf(FPDF):
         try:
             draw(text)
         finally:
+            # No fallback fonts between such texts: fpdf2 then takes its fast path (no
+            # per-character font lookup) for the Latin names that make up most rows.
+            self.set_fallback_fonts([])
             self.text_shaping = None
             self.set_font("main", style, size)
 
