@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from services.delivery.settings import DeliverySettings
 from shared.apikeys import Scope
@@ -168,6 +169,37 @@ async def test_manual_dossier_cut_rendered_downloaded_acknowledged(
         events = [e.status for e in await dossier_events(settings, 2)]
         assert events == ["sealed", "acknowledged"]
     assert await downloads(settings) == [("dossier.pdf",), ("signatures.csv",)]
+
+
+async def test_a_name_no_font_draws_is_counted_logged_by_dossier_id_and_kept_in_the_csv(
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = await make_settings()
+    case_id = "case-" + settings.db_schema[-10:]
+    target = {"id": "t", "name": "Minister", "country": "KH", "language": "en"}
+    ghost = "Ghost \U0010fffd"  # a private-use character: no installed font draws it
+    names = [ghost, "សុខ ដារ៉ា"]
+    await publish(
+        settings,
+        [case(case_id, [target])],
+        [signature(case_id, f"g{i}", n, "KH") for i, n in enumerate(names)],
+    )
+    key = await new_key(settings, {Scope.DOSSIERS_READ, Scope.DOSSIERS_WRITE})
+    before = REGISTRY.get_sample_value("plume_delivery_pdf_unreadable_names_total") or 0
+    async with serving(settings) as client:
+        await wait_until(lambda: stored(settings, "signatures"), lambda n: n == len(names))
+        cut = await client.post(f"/v1/cases/{case_id}/dossiers", headers={"X-API-Key": key})
+        [dossier] = cut.json()
+        await wait_rendered(client, key, case_id, 1)
+        csv_text = (
+            await client.get(
+                f"/v1/dossiers/{dossier['id']}/signatures.csv", headers={"X-API-Key": key}
+            )
+        ).text
+    assert REGISTRY.get_sample_value("plume_delivery_pdf_unreadable_names_total") == before + 1
+    [logged] = [r.getMessage() for r in caplog.records if "no installed font" in r.getMessage()]
+    assert dossier["id"] in logged and "Ghost" not in logged
+    assert ghost in csv_text
 
 
 async def test_webhook_and_email_targets_receive_their_dossier_once_after_a_failure(
