@@ -20,7 +20,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from ops.endpoints import Endpoints, temporary_keys
+from ops.endpoints import Endpoints, local_infra, temporary_keys
 from ops.load import BoundedLoad, Outcome, RetryPolicy, post_action
 from ops.traffic import TrafficMaker, peak_rate
 from shared.apikeys import Scope
@@ -45,9 +45,10 @@ class Tally:
     by_case: dict[str, int] = field(default_factory=dict)  # this run's accepted, per case
     by_outcome: dict[str, int] = field(default_factory=dict)
 
-    def record(self, outcome: Outcome, action: dict[str, Any]) -> None:
+    def record(self, outcome: Outcome, action: dict[str, Any], status: int | None) -> None:
         self.sent += 1
-        self.by_outcome[outcome.value] = self.by_outcome.get(outcome.value, 0) + 1
+        name = f"{outcome.value} ({status or 'no answer'})"
+        self.by_outcome[name] = self.by_outcome.get(name, 0) + 1
         if outcome is Outcome.OK:
             weight = action.get("count", 1)
             self.accepted += 1
@@ -64,7 +65,7 @@ async def post_single(
 ) -> None:
     """One action, retried with its action_id while intake cannot take it (ops.load)."""
     posted = await post_action(client, f"{url}/v1/actions", action, {"X-API-Key": key}, RETRY)
-    tally.record(posted.outcome, action)
+    tally.record(posted.outcome, action, posted.attempts[-1].status)
 
 
 async def post_batch(
@@ -74,13 +75,15 @@ async def post_batch(
     posted = await post_action(
         client, f"{url}/v1/actions/batch", {"actions": actions}, {"X-API-Key": key}, RETRY
     )
+    status = posted.attempts[-1].status
     if posted.outcome is not Outcome.OK or not isinstance(posted.body, dict):
         for action in actions:
-            tally.record(posted.outcome, action)
+            tally.record(posted.outcome, action, status)
         return
     for result in posted.body["results"]:
         accepted = result["status"] == "accepted"
-        tally.record(Outcome.OK if accepted else Outcome.REFUSED, actions[result["index"]])
+        outcome, item_status = (Outcome.OK, 202) if accepted else (Outcome.REFUSED, 422)
+        tally.record(outcome, actions[result["index"]], item_status)
 
 
 def totals_table(totals: dict[str, Any], tally: Tally) -> Table:
@@ -216,6 +219,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--intake", default=here.intake, help="intake URL (PLUME_INTAKE_PORT)")
     parser.add_argument("--counter", default=here.counter, help="counter URL")
     parser.add_argument("--delivery", default=here.delivery, help="delivery URL")
+    parser.add_argument(
+        "--database-url",
+        default=local_infra().database_url,
+        help="PostgreSQL where the demo's temporary keys are created (PLUME_DATABASE_URL)",
+    )
     parser.add_argument("--duration", type=float, default=60, help="seconds the day lasts")
     parser.add_argument("--peak", type=float, default=300, help="single actions/s at the peak")
     parser.add_argument("--batch-size", type=int, default=200, help="partner batch size")
@@ -231,7 +239,7 @@ def main() -> None:
     ends = Endpoints(args.intake.rstrip("/"), args.counter.rstrip("/"), args.delivery.rstrip("/"))
 
     async def run() -> None:
-        async with temporary_keys("demo", ROLES) as keys:
+        async with temporary_keys("demo", ROLES, args.database_url) as keys:
             await campaign_day(args, ends, keys)
 
     try:

@@ -12,10 +12,9 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ops.endpoints import Endpoints
+from ops.endpoints import Endpoints, local_infra
 from ops.ledger import RequestLog
 from ops.load import Outcome
-from shared.settings import InfraSettings
 from shared.topics import ACTIONS, spec_of
 from tests.waiting import wait_until
 
@@ -57,7 +56,7 @@ def _outcomes(requests: dict[str, int]) -> str:
 
 async def caught_up(pool: asyncpg.Pool, schema: str, within: float = 180) -> None:
     """Until the service's stored positions reach the end of the actions topic."""
-    infra = InfraSettings()
+    infra = local_infra()
     consumer = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap)
     await consumer.start()
     try:
@@ -73,7 +72,7 @@ async def caught_up(pool: asyncpg.Pool, schema: str, within: float = 180) -> Non
 
 async def verify(log: RequestLog, ends: Endpoints, delivery_key: str, verdict: Verdict) -> None:
     """Fill `verdict` from what the counter and delivery show of the run's actions."""
-    pool = await asyncpg.create_pool(InfraSettings().database_url, min_size=1, max_size=2)
+    pool = await asyncpg.create_pool(local_infra().database_url, min_size=1, max_size=2)
     assert pool is not None
     try:
         await caught_up(pool, "counter")
