@@ -131,19 +131,21 @@ async def drill(rate: float, dwell: float, deadline: float) -> Verdict:
         load = asyncio.create_task(
             steady_load(log, ends.intake, keys["web"], rate, stop, policy=policy)
         )
-        finished = False
+        unfinished = None
         try:
             async with asyncio.timeout_at(_loop_time(ends_at - policy.give_up_after_s - 120)):
                 await run_faults(log, phases, extra, dwell)
-            finished = True
         except TimeoutError:
-            print("deadline: the faults did not finish in time", flush=True)
+            unfinished = "deadline: the faults did not finish in time"
+        except RuntimeError as exc:  # the stack did not heal (make up failed)
+            unfinished = f"the stack did not heal: {str(exc)[-300:]}"
         finally:
             stop.set()
             await load
             await extra.stop()
         verdict = Verdict({o.value: log.count(o) for o in Outcome}, len(phases))
         verdict.notes = [
+            *([unfinished] if unfinished else []),
             f"not sent (cap of requests in flight reached): {log.not_sent:,}",
             f"still retrying when the load stopped (unknown): {log.cancelled:,}",
             "refusal windows:",
@@ -152,9 +154,10 @@ async def drill(rate: float, dwell: float, deadline: float) -> Verdict:
         try:
             async with asyncio.timeout_at(_loop_time(ends_at)):
                 await verify(log, ends, keys["delivery"], verdict)
-            verdict.complete = finished
-        except TimeoutError:
-            verdict.notes.append("deadline: the checks did not finish in time")
+            verdict.complete = unfinished is None
+        except (TimeoutError, OSError) as exc:
+            verdict.complete = False
+            verdict.notes.append(f"the checks did not finish: {type(exc).__name__}")
         return verdict
 
 
