@@ -103,12 +103,17 @@ def test_every_contract_topic_is_a_durable_kafka_topic() -> None:
 
 
 def test_kafka_runs_three_controllers_and_three_brokers_and_replicates_its_own_topics() -> None:
-    pools = [p for p in _of_kind("KafkaNodePool") if p["metadata"]["labels"]["strimzi.io/cluster"]]
+    cluster = kubernetes_manifests.KAFKA_CLUSTER
+    pools = [
+        p
+        for p in _of_kind("KafkaNodePool")
+        if p["metadata"]["labels"]["strimzi.io/cluster"] == cluster
+    ]
     controllers = sum(p["spec"]["replicas"] for p in pools if "controller" in p["spec"]["roles"])
     brokers = sum(p["spec"]["replicas"] for p in pools if "broker" in p["spec"]["roles"])
     assert controllers == 3  # a quorum that survives one loss; an even count adds nothing
     assert brokers >= 3
-    config = _named("Kafka", kubernetes_manifests.KAFKA_CLUSTER)["spec"]["kafka"]["config"]
+    config = _named("Kafka", cluster)["spec"]["kafka"]["config"]
     assert config["auto.create.topics.enable"] is False
     assert config["default.replication.factor"] == config["offsets.topic.replication.factor"] == 3
     assert config["min.insync.replicas"] == config["transaction.state.log.min.isr"] == 2
