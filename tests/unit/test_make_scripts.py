@@ -94,7 +94,7 @@ def test_prometheus_config_follows_port_overrides(tmp_path: Path) -> None:
         "counter": ["127.0.0.1:18002"],
         "delivery": ["127.0.0.1:18003"],
         "alertmanager": ["127.0.0.1:19193"],
-        "node": ["127.0.0.1:19100"],
+        "node-exporter": ["127.0.0.1:19100"],
     }
     alerting = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert alerting == ["127.0.0.1:19193"]
@@ -116,7 +116,7 @@ def test_the_data_volume_label_selects_the_mount_point_of_plume_home(
         {"PLUME_HOME": str(tmp_path)},
     )
     config: dict[str, Any] = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
-    (node,) = [job for job in config["scrape_configs"] if job["job_name"] == "node"]
+    (node,) = [job for job in config["scrape_configs"] if job["job_name"] == "node-exporter"]
     (relabel,) = node["metric_relabel_configs"]
     assert relabel["target_label"] == "volume" and relabel["replacement"] == "plume-data"
     pattern = re.compile(relabel["regex"])  # Prometheus anchors it: fullmatch

@@ -1,0 +1,67 @@
+"""The status gauges against PostgreSQL: counts per status and the age, since sealing, of
+the oldest dossier still waiting in each status and channel (acknowledged ones never)."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import orjson
+import pytest
+from prometheus_client import REGISTRY
+
+from services.delivery.adapters import statuses
+from tests.integration.delivery.test_pg_ledger import DESTINATIONS, schema_pool  # noqa: F401
+
+pytestmark = pytest.mark.integration
+HOUR = 3600.0
+
+
+async def add_dossier(
+    pool: asyncpg.Pool, schema: str, status: str, channel: str, age: float
+) -> None:
+    target = {"id": "t", "name": "T", "language": "en", "delivery": DESTINATIONS[channel]}
+    async with pool.acquire() as conn, conn.transaction():
+        cut = await conn.fetchval(
+            f'INSERT INTO "{schema}".cuts (case_id, kind, reason, count, by_country) '
+            "VALUES ('c', 'signatures', 'requested', 1, '{}') RETURNING id"
+        )
+        await conn.execute(
+            f'INSERT INTO "{schema}".dossiers (id, cut_id, case_id, target_id, kind, target, '
+            "case_snapshot, count, by_country, status, created_at) VALUES ($1, $2, 'c', 't', "
+            "'signatures', $3, '{}', 1, '{}', $4, now() - make_interval(secs => $5))",
+            uuid.uuid4(),
+            cut,
+            orjson.dumps(target).decode(),
+            status,
+            age,
+        )
+
+
+def gauge(name: str, **labels: str) -> float | None:
+    return REGISTRY.get_sample_value(name, labels)
+
+
+async def test_oldest_waiting_dossier_ages_and_counts(
+    schema_pool: tuple[asyncpg.Pool, str],  # noqa: F811
+) -> None:
+    pool, schema = schema_pool
+    await add_dossier(pool, schema, "sealed", "email", 0.1 * HOUR)
+    await add_dossier(pool, schema, "sealed", "email", 2 * HOUR)
+    await add_dossier(pool, schema, "sealed", "manual", 30 * HOUR)
+    await add_dossier(pool, schema, "sent", "webhook", 50 * HOUR)
+    await add_dossier(pool, schema, "acknowledged", "manual", 500 * HOUR)
+    async with pool.acquire() as conn:
+        figures = await statuses.read_statuses(conn, schema)
+    statuses.export(figures)
+
+    assert figures.counts == {"sealed": 3, "sent": 1, "acknowledged": 1}
+    age = "plume_delivery_oldest_dossier_age_seconds"
+    assert gauge(age, status="sealed", channel="email") == pytest.approx(2 * HOUR, abs=60)
+    assert gauge(age, status="sealed", channel="manual") == pytest.approx(30 * HOUR, abs=60)
+    assert gauge(age, status="sent", channel="webhook") == pytest.approx(50 * HOUR, abs=60)
+    # Nothing waiting reads 0, and acknowledged dossiers have no age series at all.
+    assert gauge(age, status="failed", channel="email") == 0
+    assert gauge(age, status="acknowledged", channel="manual") is None
+    assert gauge("plume_delivery_dossiers", status="sealed") == 3
+    assert gauge("plume_delivery_dossiers", status="failed") == 0
