@@ -3,39 +3,15 @@ the oldest dossier still waiting in each status and channel (acknowledged ones n
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
-import orjson
 import pytest
 from prometheus_client import REGISTRY
 
 from services.delivery.adapters import statuses
-from tests.integration.delivery.test_pg_ledger import DESTINATIONS, schema_pool  # noqa: F401
+from tests.integration.delivery.test_pg_ledger import insert_dossier, schema_pool  # noqa: F401
 
 pytestmark = pytest.mark.integration
 HOUR = 3600.0
-
-
-async def add_dossier(
-    pool: asyncpg.Pool, schema: str, status: str, channel: str, age: float
-) -> None:
-    target = {"id": "t", "name": "T", "language": "en", "delivery": DESTINATIONS[channel]}
-    async with pool.acquire() as conn, conn.transaction():
-        cut = await conn.fetchval(
-            f'INSERT INTO "{schema}".cuts (case_id, kind, reason, count, by_country) '
-            "VALUES ('c', 'signatures', 'requested', 1, '{}') RETURNING id"
-        )
-        await conn.execute(
-            f'INSERT INTO "{schema}".dossiers (id, cut_id, case_id, target_id, kind, target, '
-            "case_snapshot, count, by_country, status, created_at) VALUES ($1, $2, 'c', 't', "
-            "'signatures', $3, '{}', 1, '{}', $4, now() - make_interval(secs => $5))",
-            uuid.uuid4(),
-            cut,
-            orjson.dumps(target).decode(),
-            status,
-            age,
-        )
 
 
 def gauge(name: str, **labels: str) -> float | None:
@@ -46,11 +22,11 @@ async def test_oldest_waiting_dossier_ages_and_counts(
     schema_pool: tuple[asyncpg.Pool, str],  # noqa: F811
 ) -> None:
     pool, schema = schema_pool
-    await add_dossier(pool, schema, "sealed", "email", 0.1 * HOUR)
-    await add_dossier(pool, schema, "sealed", "email", 2 * HOUR)
-    await add_dossier(pool, schema, "sealed", "manual", 30 * HOUR)
-    await add_dossier(pool, schema, "sent", "webhook", 50 * HOUR)
-    await add_dossier(pool, schema, "acknowledged", "manual", 500 * HOUR)
+    await insert_dossier(pool, schema, "email", status="sealed", age_s=0.1 * HOUR)
+    await insert_dossier(pool, schema, "email", status="sealed", age_s=2 * HOUR)
+    await insert_dossier(pool, schema, "manual", status="sealed", age_s=30 * HOUR)
+    await insert_dossier(pool, schema, "webhook", status="sent", age_s=50 * HOUR)
+    await insert_dossier(pool, schema, "manual", status="acknowledged", age_s=500 * HOUR)
     async with pool.acquire() as conn:
         figures = await statuses.read_statuses(conn, schema)
     statuses.export(figures)
