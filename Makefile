@@ -48,11 +48,11 @@ lint: venv ## ruff check, ruff format --check, mypy --strict
 bench: up ## benchmarks: figures beside floors measured in the same run
 	$(VENV)/python -m bench
 
-demo: up ## a compressed 10 December against the local stack (ops/demo.py)
-	$(VENV)/python -m ops.demo
+demo: up ## a compressed 10 December against the local stack (ops/demo.py; ARGS="--no-cut ...")
+	$(VENV)/python -m ops.demo $(ARGS)
 
 chaos: up ## crash and stop each part of the stack under load, then verify (ops/chaos.py)
-	$(VENV)/python -m ops.chaos
+	$(VENV)/python -m ops.chaos $(ARGS)
 
 clean: ## stop the stack and remove all its state
 	@deploy/local/clean.sh

@@ -12,11 +12,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ops import faults
 from ops.endpoints import Endpoints, temporary_keys, wait_for_case
 from ops.ledger import RequestLog, steady_load
+from ops.load import Outcome, RetryPolicy
 from ops.verify import Verdict, verify
 from shared.apikeys import Scope
 from tests.throwaway import free_port
@@ -77,37 +80,101 @@ async def inject(fault: str, extra: faults.ExtraCounter) -> None:
         await faults.send_signal("counter", signal.SIGKILL)
 
 
-async def drill(rate: float, dwell: float) -> Verdict:
+@dataclass
+class Phase:
+    """One fault: when it was injected and when the stack was whole again."""
+
+    fault: str
+    injected_at: float
+    healed_at: float | None = None
+
+
+async def run_faults(
+    log: RequestLog, phases: list[Phase], extra: faults.ExtraCounter, dwell: float
+) -> None:
+    for fault in FAULTS:
+        await asyncio.sleep(dwell)  # steady traffic before each fault
+        print(f"fault: {fault} (requests so far {len(log.sent):,})", flush=True)
+        phase = Phase(fault, time.monotonic())
+        phases.append(phase)
+        await inject(fault, extra)
+        await asyncio.sleep(dwell)  # traffic while broken
+        await faults.bring_back()
+        phase.healed_at = time.monotonic()
+    await asyncio.sleep(dwell)
+
+
+def refusal_windows(log: RequestLog, phases: list[Phase]) -> list[str]:
+    """Per fault: the refused write attempts from its injection until the next fault."""
+    lines = []
+    for phase, after in zip(phases, [*phases[1:], None], strict=True):
+        end = after.injected_at if after else float("inf")
+        refused, seconds = log.refused_between(phase.injected_at, end)
+        lines.append(f"  {phase.fault}: writes refused for {seconds:.1f} s ({refused:,} attempts)")
+    return lines
+
+
+async def drill(rate: float, dwell: float, deadline: float) -> Verdict:
+    """The faults under load, then the checks; within `deadline` seconds in all, whatever
+    the stack does (an unfinished run ends INCOMPLETE, never hangs)."""
     ends = Endpoints.from_env()
     log = RequestLog(case_id="pending")
     log.case_id = f"chaos-{log.run}"
     load_chaos_case(log.case_id)
     extra = faults.ExtraCounter(free_port())
+    phases: list[Phase] = []
+    ends_at = time.monotonic() + deadline
     async with temporary_keys("chaos", ROLES) as keys:
         await wait_for_case(ends.intake, log.case_id)
         stop = asyncio.Event()
-        load = asyncio.create_task(steady_load(log, ends.intake, keys["web"], rate, stop))
+        policy = RetryPolicy(give_up_after_s=min(60.0, deadline / 10))
+        load = asyncio.create_task(
+            steady_load(log, ends.intake, keys["web"], rate, stop, policy=policy)
+        )
+        unfinished = None
         try:
-            for fault in FAULTS:
-                await asyncio.sleep(dwell)  # steady traffic before each fault
-                print(f"fault: {fault} (requests so far {len(log.sent):,})", flush=True)
-                await inject(fault, extra)
-                await asyncio.sleep(dwell)  # traffic while broken
-                await faults.bring_back()
-            await asyncio.sleep(dwell)
+            async with asyncio.timeout_at(_loop_time(ends_at - policy.give_up_after_s - 120)):
+                await run_faults(log, phases, extra, dwell)
+        except TimeoutError:
+            unfinished = "deadline: the faults did not finish in time"
+        except RuntimeError as exc:  # the stack did not heal (make up failed)
+            unfinished = f"the stack did not heal: {str(exc)[-300:]}"
         finally:
             stop.set()
             await load
             await extra.stop()
-        return await verify(log, ends, keys["delivery"], faults_injected=len(FAULTS))
+        verdict = Verdict({o.value: log.count(o) for o in Outcome}, len(phases))
+        verdict.notes = [
+            *([unfinished] if unfinished else []),
+            f"not sent (cap of requests in flight reached): {log.not_sent:,}",
+            f"still retrying when the load stopped (unknown): {log.cancelled:,}",
+            "refusal windows:",
+            *refusal_windows(log, phases),
+        ]
+        try:
+            async with asyncio.timeout_at(_loop_time(ends_at)):
+                await verify(log, ends, keys["delivery"], verdict)
+            verdict.complete = unfinished is None
+        except (TimeoutError, OSError) as exc:
+            verdict.complete = False
+            verdict.notes.append(f"the checks did not finish: {type(exc).__name__}")
+        return verdict
+
+
+def _loop_time(monotonic_at: float) -> float:
+    """asyncio's clock at the time.monotonic() instant given (both monotonic clocks)."""
+    return asyncio.get_running_loop().time() + (monotonic_at - time.monotonic())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make chaos", description=__doc__)
     parser.add_argument("--rate", type=float, default=100, help="requests per second")
     parser.add_argument("--dwell", type=float, default=4, help="seconds before/while broken")
+    parser.add_argument(
+        "--deadline", type=float, default=600, help="seconds the whole drill may take"
+    )
     args = parser.parse_args()
-    verdict = asyncio.run(drill(args.rate, args.dwell))
+    verdict = asyncio.run(drill(args.rate, args.dwell, args.deadline))
     print(verdict.report())
     sys.exit(0 if verdict.clean else 1)
 

@@ -31,15 +31,29 @@ class Endpoints:
         return cls(url("INTAKE", 8001), url("COUNTER", 8002), url("DELIVERY", 8003))
 
 
+def local_infra() -> InfraSettings:
+    """Kafka and PostgreSQL as `make up` runs them for this environment: the explicit URLs
+    when set, else the addresses of PLUME_KAFKA_PORT / PLUME_PG_PORT (deploy/local)."""
+    kafka = os.environ.get("PLUME_KAFKA_PORT", "9092")
+    pg = os.environ.get("PLUME_PG_PORT", "5432")
+    return InfraSettings(
+        PLUME_KAFKA_BOOTSTRAP=os.environ.get("PLUME_KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka}"),
+        PLUME_DATABASE_URL=os.environ.get(
+            "PLUME_DATABASE_URL", f"postgresql://plume:plume@127.0.0.1:{pg}/plume"
+        ),
+    )
+
+
 @asynccontextmanager
 async def temporary_keys(
-    purpose: str, wanted: dict[str, set[apikeys.Scope]]
+    purpose: str, wanted: dict[str, set[apikeys.Scope]], database_url: str | None = None
 ) -> AsyncIterator[dict[str, str]]:
     """Create one unlimited key per role for the duration of a run, then revoke them all.
     No connection stays open in between: the chaos run stops PostgreSQL meanwhile."""
     run = uuid.uuid4().hex[:8]
     names = {role: f"{purpose}-{role}-{run}" for role in wanted}
-    async with _pool() as pool, pool.acquire() as conn:
+    database_url = database_url or local_infra().database_url
+    async with _pool(database_url) as pool, pool.acquire() as conn:
         keys = {
             role: await apikeys.create_key(conn, names[role], scopes, 0)
             for role, scopes in wanted.items()
@@ -47,14 +61,14 @@ async def temporary_keys(
     try:
         yield keys
     finally:
-        async with _pool() as pool, pool.acquire() as conn:
+        async with _pool(database_url) as pool, pool.acquire() as conn:
             for name in names.values():
                 await apikeys.revoke_key(conn, name)
 
 
 @asynccontextmanager
-async def _pool() -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(InfraSettings().database_url, max_size=1)
+async def _pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, max_size=1)
     try:
         await apikeys.prepare(pool)
         yield pool

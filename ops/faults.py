@@ -49,7 +49,12 @@ async def bring_back() -> None:
     process = await asyncio.create_subprocess_exec(
         "make", "-s", "up", cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    _, err = await process.communicate()
+    try:
+        _, err = await process.communicate()
+    except asyncio.CancelledError:  # the drill's deadline: leave no `make up` behind
+        process.kill()
+        await process.wait()
+        raise
     if process.returncode != 0:
         raise RuntimeError(f"make up failed while healing: {err.decode()[-2000:]}")
 

@@ -1,20 +1,17 @@
-"""What a chaos run sent and what came of each request, for checking afterwards."""
+"""What a chaos run sent and what came of each action, for checking afterwards."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import httpx
 
+from ops.load import Attempt, BoundedLoad, Outcome, RetryPolicy, open_loop, post_action
 
-class Outcome(StrEnum):
-    OK = "ok"  # 202: intake says Kafka has it
-    REFUSED = "refused"  # a definite no (4xx, 503, connection refused): must never count
-    UNKNOWN = "unknown"  # timed out or cut mid-answer: may or may not count, at most once
+__all__ = ["Outcome", "RequestLog", "Sent", "steady_load"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,9 @@ class RequestLog:
     case_id: str
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     sent: list[Sent] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)  # of every action, in order
+    not_sent: int = 0  # due while `cap` requests were in flight: never sent
+    cancelled: int = 0  # still retrying when the load stopped: left unknown
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for s in self.sent if s.outcome is outcome)
@@ -54,46 +54,45 @@ class RequestLog:
         }
         return body, Sent(action_id, name, consent, Outcome.UNKNOWN)
 
-
-def classify(status: int | None, error: Exception | None) -> Outcome:
-    if isinstance(error, httpx.ConnectError):
-        return Outcome.REFUSED  # the request never reached a server
-    if error is not None or status is None:
-        return Outcome.UNKNOWN
-    if status == 202:
-        return Outcome.OK
-    if 400 <= status < 500 or status == 503:
-        return Outcome.REFUSED
-    return Outcome.UNKNOWN
+    def refused_between(self, start: float, end: float) -> tuple[int, float]:
+        """Refused write attempts in [start, end) and the seconds from the first to the
+        last of them (0 when there was none)."""
+        times = [a.at for a in self.attempts if a.refused_write and start <= a.at < end]
+        return len(times), (max(times) - min(times)) if times else 0.0
 
 
 async def steady_load(
-    log: RequestLog, url: str, key: str, rate: float, stop: asyncio.Event
+    log: RequestLog,
+    url: str,
+    key: str,
+    rate: float,
+    stop: asyncio.Event,
+    cap: int = 32,
+    policy: RetryPolicy | None = None,
 ) -> None:
-    """Post signatures at `rate` per second until `stop`, recording every outcome."""
-    limits = httpx.Limits(max_connections=32)
+    """Post signatures at `rate` per second until `stop`, at most `cap` in flight, each
+    retried with its action_id until settled; record every outcome. Returns at most
+    `policy.give_up_after_s` after `stop`, whatever intake does."""
+    # As many connections as requests in flight: none ever waits in httpx's pool.
+    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=cap)
+    load, policy = BoundedLoad(cap), policy or RetryPolicy()
     async with httpx.AsyncClient(timeout=5, limits=limits) as client:
-        n, pending = 0, set[asyncio.Task[None]]()
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        while not stop.is_set():
-            due = int((loop.time() - started) * rate)
-            while n < due:
-                pending.add(asyncio.create_task(_post(client, url, key, log, n)))
-                n += 1
-            pending = {t for t in pending if not t.done()}
-            await asyncio.sleep(0.01)
-        await asyncio.gather(*pending)
 
+        def request(n: int) -> Any:
+            async def send() -> None:
+                body, sent = log.action(n)
+                headers = {"X-API-Key": key}
+                try:
+                    posted = await post_action(client, f"{url}/v1/actions", body, headers, policy)
+                except asyncio.CancelledError:  # stopped while retrying: may have landed
+                    log.sent.append(sent)  # outcome UNKNOWN
+                    raise
+                log.attempts.extend(posted.attempts)
+                log.sent.append(Sent(sent.action_id, sent.name, sent.consent, posted.outcome))
 
-async def _post(client: httpx.AsyncClient, url: str, key: str, log: RequestLog, n: int) -> None:
-    body, sent = log.action(n)
-    status: int | None = None
-    error: Exception | None = None
-    try:
-        status = (
-            await client.post(f"{url}/v1/actions", json=body, headers={"X-API-Key": key})
-        ).status_code
-    except httpx.HTTPError as exc:
-        error = exc
-    log.sent.append(Sent(sent.action_id, sent.name, sent.consent, classify(status, error)))
+            return send
+
+        await open_loop(load, rate, stop, request)
+        cancelled = await load.drain(within=policy.give_up_after_s)
+    log.not_sent += load.not_sent
+    log.cancelled += cancelled

@@ -12,9 +12,9 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ops.endpoints import Endpoints
-from ops.ledger import Outcome, RequestLog
-from shared.settings import InfraSettings
+from ops.endpoints import Endpoints, local_infra
+from ops.ledger import RequestLog
+from ops.load import Outcome
 from shared.topics import ACTIONS, spec_of
 from tests.waiting import wait_until
 
@@ -27,21 +27,25 @@ class Verdict:
     duplicated: int = 0
     refused_counted: int = 0
     dossier_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    complete: bool = True  # every fault injected and every check made in time
 
     @property
     def clean(self) -> bool:
-        return not (self.lost or self.duplicated or self.refused_counted or self.dossier_errors)
+        violations = self.lost or self.duplicated or self.refused_counted or self.dossier_errors
+        return self.complete and not violations
 
     def report(self) -> str:
         lines = [
             f"requests: {sum(self.requests.values()):,} ({_outcomes(self.requests)})",
             f"faults injected: {self.faults_injected}",
+            *self.notes,
             f"lost: {self.lost}",
             f"duplicated: {self.duplicated}",
             f"refused but counted: {self.refused_counted}",
             f"dossier errors: {len(self.dossier_errors)}",
             *[f"  - {e}" for e in self.dossier_errors[:20]],
-            "verdict: " + ("CLEAN" if self.clean else "FAILED"),
+            "verdict: " + ("CLEAN" if self.clean else "FAILED" if self.complete else "INCOMPLETE"),
         ]
         return "\n".join(lines)
 
@@ -52,7 +56,7 @@ def _outcomes(requests: dict[str, int]) -> str:
 
 async def caught_up(pool: asyncpg.Pool, schema: str, within: float = 180) -> None:
     """Until the service's stored positions reach the end of the actions topic."""
-    infra = InfraSettings()
+    infra = local_infra()
     consumer = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap)
     await consumer.start()
     try:
@@ -66,11 +70,9 @@ async def caught_up(pool: asyncpg.Pool, schema: str, within: float = 180) -> Non
     await wait_until(lambda: pool.fetchval(query, ACTIONS), lambda done: done >= end, within)
 
 
-async def verify(
-    log: RequestLog, ends: Endpoints, delivery_key: str, faults_injected: int
-) -> Verdict:
-    verdict = Verdict({o.value: log.count(o) for o in Outcome}, faults_injected)
-    pool = await asyncpg.create_pool(InfraSettings().database_url, min_size=1, max_size=2)
+async def verify(log: RequestLog, ends: Endpoints, delivery_key: str, verdict: Verdict) -> None:
+    """Fill `verdict` from what the counter and delivery show of the run's actions."""
+    pool = await asyncpg.create_pool(local_infra().database_url, min_size=1, max_size=2)
     assert pool is not None
     try:
         await caught_up(pool, "counter")
@@ -90,7 +92,6 @@ async def verify(
         verdict.refused_counted = len(log.ids(Outcome.REFUSED) & counted)
         verdict.duplicated = max(0, total - len(counted))
         await check_dossiers(client, ends, delivery_key, log, verdict)
-    return verdict
 
 
 async def check_dossiers(

@@ -15,6 +15,9 @@ export PLUME_PROMETHEUS_PORT="${PLUME_PROMETHEUS_PORT:-9090}"
 export PLUME_INTAKE_PORT="${PLUME_INTAKE_PORT:-8001}"
 export PLUME_COUNTER_PORT="${PLUME_COUNTER_PORT:-8002}"
 export PLUME_DELIVERY_PORT="${PLUME_DELIVERY_PORT:-8003}"
+# 9193: Alertmanager's usual 9093 is Kafka's controller port here.
+export PLUME_ALERTMANAGER_PORT="${PLUME_ALERTMANAGER_PORT:-9193}"
+export PLUME_NODE_EXPORTER_PORT="${PLUME_NODE_EXPORTER_PORT:-9100}"
 export PLUME_KAFKA_BOOTSTRAP="127.0.0.1:$PLUME_KAFKA_PORT"
 export PLUME_DATABASE_URL="postgresql://plume:plume@127.0.0.1:$PLUME_PG_PORT/plume"
 
@@ -38,6 +41,8 @@ port_of() {
         intake) echo "$PLUME_INTAKE_PORT" ;;
         counter) echo "$PLUME_COUNTER_PORT" ;;
         delivery) echo "$PLUME_DELIVERY_PORT" ;;
+        alertmanager) echo "$PLUME_ALERTMANAGER_PORT" ;;
+        node-exporter) echo "$PLUME_NODE_EXPORTER_PORT" ;;
         *) die "unknown component $1" ;;
     esac
 }
@@ -61,7 +66,7 @@ require_free_port() {
     port="$(port_of "$name")"
     if port_open "$port"; then
         die "port $port (for $name) is taken by another program; stop it or choose another \
-port with PLUME_$(echo "$name" | tr '[:lower:]' '[:upper:]' | sed 's/POSTGRES/PG/')_PORT"
+port with PLUME_$(echo "$name" | tr '[:lower:]-' '[:upper:]_' | sed 's/POSTGRES/PG/')_PORT"
     fi
 }
 

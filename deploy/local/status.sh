@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-for name in postgres kafka prometheus "${SERVICES[@]}"; do
+for name in postgres kafka prometheus alertmanager node-exporter "${SERVICES[@]}"; do
     port="$(port_of "$name")"
     if pid="$(live_pid "$name")"; then
         if port_open "$port"; then state="running (pid $pid)"; else state="starting? (pid $pid, port closed)"; fi
@@ -13,5 +13,5 @@ for name in postgres kafka prometheus "${SERVICES[@]}"; do
     else
         state="stopped"
     fi
-    printf '  %-11s 127.0.0.1:%-6s %s\n' "$name" "$port" "$state"
+    printf '  %-13s 127.0.0.1:%-6s %s\n' "$name" "$port" "$state"
 done

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from ops.ledger import Outcome, RequestLog, Sent, classify
+from ops.ledger import RequestLog, Sent
+from ops.load import Outcome
 from ops.traffic import TrafficMaker, peak_rate
 from ops.verify import Verdict
 
@@ -29,23 +29,6 @@ def test_online_actions_follow_the_contract_shape() -> None:
 def test_tally_has_no_supporter_and_a_count() -> None:
     tally = TrafficMaker(["damisoa"], seed=1).tally(300)
     assert tally["count"] == 300 and "supporter" not in tally
-
-
-@pytest.mark.parametrize(
-    ("status", "error", "outcome"),
-    [
-        (202, None, Outcome.OK),
-        (503, None, Outcome.REFUSED),
-        (422, None, Outcome.REFUSED),
-        (500, None, Outcome.UNKNOWN),
-        (None, httpx.ConnectError("refused"), Outcome.REFUSED),
-        (None, httpx.ReadTimeout("slow"), Outcome.UNKNOWN),
-    ],
-)
-def test_every_request_is_classified_conservatively(
-    status: int | None, error: Exception | None, outcome: Outcome
-) -> None:
-    assert classify(status, error) is outcome
 
 
 def test_request_log_counts_by_outcome() -> None:
