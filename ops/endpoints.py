@@ -52,9 +52,17 @@ async def temporary_keys(
                 await apikeys.revoke_key(conn, name)
 
 
+def database_url() -> str:
+    """PLUME_DATABASE_URL, else the local stack's on PLUME_PG_PORT (as `make` sets it), so
+    a tool run straight from .venv finds the same database as `make up`."""
+    if "PLUME_DATABASE_URL" in os.environ:
+        return InfraSettings().database_url
+    return f"postgresql://plume:plume@127.0.0.1:{os.environ.get('PLUME_PG_PORT', 5432)}/plume"
+
+
 @asynccontextmanager
 async def _pool() -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(InfraSettings().database_url, max_size=1)
+    pool = await create_pool(database_url(), max_size=1)
     try:
         await apikeys.prepare(pool)
         yield pool
