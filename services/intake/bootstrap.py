@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from services.intake import metrics
 from services.intake.entrypoints import http, openapi
+from services.intake.entrypoints.cors import ProblemCORSMiddleware
 from services.intake.entrypoints.fast_path import FastPath
 from services.intake.runtime import Intake, running
 from services.intake.settings import IntakeSettings
@@ -49,7 +49,7 @@ def create_app(settings: IntakeSettings) -> ASGIApp:
     api = create_api(Intake(settings, CatalogView(settings.cases_topic)))
     app: ASGIApp = FastPath(api, http.HOT_ROUTES)
     if settings.cors_origins:
-        app = CORSMiddleware(
+        app = ProblemCORSMiddleware(
             app,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
