@@ -7,30 +7,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import Counter
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
 
 from ops.endpoints import Endpoints, temporary_keys
 from ops.measure import (
-    Latencies,
-    PeakMemory,
-    healthz,
-    monitor_client,
     rss_mb,
     sample_healthz,
 )
+from ops.probe_batches import batches
 from ops.sockets import Held, hold_slow_body, how_it_ended, open_stream
 from shared.apikeys import Scope
 
 MAX_CONNECTIONS = 5_000
 OPENING_AT_ONCE = 200
-BATCH_ITEMS = 1_000
 
 
 def address(i: int) -> str:
@@ -83,7 +78,8 @@ async def slow_bodies(ep: Endpoints, count: int, hold_s: float) -> None:
         ends = await asyncio.gather(*(how_it_ended(h, started + hold_s) for h in held))
         after = await post_one(ep.intake, case_id, None, address(count + 3))
     statuses = Counter(status for status, _ in ends)
-    closed_at = [at - started for status, at in ends if status != "open"]
+    # When the server ended them (a 503 came at once; it was only read here later).
+    closed_at = [at - started for status, at in ends if status not in ("open", "503")]
     print(f"slow bodies: {len(held)} of {count} connections opened in {opened_in:.1f} s")
     print("  (each: POST /v1/actions, Content-Length: 200, one byte of body sent)")
     print(f"  intake RSS: {before:.0f} MB before, {during:.0f} MB while held")
@@ -108,76 +104,33 @@ async def streams(ep: Endpoints, count: int, per_address: int, hold_s: float) ->
     opened = await asyncio.gather(*(one(i) for i in range(count)))
     statuses = Counter(status for status, _ in opened)
     live = [h for _, h in opened if h is not None]
+    stop = asyncio.Event()
+    changing = asyncio.create_task(change_totals(ep.intake, await open_case(ep.intake), stop))
     try:
-        await asyncio.sleep(min(hold_s, 2.0))  # a few events flow to every stream
+        await asyncio.sleep(min(hold_s, 2.0))  # events flow to every stream meanwhile
         during = rss_mb("counter")
         latencies = await sample_healthz(ep.counter, 20)
     finally:
+        stop.set()
+        await changing
         for held in live:
             held.close()
     print(f"streams: {count} attempts on /v1/totals/stream, {per_address} per address")
     print(f"  answers: {dict(statuses)}")
     print(f"  counter RSS: {before:.0f} MB before, {during:.0f} MB with {len(live)} open")
     print(f"  /healthz before: {floor.line()}")
-    print(f"  /healthz with them open: {latencies.line()}")
+    print(f"  /healthz with them open, totals changing: {latencies.line()}")
+    print(f"  events the open streams received: {sum(h.events for h in live)}")
 
 
-def batch_body(case_id: str, size: int) -> bytes:
-    """BATCH_ITEMS letters whose messages fill the body to about `size` bytes."""
-    filler = "We stand with you. "
-    length = max(1, min(5_000, (size - 2_000) // BATCH_ITEMS - 120))
-    message = (filler * (length // len(filler) + 1))[:length].strip()
-    actions: list[dict[str, Any]] = [
-        {"action_id": str(uuid.uuid4()), "case_id": case_id, "type": "letter", "message": message}
-        for _ in range(BATCH_ITEMS)
-    ]
-    return orjson.dumps({"actions": actions})
-
-
-async def batches(ep: Endpoints, count: int, size: int) -> None:
-    case_id = await open_case(ep.intake)
-    bodies = [batch_body(case_id, size) for _ in range(count)]
-    before, floor = rss_mb("intake"), await sample_healthz(ep.intake, 20)
-    memory, latencies, stop = PeakMemory("intake"), Latencies(), asyncio.Event()
-
-    async def watch_healthz() -> None:
-        async with monitor_client() as client:
-            while not stop.is_set():
-                await healthz(client, ep.intake, latencies)
-                await asyncio.sleep(0.2)
-
-    async with temporary_keys("probe", {"partner": {Scope.ACTIONS_BATCH}}) as keys:
-        headers = {"X-API-Key": keys["partner"], "Content-Type": "application/json"}
-        limits = httpx.Limits(max_connections=count)
-        watchers = [asyncio.create_task(memory.watch(stop)), asyncio.create_task(watch_healthz())]
-        started = time.monotonic()
-        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-            answers = await asyncio.gather(
-                *(
-                    client.post(f"{ep.intake}/v1/actions/batch", content=b, headers=headers)
-                    for b in bodies
-                ),
-                return_exceptions=True,
-            )
-        took = time.monotonic() - started
-        stop.set()
-        await asyncio.gather(*watchers)
-    outcome = Counter(
-        a.status_code if isinstance(a, httpx.Response) else type(a).__name__ for a in answers
-    )
-    accepted = sum(
-        a.json()["accepted"] for a in answers if isinstance(a, httpx.Response) and a.is_success
-    )
-    refusals = Counter(
-        a.json().get("title") for a in answers if isinstance(a, httpx.Response) and a.is_error
-    )
-    print(f"batches: {count} concurrent batches of {len(bodies[0]) / 2**20:.2f} MiB, one key")
-    print(f"  answers: {dict(outcome)} in {took:.1f} s; actions accepted: {accepted}")
-    if refusals:
-        print(f"  refusals: {dict(refusals)}")
-    print(f"  intake RSS: {before:.0f} MB before, peak {memory.peak:.0f} MB")
-    print(f"  /healthz before: {floor.line()}")
-    print(f"  /healthz meanwhile: {latencies.line()}")
+async def change_totals(intake: str, case_id: str, stop: asyncio.Event) -> None:
+    """A letter every 0.2 s (from addresses of their own), so that totals change."""
+    i = 0
+    while not stop.is_set():
+        await post_one(intake, case_id, None, address(1_000_000 + i))
+        i += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.2)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -198,7 +151,9 @@ def main(argv: list[str] | None = None) -> None:
         count = min(args.streams, MAX_CONNECTIONS)
         asyncio.run(streams(ep, count, max(1, args.per_address), args.hold))
     if scenario in ("batches", "all"):
-        asyncio.run(batches(ep, min(args.batches, 100), min(args.batch_bytes, 4 * 2**20)))
+        case_id = asyncio.run(open_case(ep.intake))
+        size = min(args.batch_bytes, 4 * 2**20)
+        asyncio.run(batches(ep, case_id, min(args.batches, 100), size))
 
 
 if __name__ == "__main__":

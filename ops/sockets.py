@@ -23,6 +23,7 @@ class Held:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     drain: asyncio.Task[None] | None = None
+    events: int = 0  # of a stream, read so far
 
     def close(self) -> None:
         if self.drain is not None:
@@ -86,11 +87,11 @@ async def open_stream(host: str, port: int, address: str) -> tuple[int, Held | N
     if status != 200:
         held.close()
         return status, None
-    held.drain = asyncio.create_task(_drain(held.reader))
+    held.drain = asyncio.create_task(_drain(held))
     return status, held
 
 
-async def _drain(reader: asyncio.StreamReader) -> None:
+async def _drain(held: Held) -> None:
     with contextlib.suppress(OSError):
-        while await reader.read(65536):
-            pass
+        while chunk := await held.reader.read(65536):
+            held.events += chunk.count(b"event: ")
