@@ -81,13 +81,17 @@ async def _events(snapshot: Snapshot, views: Views, interval: float) -> AsyncIte
     sent: dict[str, int] = {}
     while True:
         generation = snapshot.generation
+        events = []
         for case_id, totals in list(snapshot.cases.items()):
             if sent.get(case_id) != totals.revision:
                 sent[case_id], event = views.event(case_id)
-                yield event
+                events.append(event)
+        if events:
+            yield b"".join(events)  # one write for every case that changed
         await asyncio.sleep(interval)
         if snapshot.generation == generation:
             try:
-                await asyncio.wait_for(snapshot.wait_for_change(generation), KEEPALIVE_S)
+                async with asyncio.timeout(KEEPALIVE_S):  # no task per wait, unlike wait_for
+                    await snapshot.wait_for_change(generation)
             except TimeoutError:
                 yield b": keepalive\n\n"
