@@ -9,8 +9,8 @@ header stalled the counter for minutes). Here, on each connection:
 - the request line and headers must arrive within `header_timeout_s` and stay within
   `max_header_bytes` and `max_headers` (else 431, before the parser gathers more);
 - a body must keep coming at `body_min_rate` bytes per second, judged every
-  `body_timeout_s` — except while the application is not reading it (reading is paused),
-  which is the server's doing, not the client's;
+  `body_timeout_s` — except while the application is not reading it (reading is paused)
+  or has not asked for it (`Expect: 100-continue`), which is the server's doing;
 - a request cut off gets 408 when it can still be answered, and its connection is closed
   (after a short lingering close, so that the client reads the answer).
 
@@ -153,12 +153,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _judge_body(self) -> None:
         self._timer = None
+        cycle = self.cycle
         kept_up = self._body_bytes >= self.limits.body_min_rate * self.limits.body_timeout_s
-        if kept_up or self.flow.read_paused:
+        # The service is not reading it, or has not asked for it yet (Expect: 100-continue).
+        not_asked = self.flow.read_paused or (cycle is not None and cycle.waiting_for_100_continue)
+        if kept_up or not_asked:
             self._body_bytes = 0
             self._arm(self.limits.body_timeout_s, self._judge_body)
             return
-        cycle = self.cycle
         answerable = cycle is not None and not cycle.response_started
         if answerable:
             cast(dict[str, Any], cycle.scope)[TIMED_OUT] = True

@@ -149,3 +149,11 @@ async def test_a_body_is_judged_only_while_the_service_reads_it(connect: Connect
     [scope] = app.scopes
     assert scope[TIMED_OUT]  # counted as 408 by the request metrics
     assert protocol.cycle.disconnected  # the service's receive() says so; its sends drop
+
+
+async def test_a_body_the_client_was_not_asked_for_yet_is_not_judged(connect: Connect) -> None:
+    protocol, transport = connect(App())
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\nExpect: 100-continue\r\n\r\n"
+    protocol.data_received(head)
+    protocol._judge_body()  # the service has not called receive(): no "100 Continue" sent
+    assert not transport.eof and transport.written == b""
