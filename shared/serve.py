@@ -1,13 +1,19 @@
-"""Run a service's ASGI app the one way all three do: uvloop, httptools, our JSON logging
-(uvicorn's own log config off), no access log (request metrics cover it)."""
+"""Run a service's ASGI app the one way all three do: uvloop, httptools with the limits of
+shared.guarded_http, our JSON logging (uvicorn's own log config off), no access log
+(request metrics cover it)."""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Collection
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
+from shared.admission import OPERATIONAL, Admission
+from shared.http import answer_problems
+from shared.request_metrics import RequestMetrics
 from shared.settings import ServiceSettings
 
 # The first generation is collected every GEN0 allocations net of frees. At CPython's
@@ -24,16 +30,31 @@ def relax_gc() -> None:
     gc.set_threshold(GEN0, GEN1, GEN2)
 
 
+def protect(app: FastAPI, settings: ServiceSettings, exempt: Collection[str] = ()) -> None:
+    """The layers every service's API gets: problem+json for the framework's own errors,
+    the in-flight cap with its share kept for keyed callers (`exempt` paths, such as long
+    streams with a cap of their own, never shed), request metrics outermost."""
+    answer_problems(app)
+    app.add_middleware(
+        Admission,
+        limit=settings.max_in_flight,
+        keyed_share=settings.keyed_share,
+        exempt=(*OPERATIONAL, *exempt),
+    )
+    app.add_middleware(RequestMetrics, service=settings.service_name)
+
+
 def serve(app: Any, settings: ServiceSettings, **overrides: Any) -> None:
     """Run the ASGI `app` in this process."""
     relax_gc()
-    uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_options(**overrides))
+    options = uvicorn_options(settings, **overrides)
+    uvicorn.run(app, host=settings.host, port=settings.port, **options)
 
 
-def uvicorn_options(**overrides: Any) -> dict[str, Any]:
+def uvicorn_options(settings: ServiceSettings, **overrides: Any) -> dict[str, Any]:
     options: dict[str, Any] = {
         "loop": "uvloop",
-        "http": "httptools",
+        "http": settings.http_limits().protocol(),  # httptools, with per-connection limits
         "log_config": None,
         "access_log": False,
         "server_header": False,

@@ -5,9 +5,12 @@ are read from the same variables for all of them."""
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.guarded_http import HttpLimits
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_DATABASE = "postgresql://plume:plume@127.0.0.1:5432/plume"
@@ -44,7 +47,30 @@ class InfraSettings(BaseSettings):
 
 
 class ServiceSettings(InfraSettings):
-    """Host and port of a service's HTTP API; subclasses set the prefix and default port."""
+    """Host and port of a service's HTTP API, and what one client may hold of it;
+    subclasses set the prefix, the service's name and its default port."""
 
+    service_name: ClassVar[str] = "plume"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Requests handled at once; more are answered 503 at once (0 = no cap). Requests
+    # without an API key may take at most (1 - keyed_share) of them, so partners still get
+    # through while anonymous callers fill the rest.
+    max_in_flight: int = Field(default=1_000, ge=0)
+    keyed_share: float = Field(default=0.2, ge=0, lt=1)
+    # Per connection (shared.guarded_http): headers within a time and size, a body that
+    # keeps coming at a minimum rate.
+    http_header_timeout_s: float = Field(default=5.0, gt=0)
+    http_body_timeout_s: float = Field(default=5.0, gt=0)
+    http_body_min_rate: int = Field(default=4_096, ge=0, description="bytes per second")
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=1_024)
+    http_max_headers: int = Field(default=100, ge=10)
+
+    def http_limits(self) -> HttpLimits:
+        """The `http_…` settings, named as HttpLimits names them."""
+        limits = {
+            name.removeprefix("http_"): value
+            for name, value in self.model_dump().items()
+            if name.startswith("http_")
+        }
+        return HttpLimits(service=self.service_name, **limits)

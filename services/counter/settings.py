@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -16,6 +18,7 @@ class CounterSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="PLUME_COUNTER_", extra="ignore")
 
+    service_name: ClassVar[str] = "counter"
     port: int = 8002
     db_schema: str = Field(default="counter", pattern=IDENTIFIER)
     group_id: str = "plume-counter"
@@ -30,6 +33,12 @@ class CounterSettings(ServiceSettings):
     refresh_interval_s: float = Field(default=0.1, gt=0)
     # Server-Sent Events: at most one event per case per interval.
     stream_interval_s: float = Field(default=0.25, gt=0)
+    # Streams open at once, in all and per client address; past either, 503 with
+    # Retry-After. (One costs ~30 KB and a wake-up per change; a venue or an office behind
+    # one address may show the live total on several screens.)
+    stream_max_total: int = Field(default=2_000, ge=1)
+    stream_max_per_client: int = Field(default=20, ge=1)
+    stream_retry_after_s: int = Field(default=10, ge=1)
     pool_size: int = Field(default=8, ge=2)
 
     def own_topics(self, actions_partitions: int) -> tuple[TopicSpec, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -16,6 +17,7 @@ Identifier = Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 class DeliverySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PLUME_DELIVERY_", extra="ignore")
 
+    service_name: ClassVar[str] = "delivery"
     port: int = 8003
     db_schema: str = Field(default="delivery", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     actions_topic: str = ACTIONS

@@ -8,15 +8,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
+from services.intake import metrics
 from services.intake.entrypoints import http, openapi
+from services.intake.entrypoints.cors import ProblemCORSMiddleware
 from services.intake.entrypoints.fast_path import FastPath
 from services.intake.runtime import Intake, running
 from services.intake.settings import IntakeSettings
+from shared.admission import Admission
 from shared.catalog import CatalogView
-from shared.http import RequestMetrics, add_operational_routes
+from shared.http import add_operational_routes
+from shared.request_metrics import RequestMetrics
 
 
 def create_api(intake: Intake) -> FastAPI:
@@ -41,12 +44,12 @@ def create_api(intake: Intake) -> FastAPI:
 
 
 def create_app(settings: IntakeSettings) -> ASGIApp:
-    """What uvicorn serves: request metrics and CORS around the API, with the action
-    routes dispatched straight to their handlers (see FastPath)."""
+    """What uvicorn serves: request metrics, the in-flight cap and CORS around the API,
+    with the action routes dispatched straight to their handlers (see FastPath)."""
     api = create_api(Intake(settings, CatalogView(settings.cases_topic)))
-    app: ASGIApp = FastPath(api, http.HOT_ROUTES, settings.max_in_flight)
+    app: ASGIApp = FastPath(api, http.HOT_ROUTES)
     if settings.cors_origins:
-        app = CORSMiddleware(
+        app = ProblemCORSMiddleware(
             app,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
@@ -54,7 +57,8 @@ def create_app(settings: IntakeSettings) -> ASGIApp:
             expose_headers=["Retry-After", "X-Request-Id"],
             max_age=600,
         )
-    return RequestMetrics(app, service="intake")
+    app = Admission(app, settings.max_in_flight, settings.keyed_share, on_shed=metrics.shed)
+    return RequestMetrics(app, service=settings.service_name, api=api)
 
 
 def openapi_document(settings: IntakeSettings) -> dict[str, Any]:

@@ -1,11 +1,11 @@
-"""The intake's own Prometheus metrics (request RED metrics come from shared.http).
+"""The intake's own Prometheus metrics (request RED metrics come from shared.request_metrics).
 Labels are closed sets (types, channels, reasons); never a name, email, key or case text."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from shared.contracts.actions import ActionType, Channel
 
@@ -39,6 +39,12 @@ KEY_GUESSES_REFUSED = Counter(
     "Keyed requests answered 429 because their address sent too many unknown API keys",
 )
 
+
+def shed() -> None:
+    """A request refused at once because too many were in flight (shared.admission)."""
+    REJECTED.labels("overloaded").inc()
+
+
 PRODUCE_LATENCY = Histogram(
     "plume_intake_kafka_produce_seconds",
     "From handing a request's events to the producer until Kafka acknowledged them",
@@ -53,3 +59,16 @@ PRODUCE_FAILURES = Counter(
 def accepted(kind: ActionType, channel: Channel) -> Counter:
     """The labelled counter, looked up once per label pair (the lookup takes a lock)."""
     return ACCEPTED.labels(kind.value, channel.value)
+
+
+BATCH_BYTES_HELD = Gauge(
+    "plume_intake_batch_bytes_held", "Bytes of batch bodies being read, decoded or written"
+)
+BATCHES_WAITING = Gauge(
+    "plume_intake_batches_waiting", "Batches waiting for room before their body is read"
+)
+
+
+def batch_budget_changed(held: int, waiting: int) -> None:
+    BATCH_BYTES_HELD.set(held)
+    BATCHES_WAITING.set(waiting)

@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import asyncpg
 
+from services.intake import metrics
 from services.intake.adapters.catalog import follow_forever
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
 from services.intake.adapters.keys import KeyStore, PostgresKeyStore
 from services.intake.domain.key_guesses import KeyGuessGuard
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import RateLimiter
+from services.intake.entrypoints.budget import ByteBudget
 from services.intake.entrypoints.docs import CasesAnswer
 from services.intake.handlers import send_heartbeats
 from services.intake.settings import IntakeSettings
@@ -39,11 +42,22 @@ class Intake:
     key_guesses: KeyGuessGuard = field(init=False, repr=False)
 
     cases_answer: CasesAnswer = field(init=False, repr=False)
+    batch_budget: ByteBudget = field(init=False, repr=False)
+    # Batches are decoded here, off the event loop, which keeps serving (and reading Kafka's
+    # acknowledgements) meanwhile; one thread, as decoding holds the GIL anyway.
+    decoder: ThreadPoolExecutor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.secret = self.settings.supporter_key_secret.get_secret_value().encode()
         self.cases_answer = CasesAnswer(self.catalog)
         self.key_guesses = KeyGuessGuard(self.settings.key_guess_limit)
+        settings = self.settings
+        self.batch_budget = ByteBudget(
+            settings.batch_budget_bytes,
+            settings.batch_budget_per_key_bytes,
+            metrics.batch_budget_changed,
+        )
+        self.decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-decoder")
 
     async def ready(self) -> bool:
         publisher = self.publisher
@@ -88,3 +102,4 @@ async def running(intake: Intake) -> AsyncIterator[None]:
             await publisher.stop()
         await producer.stop()
         await intake.pool.close()
+        intake.decoder.shutdown(wait=False, cancel_futures=True)

@@ -3,6 +3,8 @@ and passed down; nothing below reads the environment itself."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -15,6 +17,7 @@ class IntakeSettings(ServiceSettings):
         env_prefix="PLUME_INTAKE_", extra="ignore", populate_by_name=True
     )
 
+    service_name: ClassVar[str] = "intake"
     port: int = 8001
     actions_topic: str = ACTIONS
     cases_topic: str = CASES
@@ -46,5 +49,10 @@ class IntakeSettings(ServiceSettings):
     # A synthetic action on a reserved case, so freshness and "the pipeline is alive" are
     # measured end to end all the time; counter and delivery never count it (0 = off).
     heartbeat_interval_s: float = Field(default=5.0, ge=0)
-    # Action requests handled at once per worker; more are answered 503 at once (0 = no cap).
-    max_in_flight: int = Field(default=1_000, ge=0)
+    # Batch bodies read and decoded at once, in bytes as announced (4 MiB when not), in all
+    # and per key; a batch waits in line up to batch_wait_s for room, then is answered 429
+    # (its key's share is full) or 503 (the whole is). Bounds intake's memory under bursts
+    # of large batches (services/intake/entrypoints/budget.py).
+    batch_budget_bytes: int = Field(default=32 * 2**20, ge=4 * 2**20)
+    batch_budget_per_key_bytes: int = Field(default=16 * 2**20, ge=4 * 2**20)
+    batch_wait_s: float = Field(default=20.0, gt=0)

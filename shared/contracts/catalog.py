@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=80)]
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=1, max_length=80)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 

@@ -23,7 +23,9 @@ class Snapshot:
         self.schema = schema
         self.cases: dict[str, CaseTotals] = {}
         self.generation = 0
-        self.changed = asyncio.Condition()
+        # Set (and replaced) at each change. Every open stream waits on it: an Event wakes
+        # them all at once, where a Condition would pass its lock from one to the next.
+        self._changed = asyncio.Event()
         self.poke = asyncio.Event()
         self.listeners: list[ChangeListener] = []
         self._history: dict[str, tuple[int, list[tuple[str, int]]]] = {}
@@ -38,8 +40,8 @@ class Snapshot:
             return []
         self.cases.update(fresh)
         self.generation += 1
-        async with self.changed:
-            self.changed.notify_all()
+        self._changed.set()
+        self._changed = asyncio.Event()
         changed = list(fresh.values())
         for listener in self.listeners:
             await listener(changed)
@@ -59,8 +61,8 @@ class Snapshot:
         await repeat("snapshot", refresh, interval, stop, wake=self.poke)
 
     async def wait_for_change(self, generation: int) -> None:
-        async with self.changed:
-            await self.changed.wait_for(lambda: self.generation != generation)
+        while self.generation == generation:
+            await self._changed.wait()
 
     async def history(self, case_id: str) -> list[tuple[str, int]]:
         """Per-hour counts, read again only when the case's revision changed."""

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import orjson
 from fastapi import APIRouter, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from services.counter.adapters.snapshot import Snapshot
-from services.counter.entrypoints.views import Views, totals_body
+from services.counter.entrypoints.streams import StreamSlots, add_stream_route
+from services.counter.entrypoints.views import Views
 from shared.http import problem
 
 CACHE = "public, max-age=1"
-KEEPALIVE_S = 15.0
 
 
 def read_routes(
-    snapshot: Snapshot, known_cases: Callable[[], Iterable[str]], stream_interval: float
+    snapshot: Snapshot,
+    known_cases: Callable[[], Iterable[str]],
+    stream_interval: float,
+    slots: StreamSlots,
 ) -> APIRouter:
     router = APIRouter()
     views = Views(snapshot)
@@ -45,14 +47,7 @@ def read_routes(
         body = orjson.dumps({"case_id": case_id, "hours": points})
         return Response(body, media_type="application/json", headers={"Cache-Control": CACHE})
 
-    @router.get("/v1/totals/stream")
-    async def stream() -> StreamingResponse:
-        return StreamingResponse(
-            _events(snapshot, stream_interval),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
-
+    add_stream_route(router, snapshot, views, slots, stream_interval)
     return router
 
 
@@ -61,22 +56,3 @@ def _cached(request: Request, body: bytes, etag: str) -> Response:
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
-
-
-async def _events(snapshot: Snapshot, interval: float) -> AsyncIterator[bytes]:
-    """Every case's totals at once, then one event per case whose totals changed; a case
-    changing faster than `interval` is coalesced to its latest totals."""
-    sent: dict[str, int] = {}
-    while True:
-        generation = snapshot.generation
-        for case_id, totals in list(snapshot.cases.items()):
-            if sent.get(case_id) != totals.revision:
-                sent[case_id] = totals.revision
-                data = orjson.dumps(totals_body(totals)).decode()
-                yield f"event: totals\nid: {case_id}.{totals.revision}\ndata: {data}\n\n".encode()
-        await asyncio.sleep(interval)
-        if snapshot.generation == generation:
-            try:
-                await asyncio.wait_for(snapshot.wait_for_change(generation), KEEPALIVE_S)
-            except TimeoutError:
-                yield b": keepalive\n\n"

@@ -9,11 +9,12 @@ from fastapi import FastAPI
 
 from services.counter import bootstrap
 from services.counter.entrypoints.api import read_routes
+from services.counter.entrypoints.streams import STREAMS, StreamSlots
 from services.counter.settings import CounterSettings
 from shared.catalog import CatalogView
-from shared.http import RequestMetrics, add_operational_routes
+from shared.http import add_operational_routes
 from shared.logs import configure_logging
-from shared.serve import serve
+from shared.serve import protect, serve
 
 
 def create_app(settings: CounterSettings, catalog: CatalogView | None = None) -> FastAPI:
@@ -23,9 +24,15 @@ def create_app(settings: CounterSettings, catalog: CatalogView | None = None) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         counter = await bootstrap.start(settings, catalog)
         holder["counter"] = counter
-        app.include_router(
-            read_routes(counter.snapshot, counter.catalog.cases.keys, settings.stream_interval_s)
+        slots = StreamSlots(
+            settings.stream_max_total,
+            settings.stream_max_per_client,
+            settings.stream_retry_after_s,
         )
+        routes = read_routes(
+            counter.snapshot, counter.catalog.cases.keys, settings.stream_interval_s, slots
+        )
+        app.include_router(routes)
         try:
             yield
         finally:
@@ -37,7 +44,7 @@ def create_app(settings: CounterSettings, catalog: CatalogView | None = None) ->
 
     app = FastAPI(title="plume counter", lifespan=lifespan)
     add_operational_routes(app, ready)
-    app.add_middleware(RequestMetrics, service="counter")
+    protect(app, settings, exempt=STREAMS)  # streams have their own cap (settings)
     return app
 
 

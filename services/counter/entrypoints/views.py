@@ -39,6 +39,7 @@ class Views:
         self.snapshot = snapshot
         self._cases: dict[str, tuple[int, bytes, str]] = {}
         self._all: tuple[object, bytes, str] | None = None
+        self._events: dict[str, tuple[int, bytes]] = {}
 
     def case(self, case_id: str) -> tuple[bytes, str]:
         totals = self.snapshot.cases.get(case_id) or CaseTotals.zero(case_id)
@@ -48,6 +49,18 @@ class Views:
             cached = (totals.revision, body, _etag(body))
             self._cases[case_id] = cached
         return cached[1], cached[2]
+
+    def event(self, case_id: str) -> tuple[int, bytes]:
+        """The case's latest totals as one Server-Sent Event and their revision: rendered
+        once per revision for every open stream."""
+        body, _ = self.case(case_id)
+        revision = self._cases[case_id][0]
+        cached = self._events.get(case_id)
+        if cached is None or cached[0] != revision:
+            head = b"event: totals\nid: %s.%d\ndata: " % (case_id.encode(), revision)
+            cached = (revision, head + body + b"\n\n")
+            self._events[case_id] = cached
+        return cached
 
     def everything(self, known: Iterable[str]) -> tuple[bytes, str]:
         cases = sorted(set(known) | set(self.snapshot.cases))

@@ -19,9 +19,9 @@ from services.delivery.entrypoints.workers import start_workers
 from services.delivery.handlers import Sender, publish_events
 from services.delivery.settings import DeliverySettings
 from shared.db import is_reachable
-from shared.http import RequestMetrics, add_operational_routes
+from shared.http import add_operational_routes
 from shared.logs import configure_logging
-from shared.serve import serve
+from shared.serve import protect, serve
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def create_app(settings: DeliverySettings) -> FastAPI:
 
     add_operational_routes(app, ready)
     api.install(app, delivery)
-    app.add_middleware(RequestMetrics, service="delivery")
+    protect(app, settings)
     return app
 
 

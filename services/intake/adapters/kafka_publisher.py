@@ -23,6 +23,7 @@ from shared.contracts.actions import ActionEvent
 from shared.kafka import encode
 
 log = logging.getLogger(__name__)
+WAIT_SLICE_S = 0.1
 
 
 @dataclass
@@ -82,9 +83,7 @@ class KafkaActionPublisher:
         self._queue.append(request)
         self._wakeup.set()
         try:
-            # A timeout cancels only this request's future; the sender skips settled ones.
-            async with asyncio.timeout(self.timeout_s):
-                await request.done
+            await self._acknowledged(request)
         except TimeoutError:
             self._failed("timeout")
             raise PublishUnavailable("Kafka did not acknowledge in time") from None
@@ -92,6 +91,23 @@ class KafkaActionPublisher:
             self._failed(type(exc).__name__)
             raise PublishUnavailable(type(exc).__name__) from None
         metrics.PRODUCE_LATENCY.observe(time.perf_counter() - request.started)
+
+    async def _acknowledged(self, request: _Request) -> None:
+        """Wait for the request's acknowledgement for `timeout_s` of the event loop's own
+        time, in slices: a slice the loop spent blocked (decoding a large batch, say) counts
+        only its length, for an acknowledgement that came meanwhile could not be read yet.
+        A busy loop must never make Kafka look down."""
+        waited = 0.0
+        while waited < self.timeout_s:
+            step = min(WAIT_SLICE_S, self.timeout_s - waited)
+            try:
+                async with asyncio.timeout(step):
+                    await asyncio.shield(request.done)
+                return
+            except TimeoutError:
+                waited += step
+        request.done.cancel()  # the sender skips settled requests
+        raise TimeoutError
 
     async def _run(self) -> None:
         while True:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypedDict
 
+import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -17,8 +18,21 @@ class FieldError(TypedDict):
     message: str
 
 
-def is_invalid_json(exc: ValidationError) -> bool:
-    return any(error["type"] == "json_invalid" for error in exc.errors())
+STRICT_JSON = "JSON as RFC 8259 has it: no NaN or Infinity, no number beyond a double's range"
+
+
+def is_invalid_json(exc: ValidationError, body: bytes) -> bool:
+    """Whether a body that failed validation is not JSON at all. pydantic's parser takes
+    NaN, Infinity and 1e400 (as floats that then fail as field values); they are not JSON,
+    and the stricter parser that writes our events refuses them, so they are refused as
+    such (checked only on this failure path)."""
+    if any(error["type"] == "json_invalid" for error in exc.errors()):
+        return True
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return True
+    return False
 
 
 def field_errors(details: Iterable[ErrorDetails], skip: int = 0) -> list[FieldError]:

@@ -28,7 +28,7 @@ def run() -> None:
     if settings.workers > 1:
         # Each worker process builds its own app (and publisher, catalogue, rate limiter).
         serve_workers(
-            APP_FACTORY, settings.host, settings.port, settings.workers, uvicorn_options()
+            APP_FACTORY, settings.host, settings.port, settings.workers, uvicorn_options(settings)
         )
     else:
         serve(create_app(settings), settings)

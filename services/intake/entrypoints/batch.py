@@ -3,6 +3,7 @@ result, and all accepted ones are acknowledged by Kafka before the answer."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from typing import Any
 
@@ -18,9 +19,10 @@ from services.intake.domain.errors import FieldError, field_errors, is_invalid_j
 from services.intake.domain.model import ActionIn, BatchIn, Rules
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.entrypoints import guards
+from services.intake.entrypoints.budget import NoRoom
 from services.intake.entrypoints.requests import BATCH_LIMIT, Problem, read_body, require_json
 from services.intake.runtime import Intake
-from shared.apikeys import Scope
+from shared.apikeys import ApiKey, Scope
 from shared.http import problem
 
 
@@ -32,10 +34,30 @@ async def post_batch(request: Request) -> Response:
         raise Problem(problem(401, "An API key with the actions:batch scope is required"))
     if not key.allows(Scope.ACTIONS_BATCH):
         raise Problem(problem(403, "Forbidden", "this key lacks the actions:batch scope"))
+    settings = intake.settings
+    try:
+        room = intake.batch_budget.hold(key.name, announced_size(request), settings.batch_wait_s)
+        async with room:
+            return await _accept(request, intake, key)
+    except NoRoom as full:
+        raise Problem(_no_room(full, settings.retry_after_s)) from None
+
+
+def _no_room(full: NoRoom, retry: int) -> Response:
+    if full.owner_full:
+        detail = "this key's batches in progress fill its share; nothing was accepted"
+        return problem(429, "Too many batches at once", detail, retry_after=retry)
+    return problem(
+        503, "Busy", "other batches fill intake; nothing was accepted", retry_after=retry
+    )
+
+
+async def _accept(request: Request, intake: Intake, key: ApiKey) -> Response:
     body = await read_body(request, BATCH_LIMIT)
     publisher = guards.ready_publisher(intake)
     ctx = guards.context(intake)
-    items = parse_batch(body, guards.rules(intake, ctx))
+    loop = asyncio.get_running_loop()
+    items = await loop.run_in_executor(intake.decoder, parse_batch, body, guards.rules(intake, ctx))
     guards.throttle(request, intake, key, cost=len(items))
     caller = Caller(key.name, key.allows(Scope.ACTIONS_TALLY), partner=True)
     try:
@@ -45,18 +67,24 @@ async def post_batch(request: Request) -> Response:
     return Response(orjson.dumps(_answer(results)), media_type="application/json")
 
 
+def announced_size(request: Request) -> int:
+    """The body's size as its Content-Length says (capped at the limit), or the limit."""
+    declared = request.headers.get("content-length", "")
+    return min(int(declared), BATCH_LIMIT) if declared.isdigit() else BATCH_LIMIT
+
+
 def parse_batch(body: bytes, rules: Rules) -> list[ActionIn | list[FieldError]]:
     """Each item parsed, or its field errors; a body that is not a batch at all is a 422."""
     try:
         return list(BatchIn.model_validate_json(body, context=rules).actions)
     except ValidationError as exc:
-        if is_invalid_json(exc):
-            raise Problem(guards.invalid(exc)) from None
+        if is_invalid_json(exc, body):
+            raise Problem(guards.invalid(exc, body)) from None
         per_item, whole = _split(exc.errors())
         if whole:
             raise Problem(problem(422, "Validation failed", errors=field_errors(whole))) from None
     # Some items failed: parse again item by item (the slow path, only for bad batches).
-    raw_items = orjson.loads(body)["actions"]
+    raw_items = orjson.loads(body)["actions"]  # strict JSON: is_invalid_json said so
     items: list[ActionIn | list[FieldError]] = []
     for index, raw in enumerate(raw_items):
         if index in per_item:

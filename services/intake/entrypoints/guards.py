@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from services.intake import metrics
 from services.intake.domain.actions import Context, Rejection
-from services.intake.domain.errors import field_errors, is_invalid_json
+from services.intake.domain.errors import STRICT_JSON, field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, Rules
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import AboveBurst
@@ -81,12 +81,12 @@ def parse_action(body: bytes, rules: Rules) -> ActionIn:
     try:
         return ActionIn.model_validate_json(body, context=rules)
     except ValidationError as exc:
-        raise Problem(invalid(exc)) from None
+        raise Problem(invalid(exc, body)) from None
 
 
-def invalid(exc: ValidationError) -> Response:
-    if is_invalid_json(exc):
-        return problem(400, "Body is not valid JSON")
+def invalid(exc: ValidationError, body: bytes) -> Response:
+    if is_invalid_json(exc, body):
+        return problem(400, "Body is not valid JSON", STRICT_JSON)
     return problem(422, "Validation failed", errors=field_errors(exc.errors()))
 
 

@@ -4,8 +4,6 @@ answer in the contract's words (problem+json for every error)."""
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,13 +25,12 @@ from services.intake.entrypoints.raw_route import RawRoute
 from services.intake.entrypoints.requests import SINGLE_LIMIT, Problem, read_body, require_json
 from services.intake.runtime import Intake
 from shared.apikeys import Scope
-from shared.http import problem
+from shared.http import answer_problems, problem
 
 
 def install(app: FastAPI) -> None:
+    answer_problems(app)
     app.add_exception_handler(Problem, _problem_response)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _http_error)
     add = app.router.add_api_route
     add("/v1/actions", post_action, methods=["POST"], route_class_override=RawRoute, **docs.SINGLE)
     add(
@@ -80,12 +77,6 @@ async def list_cases(request: Request) -> Response:
 async def _problem_response(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     return exc.response
-
-
-async def _http_error(_: Request, exc: Exception) -> Response:
-    if isinstance(exc, HTTPException):
-        return problem(exc.status_code, str(exc.detail))
-    return problem(422, "Validation failed", errors=[])
 
 
 HOT_ROUTES = {("POST", "/v1/actions"): post_action, ("POST", "/v1/actions/batch"): batch.post_batch}

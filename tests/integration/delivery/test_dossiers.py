@@ -116,6 +116,11 @@ async def test_manual_dossier_cut_rendered_downloaded_acknowledged(
             "/v1/dossiers", params={"status": "lost"}, headers={"X-API-Key": key}
         )
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "status"
+        nul = await client.get(
+            "/v1/dossiers", params={"case_id": "\x00"}, headers={"X-API-Key": key}
+        )
+        assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "case_id"
+        assert nul.headers["content-type"] == "application/problem+json"
         unknown = await client.get(f"/v1/dossiers/{uuid.uuid4()}", headers={"X-API-Key": key})
         assert unknown.status_code == 404
         no_case = await client.post("/v1/cases/no-such-case/dossiers", headers={"X-API-Key": key})

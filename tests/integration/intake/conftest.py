@@ -25,6 +25,7 @@ from shared.catalog import publish_campaign
 from shared.contracts.catalog import CampaignFile
 from shared.db import create_pool
 from shared.kafka import durable_producer, ensure_topics
+from shared.serve import uvicorn_options
 from shared.settings import InfraSettings
 from shared.topics import TopicSpec
 from tests.conftest import _port_answers
@@ -114,9 +115,8 @@ async def serve(settings: IntakeSettings) -> RunningIntake:
         create_app(settings),
         host="127.0.0.1",
         port=settings.port,
-        log_config=None,
-        access_log=False,
         lifespan="on",
+        **uvicorn_options(settings),  # the same HTTP protocol and limits as `plume serve`
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

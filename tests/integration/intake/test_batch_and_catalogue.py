@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import orjson
 import pytest
 
 from tests.integration.intake.conftest import (
@@ -55,6 +56,23 @@ async def test_a_batch_that_is_not_a_batch_is_422(client: httpx.AsyncClient, key
     ]
     for body in bodies:
         assert_problem(await client.post("/v1/actions/batch", json=body, headers=headers), 422)
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+async def test_a_number_json_does_not_have_is_400_on_both_routes(
+    client: httpx.AsyncClient, keys: Keys, number: bytes
+) -> None:
+    """Not JSON (RFC 8259 has no NaN or Infinity; 1e400 is beyond a double): the whole
+    request is refused as such, the same on both routes (it used to be a 500 for a batch)."""
+    item = orjson.dumps(signature(count=1)).replace(b'"count":1', b'"count":' + number)
+    headers = {"X-API-Key": keys.batch, "content-type": "application/json"}
+    batch = b'{"actions": [%s, %s]}' % (orjson.dumps(signature()), item)
+    answer = await client.post("/v1/actions/batch", content=batch, headers=headers)
+    assert_problem(answer, 400)
+    single = await client.post(
+        "/v1/actions", content=item, headers={"content-type": "application/json"}
+    )
+    assert_problem(single, 400)
 
 
 async def test_a_batch_over_4_mib_is_413(client: httpx.AsyncClient, keys: Keys) -> None:

@@ -45,6 +45,9 @@ async def test_cors_for_configured_origins_only(client: httpx.AsyncClient) -> No
         "/v1/actions", headers={**preflight, "Origin": "https://evil.example"}
     )
     assert "access-control-allow-origin" not in refused.headers
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["detail"] == "Disallowed CORS origin"
 
 
 async def test_openapi_documents_the_bodies_and_answers(client: httpx.AsyncClient) -> None:

@@ -1,9 +1,8 @@
-"""The fast path: action routes straight to their handler, the rest to FastAPI, and
-requests past the in-flight cap refused at once with 503 and Retry-After."""
+"""The fast path: action routes straight to their handler, the rest to FastAPI (the
+in-flight cap in front of it is tests/unit/shared/test_admission.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from starlette.types import Message
 from services.intake.entrypoints.fast_path import FastPath
 from services.intake.entrypoints.requests import Problem
 from shared.http import problem
-from tests.waiting import wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -55,26 +53,3 @@ async def test_action_routes_go_to_their_handler_and_problems_are_answered() -> 
     assert status_of(await call(app, "POST", "/v1/actions")) == 422
     assert status_of(await call(app, "GET", "/other")) == 200
     assert status_of(await call(app, "GET", "/v1/actions")) == 404  # FastAPI's answer
-
-
-async def test_requests_past_the_cap_are_shed_with_retry_after() -> None:
-    release = asyncio.Event()
-
-    async def slow(_: Request) -> Response:
-        await release.wait()
-        return Response(b"{}", status_code=202)
-
-    app = FastPath(FastAPI(), {("POST", "/v1/actions"): slow}, max_in_flight=2, retry_after_s=3)
-    first = [asyncio.create_task(call(app, "POST", "/v1/actions")) for _ in range(2)]
-
-    async def in_flight() -> int:
-        return app.in_flight
-
-    await wait_until(in_flight, lambda n: n == 2, within=5, every=0.001)
-    shed = await call(app, "POST", "/v1/actions")
-    assert status_of(shed) == 503
-    assert (b"retry-after", b"3") in shed[0]["headers"]
-    release.set()
-    assert [status_of(await task) for task in first] == [202, 202]
-    assert app.in_flight == 0
-    assert status_of(await call(app, "POST", "/v1/actions")) == 202

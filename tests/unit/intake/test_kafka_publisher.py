@@ -4,6 +4,7 @@ every batch holding its events is acknowledged."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -122,5 +123,25 @@ async def test_no_acknowledgement_within_the_timeout_is_unavailable(
         await wait_until(available, within=1, every=0.01)
         producer.auto_ack = True
         await publisher.publish([make_event()])
+    finally:
+        await publisher.stop()
+
+
+async def test_a_blocked_event_loop_does_not_make_kafka_look_down(
+    producer: FakeProducer,
+) -> None:
+    """The acknowledgement arrives while the loop is blocked past the timeout (decoding a
+    large batch, say): when the loop runs again, both are due at once. The write was
+    acknowledged; it must count as such and the publisher must stay available."""
+    producer.auto_ack = False
+    publisher = await started(producer, timeout_s=0.2, retry_after_s=5.0)
+    try:
+        request = asyncio.create_task(publisher.publish([make_event()]))
+        await asyncio.wait_for(producer.sent_event.wait(), 1)
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.01, time.sleep, 0.5)  # the loop blocked, well past the timeout
+        loop.call_later(0.05, producer.sent[0].ack.set_result, None)  # due meanwhile
+        await asyncio.wait_for(request, 2)
+        assert publisher.available()
     finally:
         await publisher.stop()

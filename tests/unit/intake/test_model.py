@@ -137,7 +137,20 @@ def test_zero_width_characters_in_a_message_are_refused() -> None:
 def test_invalid_json_is_told_apart() -> None:
     with pytest.raises(ValidationError) as caught:
         ActionIn.model_validate_json(b'{"case_id": ', context=rules())
-    assert is_invalid_json(caught.value)
+    assert is_invalid_json(caught.value, b'{"case_id": ')
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+def test_numbers_json_does_not_have_are_invalid_json_not_invalid_fields(number: bytes) -> None:
+    """pydantic's parser reads them as floats that then fail as field values."""
+    body = b'{"case_id": "sonia-dahmani", "type": "letter", "count": %s}' % number
+    with pytest.raises(ValidationError) as caught:
+        ActionIn.model_validate_json(body, context=rules())
+    assert is_invalid_json(caught.value, body)
+    valid_json = body.replace(number, b"2.5")
+    with pytest.raises(ValidationError) as caught:
+        ActionIn.model_validate_json(valid_json, context=rules())
+    assert not is_invalid_json(caught.value, valid_json)
 
 
 def test_batch_errors_carry_the_item_index() -> None:

@@ -44,3 +44,15 @@ def test_verdict_is_clean_only_without_any_violation() -> None:
     assert verdict.clean and "CLEAN" in verdict.report()
     verdict.lost = 1
     assert not verdict.clean and "lost: 1" in verdict.report()
+
+
+def test_the_probe_s_batches_are_valid_and_of_the_size_asked() -> None:
+    from ops.probe import address
+    from ops.probe_batches import BATCH_ITEMS, batch_body
+    from services.intake.domain.model import BatchIn
+    from services.intake.entrypoints.requests import BATCH_LIMIT
+
+    body = batch_body("sonia-dahmani", BATCH_LIMIT - 4_096)
+    assert BATCH_LIMIT - 64 * 1024 < len(body) <= BATCH_LIMIT
+    assert len(BatchIn.model_validate_json(body).actions) == BATCH_ITEMS
+    assert len({address(i) for i in range(70_000)}) == 70_000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from services.counter.settings import CounterSettings
@@ -32,3 +34,16 @@ def test_environment_round_trips(
     for variable, value in settings.environment().items():
         monkeypatch.setenv(variable, value)
     assert type(settings)() == settings
+
+
+def test_each_service_s_http_limits_come_from_its_own_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PLUME_COUNTER_HTTP_MAX_HEADERS", "50")
+    monkeypatch.setenv("PLUME_COUNTER_HTTP_BODY_MIN_RATE", "0")
+    limits = CounterSettings().http_limits()
+    assert (limits.service, limits.max_headers, limits.body_min_rate) == ("counter", 50, 0)
+    assert DeliverySettings().http_limits().max_headers == 100
+    # uvicorn's `http` option, picklable for intake's worker processes
+    protocol = pickle.loads(pickle.dumps(limits.protocol()))
+    assert protocol.keywords["limits"] == limits

@@ -1,0 +1,59 @@
+"""Past `limit` requests in flight, more are refused at once with 503 and Retry-After:
+beyond a peak the service can absorb, shedding keeps every answer quick (clients retry,
+action ids make retries count once) instead of queueing without bound.
+
+Requests without an API key may take only part of the limit: a crowd of anonymous callers
+(or one client opening many slow requests) fills its share, and partners with keys still
+get in. A request counts as keyed when it carries `X-API-Key`; a wrong key is refused
+(401) before its body is read, so pretending to have one does not hold a keyed slot."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shared.http import problem
+
+OPERATIONAL = ("/healthz", "/readyz", "/metrics")
+
+
+class Admission:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        keyed_share: float,
+        retry_after_s: int = 1,
+        exempt: Collection[str] = OPERATIONAL,
+        on_shed: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.app = app
+        self.limit = limit  # 0 = no cap
+        self.anonymous_limit = limit - math.ceil(limit * keyed_share)
+        self.retry_after_s = retry_after_s
+        self.exempt = frozenset(exempt)  # paths never refused here: health, long streams
+        self.on_shed = on_shed
+        self.in_flight = 0
+        self.anonymous = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.limit or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        keyed = any(name == b"x-api-key" for name, _ in scope["headers"])
+        if self.in_flight >= self.limit or (not keyed and self.anonymous >= self.anonymous_limit):
+            self.on_shed()
+            shed = problem(
+                503, "Overloaded", "nothing was accepted", retry_after=self.retry_after_s
+            )
+            await shed(scope, receive, send)
+            return
+        self.in_flight += 1
+        self.anonymous += not keyed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+            self.anonymous -= not keyed
