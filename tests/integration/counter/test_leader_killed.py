@@ -1,6 +1,7 @@
 """The core claim on a replicated cluster: every action Kafka acknowledged while the leader
-of the partitions being written was killed (SIGKILL) is counted, once. A throwaway
-three-node cluster, plume's own producer (acks=all, idempotent), `plume serve counter`."""
+of the partitions being written was killed (SIGKILL) is counted, once; and three counters
+in one group, one of them SIGKILLed, count exactly. A throwaway three-node cluster,
+plume's own producer (acks=all, idempotent), `plume serve counter` processes."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ from shared.contracts.actions import ActionEvent, ActionType
 from shared.kafka import durable_producer, encode, ensure_topics
 from shared.topic_health import topics_health
 from tests.integration.counter.conftest import create_topics, drop_schema, isolated_settings
-from tests.integration.counter.helpers import CounterProcess, wait_for_totals
+from tests.integration.counter.helpers import (
+    CounterProcess,
+    produce,
+    stored_totals,
+    wait_for_totals,
+)
 from tests.throwaway import ThrowawayKafkaCluster
 from tests.unit.counter.builders import action
 from tests.waiting import wait_until
@@ -51,6 +57,42 @@ async def settings(cluster: ThrowawayKafkaCluster) -> AsyncIterator[CounterSetti
     await create_topics(settings, partitions=6)
     yield settings
     await drop_schema(settings.database_url, settings.db_schema)
+
+
+async def group_members(bootstrap: str, group_id: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_consumer_groups([group_id])
+    finally:
+        await admin.close()
+    (group,) = response.to_object()["groups"]
+    return len(group["members"]) if group["state"] == "Stable" else 0
+
+
+# First in this module: it needs all three nodes, and the next test kills one for good.
+async def test_three_counters_in_one_group_count_exactly_when_one_is_killed(
+    cluster: ThrowawayKafkaCluster, settings: CounterSettings, tmp_path: Path
+) -> None:
+    events = [action(f"case-{i % 3}", ActionType.LETTER, count=1 + i % 4) for i in range(ACTIONS)]
+    expected = Counter[str]()
+    for event in events:
+        expected[event.case_id] += event.count
+    counters = [CounterProcess(settings, tmp_path) for _ in range(3)]
+    try:
+        await asyncio.gather(*(c.start() for c in counters))
+        await wait_until(
+            lambda: group_members(cluster.bootstrap, settings.group_id), lambda n: n == 3
+        )
+        await produce(settings, events[: ACTIONS // 2])
+        await wait_until(lambda: stored_totals(settings), lambda t: sum(t.values()) > 0)
+        counters[0].kill()  # its partitions move to the two others, mid-stream
+        await produce(settings, events[ACTIONS // 2 :])
+        await wait_for_totals(settings, dict(expected), within=60)
+        assert len(await ledger(settings)) == ACTIONS
+    finally:
+        for counter in counters:
+            counter.stop()
 
 
 async def busiest_leader(bootstrap: str, topic: str) -> int:
