@@ -19,6 +19,9 @@ export PLUME_DELIVERY_PORT="${PLUME_DELIVERY_PORT:-8003}"
 export PLUME_KAFKA_BROKERS="${PLUME_KAFKA_BROKERS:-1}"
 [[ "$PLUME_KAFKA_BROKERS" =~ ^[1-5]$ ]] \
     || { echo "[plume] ERROR: PLUME_KAFKA_BROKERS must be 1 or 3 (got '$PLUME_KAFKA_BROKERS')" >&2; exit 1; }
+# 9193: Alertmanager's usual 9093 is Kafka's controller port here.
+export PLUME_ALERTMANAGER_PORT="${PLUME_ALERTMANAGER_PORT:-9193}"
+export PLUME_NODE_EXPORTER_PORT="${PLUME_NODE_EXPORTER_PORT:-9100}"
 export PLUME_DATABASE_URL="postgresql://plume:plume@127.0.0.1:$PLUME_PG_PORT/plume"
 
 # Node i's client port (i = 1 … PLUME_KAFKA_BROKERS); its controller's is one above.
@@ -63,6 +66,8 @@ port_of() {
         intake) echo "$PLUME_INTAKE_PORT" ;;
         counter) echo "$PLUME_COUNTER_PORT" ;;
         delivery) echo "$PLUME_DELIVERY_PORT" ;;
+        alertmanager) echo "$PLUME_ALERTMANAGER_PORT" ;;
+        node-exporter) echo "$PLUME_NODE_EXPORTER_PORT" ;;
         *) die "unknown component $1" ;;
     esac
 }
@@ -86,7 +91,7 @@ require_free_port() {
     port="$(port_of "$name")"
     if port_open "$port"; then
         die "port $port (for $name) is taken by another program; stop it or choose another \
-port with PLUME_$(echo "${name%%-[0-9]*}" | tr '[:lower:]' '[:upper:]' | sed 's/POSTGRES/PG/')_PORT"
+port with PLUME_$(echo "${name%%-[0-9]*}" | tr '[:lower:]-' '[:upper:]_' | sed 's/POSTGRES/PG/')_PORT"
     fi
 }
 

@@ -7,11 +7,13 @@ source "$HERE/common.sh"
 source "$HERE/postgres.sh"
 source "$HERE/kafka.sh"
 source "$HERE/prometheus.sh"
+source "$HERE/alerting.sh"
 source "$HERE/services.sh"
 hold_stack_lock
 
 stop_services
 stop_prometheus
+stop_alerting
 stop_kafka
 stop_postgres
 say "stack stopped (data kept in $PLUME_HOME)"

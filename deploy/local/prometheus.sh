@@ -4,9 +4,37 @@
 
 PROMETHEUS_CONFIG="$PLUME_HOME/prometheus.yml"
 
+# The console libraries (prom.lib, menu.lib) Debian's prometheus package ships as examples;
+# deploy/prometheus/consoles/plume.html is built on them.
+console_libraries() {
+    local dir
+    for dir in "${PLUME_PROMETHEUS_CONSOLE_LIBRARIES:-}" /usr/share/prometheus/console_libraries \
+        /etc/prometheus/console_libraries /usr/share/doc/prometheus/examples/console_libraries; do
+        [[ -n "$dir" && -f "$dir/prom.lib" ]] && echo "$dir" && return 0
+    done
+    die "no Prometheus console libraries (prom.lib) found: apt-get install prometheus, \
+or set PLUME_PROMETHEUS_CONSOLE_LIBRARIES"
+}
+
+# The mount point holding PLUME_HOME as an anchored relabel regex, escaped for sed's
+# replacement too (a mount point may hold regex characters).
+data_mountpoint_regex() {
+    local mountpoint regex
+    mkdir -p "$PLUME_HOME"
+    mountpoint="$(df --output=target "$PLUME_HOME" | tail -n1)"
+    # shellcheck disable=SC2016  # the $ is a regex character here, not an expansion
+    regex="$(printf '%s' "$mountpoint" | sed 's/[][\.*^$()+?{}|]/\\&/g')"
+    regex="${regex//\\/\\\\}"
+    regex="${regex//&/\\&}"
+    printf '%s' "${regex//|/\\|}"
+}
+
 # The rules are found wherever PLUME_HOME is: their repo-relative path becomes absolute.
 write_prometheus_config() {
     sed -e "s|127.0.0.1:9090|127.0.0.1:$PLUME_PROMETHEUS_PORT|" \
+        -e "s|127.0.0.1:9193|127.0.0.1:$PLUME_ALERTMANAGER_PORT|" \
+        -e "s|127.0.0.1:9100|127.0.0.1:$PLUME_NODE_EXPORTER_PORT|" \
+        -e "s|regex: '/'|regex: '$(data_mountpoint_regex)'|" \
         -e "s|127.0.0.1:8001|127.0.0.1:$PLUME_INTAKE_PORT|" \
         -e "s|127.0.0.1:8002|127.0.0.1:$PLUME_COUNTER_PORT|" \
         -e "s|127.0.0.1:8003|127.0.0.1:$PLUME_DELIVERY_PORT|" \
@@ -29,7 +57,9 @@ start_prometheus() {
         spawn prometheus "$LOG_DIR/prometheus.log" prometheus \
             --config.file="$PROMETHEUS_CONFIG" \
             --storage.tsdb.path="$PLUME_HOME/prometheus" \
-            --web.listen-address="127.0.0.1:$PLUME_PROMETHEUS_PORT"
+            --web.listen-address="127.0.0.1:$PLUME_PROMETHEUS_PORT" \
+            --web.console.templates="$REPO_ROOT/deploy/prometheus/consoles" \
+            --web.console.libraries="$(console_libraries)"
         STARTED_ANY=1
     fi
     local pid

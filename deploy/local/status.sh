@@ -10,7 +10,7 @@ source "$HERE/services.sh"
 use_recorded_kafka_topology
 
 kafka_up=""
-for name in postgres $(kafka_node_names) prometheus $(service_instances); do
+for name in postgres $(kafka_node_names) prometheus alertmanager node-exporter $(service_instances); do
     port="$(port_of "$name")"
     if pid="$(live_pid "$name")"; then
         if port_open "$port"; then state="running (pid $pid)"; else state="starting? (pid $pid, port closed)"; fi
@@ -20,7 +20,7 @@ for name in postgres $(kafka_node_names) prometheus $(service_instances); do
     else
         state="stopped"
     fi
-    printf '  %-11s 127.0.0.1:%-6s %s\n' "$name" "$port" "$state"
+    printf '  %-13s 127.0.0.1:%-6s %s\n' "$name" "$port" "$state"
 done
 
 if [[ -n "$kafka_up" && -x "$VENV/bin/plume" ]]; then

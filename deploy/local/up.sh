@@ -8,6 +8,7 @@ source "$HERE/common.sh"
 source "$HERE/postgres.sh"
 source "$HERE/kafka.sh"
 source "$HERE/prometheus.sh"
+source "$HERE/alerting.sh"
 source "$HERE/services.sh"
 hold_stack_lock
 
@@ -37,16 +38,18 @@ prepare_kafka_content() {
 print_addresses() {
     cat <<MSG
 [plume] the stack is up (state in $PLUME_HOME, logs in $LOG_DIR):
-  intake      http://127.0.0.1:$PLUME_INTAKE_PORT
-  counter     http://127.0.0.1:$PLUME_COUNTER_PORT
-  delivery    http://127.0.0.1:$PLUME_DELIVERY_PORT
-  kafka       $PLUME_KAFKA_BOOTSTRAP
-  postgresql  $PLUME_DATABASE_URL
-  prometheus  http://127.0.0.1:$PLUME_PROMETHEUS_PORT
+  intake        http://127.0.0.1:$PLUME_INTAKE_PORT
+  counter       http://127.0.0.1:$PLUME_COUNTER_PORT
+  delivery      http://127.0.0.1:$PLUME_DELIVERY_PORT
+  kafka         $PLUME_KAFKA_BOOTSTRAP
+  postgresql    $PLUME_DATABASE_URL
+  prometheus    http://127.0.0.1:$PLUME_PROMETHEUS_PORT (console: /consoles/plume.html)
+  alertmanager  http://127.0.0.1:$PLUME_ALERTMANAGER_PORT (webhook: $PLUME_ALERT_WEBHOOK_URL)
+  node-exporter http://127.0.0.1:$PLUME_NODE_EXPORTER_PORT
 MSG
     local name
     for name in $(service_instances); do
-        [[ "$name" == *-* ]] && printf '  %-11s http://127.0.0.1:%s\n' "$name" "$(port_of "$name")"
+        [[ "$name" == *-* ]] && printf '  %-13s http://127.0.0.1:%s\n' "$name" "$(port_of "$name")"
     done
     return 0
 }
@@ -56,7 +59,7 @@ MSG
 warn_ephemeral_ports() {
     local low high name port
     read -r low high </proc/sys/net/ipv4/ip_local_port_range || return 0
-    for name in postgres $(kafka_node_names) prometheus $(service_instances); do
+    for name in postgres $(kafka_node_names) prometheus alertmanager node-exporter $(service_instances); do
         port="$(port_of "$name")"
         if ((port >= low && port <= high)); then
             say "warning: port $port ($name) is in the ephemeral range $low-$high; if it is \
@@ -73,6 +76,8 @@ start_kafka
 # Skipped only when all was up already and a previous run got as far as the campaign.
 [[ -z "$STARTED_ANY" && -f "$CAMPAIGN_STAMP" ]] || ensure_topics
 prepare_kafka_content
+start_alertmanager
+start_node_exporter
 start_prometheus
 start_services
 print_addresses

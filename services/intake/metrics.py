@@ -34,6 +34,11 @@ def rejected(status: int) -> None:
     REJECTED.labels(REASONS.get(status, "other")).inc()
 
 
+KEY_GUESSES_REFUSED = Counter(
+    "plume_intake_key_guesses_refused_total",
+    "Keyed requests answered 429 because their address sent too many unknown API keys",
+)
+
 PRODUCE_LATENCY = Histogram(
     "plume_intake_kafka_produce_seconds",
     "From handing a request's events to the producer until Kafka acknowledged them",

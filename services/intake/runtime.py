@@ -13,6 +13,7 @@ import asyncpg
 from services.intake.adapters.catalog import follow_forever
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
 from services.intake.adapters.keys import KeyStore, PostgresKeyStore
+from services.intake.domain.key_guesses import KeyGuessGuard
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import RateLimiter
 from services.intake.entrypoints.docs import CasesAnswer
@@ -35,12 +36,14 @@ class Intake:
     keys: KeyStore | None = None
     pool: asyncpg.Pool | None = None
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
+    key_guesses: KeyGuessGuard = field(init=False, repr=False)
 
     cases_answer: CasesAnswer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.secret = self.settings.supporter_key_secret.get_secret_value().encode()
         self.cases_answer = CasesAnswer(self.catalog)
+        self.key_guesses = KeyGuessGuard(self.settings.key_guess_limit)
 
     async def ready(self) -> bool:
         publisher = self.publisher

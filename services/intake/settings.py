@@ -28,6 +28,11 @@ class IntakeSettings(ServiceSettings):
     anonymous_rate_limit: int = Field(
         default=120, ge=0, description="actions per minute per client address; 0 = unlimited"
     )
+    # Unknown API keys per minute from one client address; past them, keyed requests from
+    # that address get 429 without a database query until the bucket refills (0 = off).
+    key_guess_limit: int = Field(
+        default=10, ge=0, description="unknown API keys per minute per client address"
+    )
     produce_timeout_s: float = Field(default=3.0, gt=0)
     retry_after_s: int = Field(default=5, ge=1)
     clock_skew_s: int = Field(default=300, ge=0)

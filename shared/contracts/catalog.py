@@ -43,6 +43,8 @@ Delivery = Annotated[
 class Target(Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=300)
+    # The name in other languages: the cover letter uses the one in the target's language.
+    names: dict[LanguageCode, str] = Field(default_factory=dict)
     country: CountryCode
     language: LanguageCode
     delivery: Delivery = ManualDelivery()
@@ -54,6 +56,8 @@ class Case(Strict):
     country: CountryCode
     status: CaseStatus = CaseStatus.OPEN
     summary: dict[LanguageCode, str] = Field(default_factory=dict)
+    # What the case asks of its targets, for the dossiers' cover letters (any languages).
+    request: dict[LanguageCode, str] = Field(default_factory=dict)
     targets: list[Target] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -62,10 +66,23 @@ class Case(Strict):
         return self
 
 
+class Sender(Strict):
+    """Who signs the dossiers' cover letters: an organisation, its postal address lines and
+    how to reach it."""
+
+    name: str = Field(min_length=1, max_length=200)
+    address: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=6
+    )
+    email: EmailStr | None = None
+    website: AnyHttpUrl | None = None
+
+
 class CampaignFile(Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=200)
     milestones: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
+    sender: Sender | None = None
     cases: list[Case] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -88,6 +105,7 @@ class CaseRecord(Strict):
     campaign_name: str
     milestones: list[int]
     case: Case
+    sender: Sender | None = None
 
     @property
     def is_open(self) -> bool:
@@ -103,6 +121,7 @@ def case_records(campaign: CampaignFile) -> list[CaseRecord]:
             campaign_name=campaign.name,
             milestones=milestones,
             case=case,
+            sender=campaign.sender,
         )
         for case in campaign.cases
     ]

@@ -129,8 +129,7 @@ def test_postgresql_runs_three_instances_with_a_synchronous_standby() -> None:
 @pytest.mark.parametrize("service", SETTINGS)
 def test_each_service_runs_its_command_and_is_probed_on_its_port(service: str) -> None:
     container = _container(service)
-    # the default, not the local stack's port (PLUME_<SERVICE>_PORT of a slot or a shell)
-    port = type(SETTINGS[service]).model_fields["port"].default
+    port = type(SETTINGS[service]).model_fields["port"].default  # not this shell's override
     assert container["command"] == ["plume", "serve", service]
     assert {"name": "http", "containerPort": port} in container["ports"]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}

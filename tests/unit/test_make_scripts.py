@@ -26,6 +26,8 @@ OVERRIDES = {
     "PLUME_INTAKE_PORT": "18001",
     "PLUME_COUNTER_PORT": "18002",
     "PLUME_DELIVERY_PORT": "18003",
+    "PLUME_ALERTMANAGER_PORT": "19193",
+    "PLUME_NODE_EXPORTER_PORT": "19100",
 }
 
 
@@ -91,11 +93,47 @@ def test_prometheus_config_follows_port_overrides(tmp_path: Path) -> None:
         "intake": ["127.0.0.1:18001"],
         "counter": ["127.0.0.1:18002"],
         "delivery": ["127.0.0.1:18003"],
+        "alertmanager": ["127.0.0.1:19193"],
+        "node-exporter": ["127.0.0.1:19100"],
     }
+    alerting = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert alerting == ["127.0.0.1:19193"]
     rule_files = [Path(pattern) for pattern in config.get("rule_files", [])]
     absolute = [p for p in rule_files if p.is_absolute()]
     assert absolute, "the rules must be found from any PLUME_HOME"
     assert all(list(p.parent.glob(p.name)) for p in absolute)
+
+
+@pytest.mark.parametrize("mountpoint", ["/", "/srv/plume.data", "/mnt/a|b&c"])
+def test_the_data_volume_label_selects_the_mount_point_of_plume_home(
+    tmp_path: Path, mountpoint: str
+) -> None:
+    """The disk alerts select volume="plume-data": the relabel must match exactly the mount
+    point df names for PLUME_HOME, whatever characters it holds."""
+    fake_df = f"df() {{ printf 'Mounted on\\n%s\\n' '{mountpoint}'; }}"
+    bash(
+        f"source {LOCAL}/prometheus.sh; {fake_df}; write_prometheus_config",
+        {"PLUME_HOME": str(tmp_path)},
+    )
+    config: dict[str, Any] = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
+    (node,) = [job for job in config["scrape_configs"] if job["job_name"] == "node-exporter"]
+    (relabel,) = node["metric_relabel_configs"]
+    assert relabel["target_label"] == "volume" and relabel["replacement"] == "plume-data"
+    pattern = re.compile(relabel["regex"])  # Prometheus anchors it: fullmatch
+    assert pattern.fullmatch(mountpoint)
+    assert not pattern.fullmatch(mountpoint + "x") and not pattern.fullmatch("/boot")
+
+
+def test_alertmanager_config_posts_to_the_configured_webhook(tmp_path: Path) -> None:
+    url = "https://hooks.example.org/plume?team=ops&x=1|2"
+    bash(
+        f"source {LOCAL}/alerting.sh; write_alertmanager_config",
+        {"PLUME_HOME": str(tmp_path), "PLUME_ALERT_WEBHOOK_URL": url},
+    )
+    config: dict[str, Any] = yaml.safe_load((tmp_path / "alertmanager.yml").read_text())
+    receivers = {r["name"]: r for r in config["receivers"]}
+    default = receivers[config["route"]["receiver"]]
+    assert [hook["url"] for hook in default["webhook_configs"]] == [url]
 
 
 def test_kafka_config_follows_port_overrides(tmp_path: Path) -> None:
@@ -113,7 +151,14 @@ def test_kafka_config_follows_port_overrides(tmp_path: Path) -> None:
 
 def test_install_lists_the_debian_packages_the_stack_runs() -> None:
     packages = (LOCAL / "debian-packages.txt").read_text().split()
-    assert {"postgresql", "prometheus"} <= set(packages)
+    assert {
+        "postgresql",
+        "prometheus",
+        "prometheus-alertmanager",
+        "prometheus-node-exporter",
+        "chromium",
+        "chromium-driver",
+    } <= set(packages)
 
 
 def test_kafka_runtime_is_kafka_4_with_a_matching_log4j2_binding() -> None:

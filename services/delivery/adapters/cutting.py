@@ -124,7 +124,17 @@ class PgCutter:
                 "delivery": {"channel": "manual"},
             }
             targets = [(case.id, person)]
-        snapshot = orjson.dumps({"name": case.name, "summary": case.summary}).decode()
+        # What the cover letter needs, fixed at the cut (a later campaign edit leaves it).
+        sender = record.sender.model_dump(mode="json") if record.sender else None
+        snapshot = orjson.dumps(
+            {
+                "name": case.name,
+                "summary": case.summary,
+                "request": case.request,
+                "sender": sender,
+                "campaign": record.campaign_name,
+            }
+        ).decode()
         ids = [uuid.uuid4() for _ in targets]
         await conn.executemany(
             f"INSERT INTO {self.s}.dossiers (id, cut_id, case_id, target_id, kind, target, "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import logging
 import os
 import time
 import uuid
@@ -18,10 +19,10 @@ from typing import Any
 
 import asyncpg
 import orjson
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 
 from services.delivery.adapters.pdf import DossierPdf, FontSet
-from services.delivery.domain.cover import CoverFacts, cover_text
+from services.delivery.domain.cover import cover_text, facts_from_snapshots
 from services.delivery.domain.csvsafe import safe_cell
 
 CHUNK = 5_000
@@ -31,7 +32,12 @@ RENDER_SECONDS = Histogram(
     ["kind"],
     buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
 )
+UNREADABLE_NAMES = Counter(
+    "plume_delivery_pdf_unreadable_names",
+    "Names (or cover texts) in dossier PDFs with a character no installed font has",
+)
 Row = tuple[str, str, str]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class Renderer:
         self.s = f'"{schema}"'
         self.folder = folder
         self.fonts = fonts  # None: CSV only
+        if fonts is not None:
+            fonts.warm_up()
 
     def path(self, dossier_id: uuid.UUID, name: str) -> Path:
         return self.folder / str(dossier_id) / name
@@ -136,16 +144,8 @@ class Renderer:
 
     async def _write_pdf(self, job: RenderJob, path: Path, fonts: FontSet) -> str:
         solidarity = job.kind == "solidarity"
-        facts = CoverFacts(
-            case_name=job.case["name"],
-            target_name=job.target["name"],
-            language=job.target["language"],
-            summaries=job.case.get("summary", {}),
-            count=job.count,
-            countries=len(job.by_country),
-            by_country=job.by_country,
-            further_supporters=job.further[0],
-            further_countries=job.further[1],
+        facts = facts_from_snapshots(
+            job.target, job.case, job.count, job.by_country, job.further, job.created_at.date()
         )
         cover = cover_text(facts, solidarity)
         pdf = await asyncio.to_thread(DossierPdf, fonts, cover, job.created_at, solidarity)
@@ -154,6 +154,15 @@ class Renderer:
             await asyncio.to_thread(pdf.add_rows, chunk)
         tmp = path.with_suffix(".tmp")
         await asyncio.to_thread(pdf.save, tmp)
+        if pdf.unreadable:
+            # The id only, never the names: the CSV has them in full for whoever checks.
+            UNREADABLE_NAMES.inc(pdf.unreadable)
+            log.warning(
+                "dossier %s: %d names have characters no installed font has; they are "
+                "incomplete in the PDF, whole in the CSV",
+                job.dossier_id,
+                pdf.unreadable,
+            )
         return _publish(tmp, path)
 
 

@@ -1,57 +1,18 @@
-"""The cover letter of a dossier, in the target's language (English when we lack it)."""
+"""The cover letter of a dossier, in the target's language (English when we lack it): the
+sender, the date, the addressee, counts with their plurals, country names and the case's
+request, all in that one language (numbers, dates and country names from Babel's CLDR data)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Signatures for {case}",
-        "greeting": "To {target},",
-        "body": "We write to you about {case}. {count} people from {countries} countries "
-        "have signed the appeal below and asked us to pass on their names.",
-        "further": "{n} further supporters from {m} countries signed without sharing their name.",
-        "demand": "Our request",
-        "closing": "Amnesty International, Write for Rights",
-        "table": "Name|Country|Signed at",
-        "solidarity_title": "Messages of solidarity for {case}",
-        "solidarity_body": "{count} people from {countries} countries wrote to you.",
-        "solidarity_table": "First name|Country|Message",
-        "page": "Page {n}",
-        "by_country": "By country",
-    },
-    "fr": {
-        "title": "Signatures pour {case}",
-        "greeting": "À l'attention de {target},",
-        "body": "Nous vous écrivons au sujet de {case}. {count} personnes de {countries} pays "
-        "ont signé l'appel ci-dessous et nous ont demandé de vous transmettre leur nom.",
-        "further": "{n} autres personnes de {m} pays ont signé sans communiquer leur nom.",
-        "demand": "Notre demande",
-        "closing": "Amnesty International, Écrire pour les droits",
-        "table": "Nom|Pays|Signé le",
-        "solidarity_title": "Messages de solidarité pour {case}",
-        "solidarity_body": "{count} personnes de {countries} pays vous ont écrit.",
-        "solidarity_table": "Prénom|Pays|Message",
-        "page": "Page {n}",
-        "by_country": "Par pays",
-    },
-    "es": {
-        "title": "Firmas para {case}",
-        "greeting": "A la atención de {target}:",
-        "body": "Le escribimos en relación con {case}. {count} personas de {countries} países "
-        "han firmado el llamamiento siguiente y nos han pedido transmitirle su nombre.",
-        "further": "Otras {n} personas de {m} países firmaron sin compartir su nombre.",
-        "demand": "Nuestra petición",
-        "closing": "Amnistía Internacional, Escribe por los Derechos",
-        "table": "Nombre|País|Firmado el",
-        "solidarity_title": "Mensajes de solidaridad para {case}",
-        "solidarity_body": "{count} personas de {countries} países le han escrito.",
-        "solidarity_table": "Nombre|País|Mensaje",
-        "page": "Página {n}",
-        "by_country": "Por país",
-    },
-}
-FALLBACK = "en"
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from services.delivery.domain.cover_texts import FALLBACK, TEXTS, Plural, Texts
 
 
 @dataclass(frozen=True)
@@ -65,6 +26,11 @@ class CoverFacts:
     further_supporters: int
     further_countries: int
     by_country: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, str] = field(default_factory=dict)
+    target_country: str | None = None
+    sender: list[str] = field(default_factory=list)  # the organisation first, then address
+    signatory: str = ""
+    day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -79,42 +45,131 @@ class CoverText:
     closing: str
     columns: list[str]
     page_label: str
+    sender: list[str] = field(default_factory=list)
+    date: str = ""
+    addressee: list[str] = field(default_factory=list)
+    signatory: str = ""
 
 
-def texts_for(language: str) -> dict[str, str]:
-    return TEXTS.get(language, TEXTS[FALLBACK])
+class Wording:
+    """The texts, plurals and locale data of one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in TEXTS else FALLBACK
+        self.texts: Texts = TEXTS[self.language]
+        self.locale = Locale.parse(self.language)
+
+    def text(self, key: str, **values: object) -> str:
+        value = self.texts[key]
+        assert isinstance(value, str), key
+        return value.format(**values)
+
+    def plural(self, key: str, n: int, **values: object) -> str:
+        forms = self.texts[key]
+        assert isinstance(forms, dict), key
+        return _pick(forms, self.locale.plural_form(n)).format(n=self.number(n), **values)
+
+    def number(self, n: int) -> str:
+        return format_decimal(n, locale=self.locale)
+
+    def countries(self, n: int) -> str:
+        return self.plural("countries", n)
+
+    def country(self, code: str) -> str:
+        """The country's name in this language; a code CLDR does not know stays as is."""
+        return str(self.locale.territories.get(code, code))
 
 
-def summary_for(summaries: dict[str, str], language: str) -> str:
-    """The case summary in the target's language, else English, else any we have."""
-    for lang in (language, FALLBACK):
-        if lang in summaries:
-            return summaries[lang]
-    return next(iter(summaries.values()), "")
-
-
-def cover_text(facts: CoverFacts, solidarity: bool = False) -> CoverText:
-    t = texts_for(facts.language)
-    case = facts.case_name
-    further = None
-    if facts.further_supporters > 0 and not solidarity:
-        further = t["further"].format(n=facts.further_supporters, m=facts.further_countries)
-    body_key = "solidarity_body" if solidarity else "body"
-    return CoverText(
-        title=t["solidarity_title" if solidarity else "title"].format(case=case),
-        greeting=t["greeting"].format(target=facts.target_name),
-        body=t[body_key].format(case=case, count=facts.count, countries=facts.countries),
-        demand_heading=t["demand"],
-        demand=summary_for(facts.summaries, facts.language),
-        further=further,
-        countries=countries_line(t["by_country"], facts.by_country),
-        closing=t["closing"],
-        columns=t["solidarity_table" if solidarity else "table"].split("|"),
-        page_label=t["page"],
+def facts_from_snapshots(
+    target: dict[str, Any],
+    case: dict[str, Any],
+    count: int,
+    by_country: dict[str, int],
+    further: tuple[int, int],
+    day: date,
+) -> CoverFacts:
+    """The facts of a dossier's cover from the target and case as they were at the cut."""
+    language = target["language"]
+    sender = case.get("sender") or {}
+    contact = [sender.get("email"), sender.get("website")]
+    return CoverFacts(
+        case_name=case["name"],
+        target_name=target.get("names", {}).get(language, target["name"]),
+        language=language,
+        summaries=case.get("summary", {}),
+        count=count,
+        countries=len(by_country),
+        further_supporters=further[0],
+        further_countries=further[1],
+        by_country=by_country,
+        requests=case.get("request", {}),
+        target_country=target.get("country"),
+        sender=[sender["name"], *sender.get("address", []), *filter(None, contact)]
+        if sender
+        else [],
+        signatory=sender.get("name") or case.get("campaign", ""),
+        day=day,
     )
 
 
-def countries_line(label: str, by_country: dict[str, int]) -> str:
-    """`By country: FR 120 · SN 4`, most signatures first, ties by country code."""
+def _pick(forms: Plural, category: str) -> str:
+    return forms.get(category, forms["other"])
+
+
+def text_for(texts: dict[str, str], language: str) -> str:
+    """A text in the target's language, else English, else any we have."""
+    for lang in (language, FALLBACK):
+        if lang in texts:
+            return texts[lang]
+    return next(iter(texts.values()), "")
+
+
+def summary_for(summaries: dict[str, str], language: str) -> str:
+    return text_for(summaries, language)
+
+
+def cover_text(facts: CoverFacts, solidarity: bool = False) -> CoverText:
+    w = Wording(facts.language)
+    case = facts.case_name
+    further = None
+    if facts.further_supporters > 0 and not solidarity:
+        further = w.plural(
+            "further",
+            facts.further_supporters,
+            countries=w.countries(facts.further_countries),
+        )
+    counted = w.plural(
+        "wrote" if solidarity else "signed",
+        facts.count,
+        count=w.number(facts.count),
+        countries=w.countries(facts.countries),
+    )
+    request = text_for(facts.requests, facts.language)
+    addressee = [facts.target_name]
+    if facts.target_country:
+        addressee.append(w.country(facts.target_country))
+    return CoverText(
+        title=w.text("solidarity_title" if solidarity else "title", case=case),
+        greeting=w.text("greeting"),
+        body=f"{w.text('intro', case=case)} {counted}",
+        demand_heading=w.text("request") if request else w.text("about", case=case),
+        demand=request or summary_for(facts.summaries, facts.language),
+        further=further,
+        countries=countries_line(w, facts.by_country),
+        closing=w.text("closing"),
+        columns=w.text("solidarity_table" if solidarity else "table").split("|"),
+        page_label=w.text("page", n="{n}"),
+        sender=facts.sender,
+        date=format_date(facts.day, "long", locale=w.locale) if facts.day else "",
+        addressee=addressee,
+        signatory=facts.signatory,
+    )
+
+
+def countries_line(w: Wording, by_country: dict[str, int]) -> str:
+    """`By country: France 120 · Senegal 4`, most signatures first, ties by country code."""
     ranked = sorted(by_country.items(), key=lambda item: (-item[1], item[0]))
-    return f"{label}: " + " · ".join(f"{code} {n}" for code, n in ranked) if ranked else ""
+    if not ranked:
+        return ""
+    listed = " · ".join(f"{w.country(code)} {w.number(n)}" for code, n in ranked)
+    return f"{w.text('by_country')} {listed}"

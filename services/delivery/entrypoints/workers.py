@@ -7,17 +7,14 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from prometheus_client import Gauge
-
 from services.delivery import handlers
+from services.delivery.adapters import statuses
 from services.delivery.adapters.rendering import Renderer
 from services.delivery.bootstrap import Delivery
 from services.delivery.handlers import Sender
 from shared.loops import repeat
 
 log = logging.getLogger(__name__)
-
-DOSSIERS = Gauge("plume_delivery_dossiers", "Dossiers by status", ["status"])
 
 
 def start_workers(d: Delivery, renderer: Renderer, senders: dict[str, Sender]) -> None:
@@ -44,11 +41,7 @@ def start_workers(d: Delivery, renderer: Renderer, senders: dict[str, Sender]) -
 
     async def count_statuses() -> int:
         async with d.pool.acquire() as conn:
-            rows = await conn.fetch(
-                f'SELECT status, count(*) AS n FROM "{s.db_schema}".dossiers GROUP BY status'
-            )
-        for status in ("sealed", "sent", "acknowledged", "failed"):
-            DOSSIERS.labels(status).set(next((r["n"] for r in rows if r["status"] == status), 0))
+            statuses.export(await statuses.read_statuses(conn, s.db_schema))
         return 0
 
     loops = {

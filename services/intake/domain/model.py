@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import pycountry
@@ -30,6 +30,8 @@ from shared.contracts.actions import ActionType
 
 MAX_ACTIONS_PER_BATCH = 1_000
 MAX_TALLY = 100_000
+# What a type of action cannot go without: checked by ActionIn, stated in its JSON Schema.
+REQUIRED_BY_TYPE = {ActionType.SIGNATURE: "supporter", ActionType.SOLIDARITY_MESSAGE: "message"}
 # Fields of ActionEvent that only the server sets; named in the error so callers learn why.
 SERVER_ONLY_FIELDS = frozenset(
     {
@@ -119,16 +121,48 @@ class Consent(Strict):
     contact: bool = False
 
 
+# The contract's example, shown in /docs and sent by schemathesis among generated bodies.
+EXAMPLE: dict[str, Any] = {
+    "case_id": "sonia-dahmani",
+    "type": "signature",
+    "supporter": {"name": "Awa Diallo", "email": "awa@example.org", "country": "SN"},
+    "consent": {"share_name_with_target": True, "contact": False},
+    "occurred_at": "2025-12-10T09:00:00Z",
+}
+
+
+def _per_type_rules(schema: dict[str, Any]) -> None:
+    # "if type is X then F is present and not null", one rule per entry (JSON Schema 2020-12,
+    # which OpenAPI 3.1 uses), so generated clients and schemathesis know them too.
+    schema["examples"] = [EXAMPLE]
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"type": {"const": kind.value}}, "required": ["type"]},
+            "then": {"required": [field], "properties": {field: {"not": {"type": "null"}}}},
+        }
+        for kind, field in REQUIRED_BY_TYPE.items()
+    ]
+
+
 class ActionIn(Strict):
     """One action as a caller describes it."""
 
-    action_id: UUID | None = None
+    model_config = ConfigDict(json_schema_extra=_per_type_rules)
+
+    action_id: UUID | None = Field(
+        default=None, description="assigned by the server when missing; resending it is safe"
+    )
     case_id: CaseId
     type: ActionType
-    supporter: Supporter | None = None
+    supporter: Supporter | None = Field(default=None, description="required for a signature")
     consent: Consent = Consent()
-    message: Message | None = None
-    count: Annotated[int, Field(ge=1, le=MAX_TALLY)] | None = None
+    message: Message | None = Field(default=None, description="required for a solidarity_message")
+    count: Annotated[int, Field(ge=1, le=MAX_TALLY)] | None = Field(
+        default=None,
+        description="how many actions this one stands for: only 1 (or omitted) unless the "
+        "key has the actions:tally scope, then 1 to 100,000 (a tally of offline actions); "
+        "a count above 1 without that scope is a 403",
+    )
     occurred_at: AwareDatetime | None = None
 
     @field_validator("case_id")
@@ -153,10 +187,9 @@ class ActionIn(Strict):
 
     @model_validator(mode="after")
     def _required_by_type(self) -> ActionIn:
-        if self.type is ActionType.SIGNATURE and self.supporter is None:
-            raise _required_for("supporter", "a signature")
-        if self.type is ActionType.SOLIDARITY_MESSAGE and self.message is None:
-            raise _required_for("message", "a solidarity_message")
+        field = REQUIRED_BY_TYPE.get(self.type)
+        if field is not None and getattr(self, field) is None:
+            raise _required_for(field, f"a {self.type.value}")
         return self
 
 
@@ -167,7 +200,13 @@ def _required_for(field: str, what: str) -> PydanticCustomError:
     )
 
 
+def _batch_example(schema: dict[str, Any]) -> None:
+    schema["examples"] = [{"actions": [EXAMPLE]}]
+
+
 class BatchIn(Strict):
+    model_config = ConfigDict(json_schema_extra=_batch_example)
+
     actions: list[ActionIn] = Field(min_length=1, max_length=MAX_ACTIONS_PER_BATCH)
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from services.intake.domain.joiners import JOINERS, joiner_in_word
+
 # Zero-width and bidirectional-override characters: invisible, so they can disguise text.
+# (The joiners U+200C/U+200D among them pass where they are part of a word: joiners.py.)
 _INVISIBLE = frozenset(
     "\u00ad\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
     "\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u3164\ufeff\uffa0"
@@ -40,8 +43,10 @@ def forbidden_character(text: str, allow_line_breaks: bool = False) -> str | Non
     )
     if plain.isprintable() and not _PRINTABLE_INVISIBLE.search(plain):
         return None  # the common case, checked in C; the loop below names the culprit
-    for char in text:
+    for pos, char in enumerate(text):
         if allow_line_breaks and char in _MESSAGE_WHITESPACE:
+            continue
+        if char in JOINERS and joiner_in_word(text, pos):
             continue
         category = unicodedata.category(char)
         if char in _INVISIBLE or category in _FORBIDDEN_CATEGORIES:

@@ -9,13 +9,9 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
+from services.intake.entrypoints.answers import Accepted, BatchAnswer
 from shared.catalog import CatalogView
 from shared.contracts.catalog import Case
-
-
-class Accepted(BaseModel):
-    action_id: str
-    status: str = "accepted"
 
 
 class CaseOut(Case):
@@ -35,31 +31,79 @@ def _body(schema: str) -> dict[str, Any]:
     }
 
 
-_PROBLEM = {
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
+
+
+def _problem(description: str, schema: str = "Problem", retry: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+        },
+    }
+    if retry:
+        response["headers"] = _RETRY_AFTER
+    return response
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Body is not valid JSON", **_PROBLEM},
-    401: {"description": "Unknown or revoked API key", **_PROBLEM},
-    403: {"description": "The key lacks a scope", **_PROBLEM},
-    413: {"description": "Body too large", **_PROBLEM},
-    415: {"description": "Not application/json", **_PROBLEM},
-    422: {"description": "Validation failed; every failing field listed", **_PROBLEM},
-    429: {"description": "Rate limit; Retry-After says when", **_PROBLEM},
-    503: {"description": "Kafka cannot take the write; nothing accepted", **_PROBLEM},
+    400: _problem("Body is not valid JSON"),
+    413: _problem("Body too large"),
+    415: _problem("Not application/json"),
+    422: _problem("Validation failed; `errors` lists every failing field", "ValidationProblem"),
+    429: _problem(
+        "Over the rate limit of the key (or of the client address without one), or too many "
+        "unknown API keys from the client address; Retry-After says when",
+        retry=True,
+    ),
 }
+# The single route takes requests without a key (web frontends); the batch needs one.
+_OPTIONAL_KEY: dict[str, Any] = {"security": [{}, {"ApiKey": []}]}
+_REQUIRED_KEY: dict[str, Any] = {"security": [{"ApiKey": []}]}
 
 SINGLE: dict[str, Any] = {
     "summary": "Submit one action",
     "status_code": 202,
     "response_model": Accepted,
-    "responses": {**_ERRORS, 409: {"description": "The case is closed", **_PROBLEM}},
-    "openapi_extra": _body("ActionIn"),
+    "responses": {
+        **_ERRORS,
+        401: _problem("Unknown or revoked API key"),
+        403: _problem(
+            "The key lacks actions:write, or a count above 1 without actions:tally "
+            "(then `errors` names the field)"
+        ),
+        409: _problem("The case is closed"),
+        503: _problem(
+            "Not acknowledged: Kafka cannot take the write now, or the service is starting "
+            "or overloaded; retry with `action_id` where given",
+            "UnavailableProblem",
+            retry=True,
+        ),
+    },
+    "openapi_extra": {**_body("ActionIn"), **_OPTIONAL_KEY},
 }
 BATCH: dict[str, Any] = {
     "summary": "Submit up to 1,000 actions (key with actions:batch)",
-    "responses": _ERRORS,
-    "openapi_extra": _body("BatchIn"),
+    "description": "Each action costs one from the key's rate-limit bucket. A batch of more "
+    "actions than the key's per-minute limit is refused whole (422): split it.",
+    "response_model": BatchAnswer,
+    "responses": {
+        **_ERRORS,
+        401: _problem("No API key, or an unknown or revoked one"),
+        403: _problem("The key lacks actions:batch"),
+        503: _problem(
+            "Not acknowledged: Kafka cannot take the writes now, or the service is starting "
+            "or overloaded; nothing in the batch counts as accepted",
+            retry=True,
+        ),
+    },
+    "openapi_extra": {**_body("BatchIn"), **_REQUIRED_KEY},
 }
 CASES: dict[str, Any] = {
     "summary": "The open and closed cases with their targets",

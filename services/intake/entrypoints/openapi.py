@@ -13,23 +13,15 @@ from starlette.responses import JSONResponse
 
 from services.intake.domain.model import ActionIn, BatchIn
 from services.intake.entrypoints import asyncapi
+from services.intake.entrypoints.answers import Problem, UnavailableProblem, ValidationProblem
 
 REF = "#/components/schemas/{model}"
-
-
-class FieldErrorOut(BaseModel):
-    field: str
-    message: str
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    errors: list[FieldErrorOut] | None = None
+API_KEY = {
+    "type": "apiKey",
+    "in": "header",
+    "name": "X-API-Key",
+    "description": "A partner's key (`plume keys create`); optional on POST /v1/actions",
+}
 
 
 def _schemas(*models: type[BaseModel]) -> dict[str, Any]:
@@ -50,8 +42,11 @@ def install(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            schemas = document.setdefault("components", {}).setdefault("schemas", {})
-            schemas.update(_schemas(ActionIn, BatchIn, Problem))
+            components = document.setdefault("components", {})
+            components.setdefault("schemas", {}).update(
+                _schemas(ActionIn, BatchIn, Problem, ValidationProblem, UnavailableProblem)
+            )
+            components["securitySchemes"] = {"ApiKey": API_KEY}
             app.openapi_schema = document
         return app.openapi_schema
 

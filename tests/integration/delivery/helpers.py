@@ -23,7 +23,7 @@ from services.delivery.entrypoints.app import create_app
 from services.delivery.settings import DeliverySettings
 from shared import apikeys
 from shared.contracts.actions import ActionEvent, ActionType, Channel
-from shared.contracts.catalog import Case, CaseRecord
+from shared.contracts.catalog import Case, CaseRecord, Sender
 from shared.db import create_pool
 from shared.kafka import durable_producer, encode, ensure_topics
 from shared.topics import TopicSpec
@@ -94,6 +94,7 @@ def case(case_id: str, targets: list[dict[str, Any]], status: str = "open") -> C
             "country": "TN",
             "status": status,
             "summary": {"fr": "Avocate tunisienne emprisonnée pour ses propos."},
+            "request": {"fr": "Libérez Sonia Dahmani.", "es": "Liberen a Sonia Dahmani."},
             "targets": targets,
         }
     )
@@ -120,7 +121,10 @@ def signature(
 
 
 async def publish(
-    settings: DeliverySettings, cases: list[Case], actions: list[ActionEvent]
+    settings: DeliverySettings,
+    cases: list[Case],
+    actions: list[ActionEvent],
+    sender: Sender | None = None,
 ) -> None:
     producer = durable_producer(settings.kafka_bootstrap, "test-delivery", linger_ms=5)
     await producer.start()
@@ -129,7 +133,11 @@ async def publish(
             await producer.send(
                 settings.cases_topic,
                 key=c.id.encode(),
-                value=encode(CaseRecord(campaign_id="t", campaign_name="t", milestones=[], case=c)),
+                value=encode(
+                    CaseRecord(
+                        campaign_id="t", campaign_name="t", milestones=[], case=c, sender=sender
+                    )
+                ),
             )
             for c in cases
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from services.delivery.settings import DeliverySettings
 from shared.apikeys import Scope
+from shared.contracts.catalog import Sender
 from shared.contracts.dossiers import DossierEvent
 from shared.kafka import decode, manual_consumer
 from tests.integration.delivery.conftest import MakeSettings
@@ -67,11 +70,13 @@ async def wait_rendered(client: httpx.AsyncClient, key: str, case_id: str, n: in
 
 
 def pdf_text(data: bytes, folder: Path) -> str:
+    """The PDF's text as pdftotext reads it, no-break spaces (French typography) as spaces."""
     path = folder / "check.pdf"
     path.write_bytes(data)
-    return subprocess.run(
+    text = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True
     ).stdout
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 async def test_manual_dossier_cut_rendered_downloaded_acknowledged(
@@ -81,12 +86,14 @@ async def test_manual_dossier_cut_rendered_downloaded_acknowledged(
     case_id = "case-" + settings.db_schema[-10:]
     target = {
         "id": "tn-president",
-        "name": "Président de la République",
+        "name": "President of the Republic",
+        "names": {"fr": "Président de la République"},
         "country": "TN",
         "language": "fr",
         "delivery": {"channel": "manual"},
     }
-    await publish(settings, [case(case_id, [target])], actions(case_id))
+    sender = Sender(name="Amnesty International France", address=["75019 Paris"])
+    await publish(settings, [case(case_id, [target])], actions(case_id), sender)
     key = await new_key(settings, {Scope.DOSSIERS_READ, Scope.DOSSIERS_WRITE})
     reader = await new_key(settings, {Scope.DOSSIERS_READ})
     async with serving(settings) as client:
@@ -132,7 +139,11 @@ async def test_manual_dossier_cut_rendered_downloaded_acknowledged(
         text = pdf_text(pdf_bytes, tmp_path)
         assert f"{len(NAMES)} personnes de {len(NAMES)} pays" in text
         assert "2 autres personnes de 2 pays" in text
-        assert "Par pays: CN 1 · EG 1 · FR 1" in text
+        assert "Par pays : Chine 1 · Égypte 1 · France 1" in text
+        assert "Amnesty International France\n75019 Paris" in text
+        assert "Président de la République\nTunisie" in text
+        assert "Notre demande\nLibérez Sonia Dahmani." in text
+        assert re.search(r"\n\d{1,2} \w+ 20\d\d\n", text)  # the date, in French
         for name in (
             "Awa Diallo",
             "Иван Петров",
@@ -158,6 +169,37 @@ async def test_manual_dossier_cut_rendered_downloaded_acknowledged(
         events = [e.status for e in await dossier_events(settings, 2)]
         assert events == ["sealed", "acknowledged"]
     assert await downloads(settings) == [("dossier.pdf",), ("signatures.csv",)]
+
+
+async def test_a_name_no_font_draws_is_counted_logged_by_dossier_id_and_kept_in_the_csv(
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = await make_settings()
+    case_id = "case-" + settings.db_schema[-10:]
+    target = {"id": "t", "name": "Minister", "country": "KH", "language": "en"}
+    ghost = "Ghost \U0010fffd"  # a private-use character: no installed font draws it
+    names = [ghost, "សុខ ដារ៉ា"]
+    await publish(
+        settings,
+        [case(case_id, [target])],
+        [signature(case_id, f"g{i}", n, "KH") for i, n in enumerate(names)],
+    )
+    key = await new_key(settings, {Scope.DOSSIERS_READ, Scope.DOSSIERS_WRITE})
+    before = REGISTRY.get_sample_value("plume_delivery_pdf_unreadable_names_total") or 0
+    async with serving(settings) as client:
+        await wait_until(lambda: stored(settings, "signatures"), lambda n: n == len(names))
+        cut = await client.post(f"/v1/cases/{case_id}/dossiers", headers={"X-API-Key": key})
+        [dossier] = cut.json()
+        await wait_rendered(client, key, case_id, 1)
+        csv_text = (
+            await client.get(
+                f"/v1/dossiers/{dossier['id']}/signatures.csv", headers={"X-API-Key": key}
+            )
+        ).text
+    assert REGISTRY.get_sample_value("plume_delivery_pdf_unreadable_names_total") == before + 1
+    [logged] = [r.getMessage() for r in caplog.records if "no installed font" in r.getMessage()]
+    assert dossier["id"] in logged and "Ghost" not in logged
+    assert ghost in csv_text
 
 
 async def test_webhook_and_email_targets_receive_their_dossier_once_after_a_failure(

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.delivery.domain.cover import CoverFacts, cover_text
 from services.delivery.domain.csvsafe import safe_cell
 from services.delivery.domain.intake import first_name, sort_actions
 from services.delivery.domain.policy import CutPolicy, CutReason
@@ -157,41 +156,3 @@ class TestStateMachine:
     def test_retry_backoff_doubles_and_is_capped(self) -> None:
         delays = [retry_delay(n, base=2, cap=60).total_seconds() for n in range(1, 8)]
         assert delays == [2, 4, 8, 16, 32, 60, 60]
-
-
-class TestCover:
-    def facts(self, language: str, further: int = 0) -> CoverFacts:
-        return CoverFacts(
-            "Sonia Dahmani",
-            "Président",
-            language,
-            {"fr": "Avocate", "en": "Lawyer"},
-            1234,
-            5,
-            further,
-            2 if further else 0,
-        )
-
-    def test_countries_most_signatures_first(self) -> None:
-        facts = CoverFacts("C", "T", "es", {}, 9, 3, 0, 0, {"SN": 2, "FR": 5, "BR": 2})
-        assert cover_text(facts).countries == "Por país: FR 5 · BR 2 · SN 2"
-
-    def test_in_the_target_language(self) -> None:
-        text = cover_text(self.facts("fr", further=7))
-        assert "1234 personnes de 5 pays" in text.body
-        assert text.demand == "Avocate"
-        assert text.further == "7 autres personnes de 2 pays ont signé sans communiquer leur nom."
-
-    def test_spanish_uses_english_summary_when_no_spanish_one(self) -> None:
-        text = cover_text(self.facts("es"))
-        assert text.title == "Firmas para Sonia Dahmani"
-        assert text.demand == "Lawyer"
-        assert text.further is None
-
-    def test_unknown_language_falls_back_to_english(self) -> None:
-        text = cover_text(self.facts("nb", further=3))
-        assert text.greeting == "To Président,"
-        assert (
-            text.further
-            == "3 further supporters from 2 countries signed without sharing their name."
-        )

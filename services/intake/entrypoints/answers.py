@@ -1,0 +1,61 @@
+"""The shapes of the intake's answers as /openapi.json states them: the action routes
+build their bodies by hand for speed, so these models describe them rather than make them
+(tests/integration/intake/test_schemathesis.py holds every real answer to them)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class Accepted(BaseModel):
+    action_id: UUID
+    status: Literal["accepted"] = "accepted"
+
+
+class FieldErrorOut(BaseModel):
+    field: str = Field(description='dotted path of the failing field, e.g. "supporter.email"')
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the body of every error (application/problem+json)."""
+
+    type: Literal["about:blank"]
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldErrorOut] | None = Field(
+        default=None, description="the failing fields, where the refusal is about some"
+    )
+
+
+class ValidationProblem(Problem):
+    """A 422: `errors` lists every failing field."""
+
+    errors: list[FieldErrorOut]  # required here
+
+
+class UnavailableProblem(Problem):
+    """A 503: the write was not acknowledged, so its outcome is unknown."""
+
+    action_id: UUID | None = Field(
+        default=None,
+        description="the refused action's id (the server's where the client sent none), "
+        "present once the action was read: retry with it and it is counted once",
+    )
+
+
+class ItemResult(BaseModel):
+    index: int
+    status: Literal["accepted", "rejected"]
+    action_id: UUID | None = Field(default=None, description="when accepted")
+    errors: list[FieldErrorOut] | None = Field(default=None, description="when rejected")
+
+
+class BatchAnswer(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[ItemResult] = Field(description="one per action, in the batch's order")
