@@ -3,8 +3,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv/bin
+comma := ,
 # What make runs after `make up` (pytest, bench, demo) finds the stack on overridden ports too.
-export PLUME_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(or $(PLUME_KAFKA_PORT),9092)
+# With PLUME_KAFKA_BROKERS=3, every node of the cluster (node i on PLUME_KAFKA_PORT + 2(i-1)).
+KAFKA_PORT := $(or $(PLUME_KAFKA_PORT),9092)
+KAFKA_NODE_PORTS := $(shell for i in $$(seq 1 $(or $(PLUME_KAFKA_BROKERS),1)); do echo $$(($(KAFKA_PORT) + 2 * (i - 1))); done)
+export PLUME_KAFKA_BOOTSTRAP ?= $(subst $(eval) ,$(comma),$(addprefix 127.0.0.1:,$(KAFKA_NODE_PORTS)))
 export PLUME_DATABASE_URL ?= postgresql://plume:plume@127.0.0.1:$(or $(PLUME_PG_PORT),5432)/plume
 
 .PHONY: help install venv up down status test test-unit lint bench demo chaos clean

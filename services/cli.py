@@ -19,6 +19,7 @@ from shared.contracts.catalog import CampaignFile
 from shared.db import create_pool
 from shared.kafka import durable_producer, ensure_topics
 from shared.settings import InfraSettings
+from shared.topic_health import topics_health
 
 SERVICES = ("intake", "counter", "delivery")
 Command = Callable[[argparse.Namespace, InfraSettings], int]
@@ -40,8 +41,10 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     serve.add_argument("service", choices=SERVICES)
     serve.set_defaults(handler=_serve)
 
-    topics = sub.add_parser("topics", help="create the contract's Kafka topics if missing")
-    topics.add_argument("action", choices=["ensure"])
+    topics = sub.add_parser(
+        "topics", help="ensure: create the contract's topics if missing; status: their replicas"
+    )
+    topics.add_argument("action", choices=["ensure", "status"])
     topics.set_defaults(handler=_topics)
 
     campaign = sub.add_parser("campaign", help="campaigns")
@@ -70,7 +73,11 @@ def _serve(args: argparse.Namespace, _: InfraSettings) -> int:
     return 0
 
 
-def _topics(_: argparse.Namespace, infra: InfraSettings) -> int:
+def _topics(args: argparse.Namespace, infra: InfraSettings) -> int:
+    if args.action == "status":
+        for topic in asyncio.run(topics_health(infra.kafka_bootstrap)):
+            print(f"  {topic.describe()}")
+        return 0
     created = asyncio.run(ensure_topics(infra.kafka_bootstrap))
     print(f"topics created: {', '.join(created) or 'none (all present)'}")
     return 0

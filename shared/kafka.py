@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from pydantic import BaseModel
 
 from shared.producer import RenewingProducer
-from shared.topics import TOPICS, TopicSpec
+from shared.topics import TOPICS, TopicSpec, replication_for
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -61,8 +61,12 @@ def manual_consumer(
     return AIOKafkaConsumer(**options)
 
 
-async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS) -> list[str]:
-    """Create the missing topics of the contract; return the names created."""
+async def ensure_topics(
+    bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS, replicas: int | None = None
+) -> list[str]:
+    """Create the missing topics of the contract; return the names created. Replicas:
+    one per node listed in `bootstrap` (at most 3) unless given."""
+    replicas = replicas or replication_for(bootstrap)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="plume-admin")
     await admin.start()
     try:
@@ -70,13 +74,22 @@ async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS) -
         missing = [spec for spec in specs if spec.name not in existing]
         if missing:
             new = [
-                NewTopic(s.name, s.partitions, replication_factor=1, topic_configs=s.topic_config())
+                NewTopic(s.name, s.partitions, replicas, topic_configs=s.topic_config(replicas))
                 for s in missing
             ]
             try:
-                await admin.create_topics(new)
+                _raise_topic_errors(await admin.create_topics(new))
             except TopicAlreadyExistsError:
                 log.info("topics created concurrently by another process")
         return [spec.name for spec in missing]
     finally:
         await admin.close()
+
+
+def _raise_topic_errors(response: Any) -> None:
+    """aiokafka returns per-topic errors instead of raising them; a topic that could not
+    be created (e.g. fewer live nodes than replicas) must not pass for created."""
+    for topic, code, *message in response.topic_errors:
+        if code:
+            error = for_code(code)
+            raise error(f"cannot create {topic}: {message[0] if message else error.__name__}")

@@ -12,9 +12,25 @@ class TopicSpec:
     compacted: bool = False
     config: dict[str, str] = field(default_factory=dict)
 
-    def topic_config(self) -> dict[str, str]:
+    def topic_config(self, replicas: int = 1) -> dict[str, str]:
         policy = {"cleanup.policy": "compact"} if self.compacted else {}
-        return {**policy, **self.config}
+        return {**policy, **self.config, **durability(replicas)}
+
+
+def durability(replicas: int) -> dict[str, str]:
+    """With three replicas or more, every acknowledged write (acks=all) is on two disks,
+    one node may be down without refusing writes, and an out-of-sync replica never
+    becomes leader (it would drop acknowledged records). One node has nothing to add."""
+    if replicas < 3:
+        return {}
+    return {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}
+
+
+def replication_for(bootstrap: str) -> int:
+    """The replication factor for a cluster reached through `bootstrap`, which lists
+    every node (as `make up` and the throwaway clusters do): one copy per node, at most 3."""
+    nodes = {address.strip() for address in bootstrap.split(",") if address.strip()}
+    return min(3, max(1, len(nodes)))
 
 
 ACTIONS = "plume.actions.v1"

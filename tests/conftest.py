@@ -44,8 +44,10 @@ def stack_from_env(env: Mapping[str, str]) -> Stack:
     def port(name: str, default: int) -> int:
         return int(env.get(f"PLUME_{name}_PORT", default))
 
+    nodes = range(int(env.get("PLUME_KAFKA_BROKERS", 1)))  # node i on the port + 2(i-1)
+    kafka = ",".join(f"127.0.0.1:{port('KAFKA', 9092) + 2 * i}" for i in nodes)
     return Stack(
-        kafka_bootstrap=env.get("PLUME_KAFKA_BOOTSTRAP", f"127.0.0.1:{port('KAFKA', 9092)}"),
+        kafka_bootstrap=env.get("PLUME_KAFKA_BOOTSTRAP", kafka),
         database_url=env.get(
             "PLUME_DATABASE_URL", f"postgresql://plume:plume@127.0.0.1:{port('PG', 5432)}/plume"
         ),

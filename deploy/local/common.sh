@@ -15,11 +15,33 @@ export PLUME_PROMETHEUS_PORT="${PLUME_PROMETHEUS_PORT:-9090}"
 export PLUME_INTAKE_PORT="${PLUME_INTAKE_PORT:-8001}"
 export PLUME_COUNTER_PORT="${PLUME_COUNTER_PORT:-8002}"
 export PLUME_DELIVERY_PORT="${PLUME_DELIVERY_PORT:-8003}"
+# 1: one Kafka node; 3: a cluster of three, node i on PLUME_KAFKA_PORT + 2(i-1) (kafka.sh).
+export PLUME_KAFKA_BROKERS="${PLUME_KAFKA_BROKERS:-1}"
+[[ "$PLUME_KAFKA_BROKERS" =~ ^[1-5]$ ]] \
+    || { echo "[plume] ERROR: PLUME_KAFKA_BROKERS must be 1 or 3 (got '$PLUME_KAFKA_BROKERS')" >&2; exit 1; }
 # 9193: Alertmanager's usual 9093 is Kafka's controller port here.
 export PLUME_ALERTMANAGER_PORT="${PLUME_ALERTMANAGER_PORT:-9193}"
 export PLUME_NODE_EXPORTER_PORT="${PLUME_NODE_EXPORTER_PORT:-9100}"
-export PLUME_KAFKA_BOOTSTRAP="127.0.0.1:$PLUME_KAFKA_PORT"
 export PLUME_DATABASE_URL="postgresql://plume:plume@127.0.0.1:$PLUME_PG_PORT/plume"
+
+# Node i's client port (i = 1 … PLUME_KAFKA_BROKERS); its controller's is one above.
+kafka_node_port() { echo $((PLUME_KAFKA_PORT + 2 * ($1 - 1))); }
+kafka_controller_port() { echo $((PLUME_KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+# The pid file and log name of node i: the single node keeps `kafka`.
+kafka_node_name() { if ((PLUME_KAFKA_BROKERS == 1)); then echo kafka; else echo "kafka-$1"; fi; }
+kafka_node_names() {
+    local i
+    for ((i = 1; i <= PLUME_KAFKA_BROKERS; i++)); do kafka_node_name "$i"; done
+}
+
+# Every node, so that clients find the cluster whichever node is down.
+set_kafka_bootstrap() {
+    local i addresses=()
+    for ((i = 1; i <= PLUME_KAFKA_BROKERS; i++)); do addresses+=("127.0.0.1:$(kafka_node_port "$i")"); done
+    PLUME_KAFKA_BOOTSTRAP="$(IFS=,; echo "${addresses[*]}")"
+    export PLUME_KAFKA_BOOTSTRAP
+}
+set_kafka_bootstrap
 
 VENV="$REPO_ROOT/.venv"
 KAFKA_LIBS="$PLUME_HOME/kafka/libs"
@@ -36,6 +58,9 @@ die() { printf '[plume] ERROR: %s\n' "$*" >&2; exit 1; }
 port_of() {
     case "$1" in
         kafka) echo "$PLUME_KAFKA_PORT" ;;
+        kafka-[0-9]*) kafka_node_port "${1#kafka-}" ;;
+        # instance i of a service: the service's port + 10(i-1)
+        *-[0-9]*) echo $(($(port_of "${1%-*}") + 10 * (${1##*-} - 1))) ;;
         postgres) echo "$PLUME_PG_PORT" ;;
         prometheus) echo "$PLUME_PROMETHEUS_PORT" ;;
         intake) echo "$PLUME_INTAKE_PORT" ;;
@@ -66,7 +91,7 @@ require_free_port() {
     port="$(port_of "$name")"
     if port_open "$port"; then
         die "port $port (for $name) is taken by another program; stop it or choose another \
-port with PLUME_$(echo "$name" | tr '[:lower:]-' '[:upper:]_' | sed 's/POSTGRES/PG/')_PORT"
+port with PLUME_$(echo "${name%%-[0-9]*}" | tr '[:lower:]-' '[:upper:]_' | sed 's/POSTGRES/PG/')_PORT"
     fi
 }
 

@@ -15,12 +15,44 @@ ensure_supporter_key() {
     export PLUME_SUPPORTER_KEY_SECRET
 }
 
+# How many processes of a service run, all in its one consumer group: counter and
+# delivery may run several (PLUME_COUNTER_INSTANCES, PLUME_DELIVERY_INSTANCES), intake one.
+instances_of() {
+    local count=1
+    case "$1" in
+        counter) count="${PLUME_COUNTER_INSTANCES:-1}" ;;
+        delivery) count="${PLUME_DELIVERY_INSTANCES:-1}" ;;
+    esac
+    [[ "$count" =~ ^[1-9]$ ]] || die "PLUME_$(echo "$1" | tr '[:lower:]' '[:upper:]')_INSTANCES \
+must be a number from 1 to 9 (got '$count')"
+    echo "$count"
+}
+
+# Instance 1 is the service's own name; instance i > 1 is <service>-<i> (its pid file and
+# log), on the service's port + 10(i-1) (see port_of).
+instance_name() { if (($2 == 1)); then echo "$1"; else echo "$1-$2"; fi; }
+
+# The instances asked for, and any others still recorded as running (a scale-down).
+service_instances() {
+    local name i file extra
+    for name in "${SERVICES[@]}"; do
+        for ((i = 1; i <= $(instances_of "$name"); i++)); do instance_name "$name" "$i"; done
+        for file in "$RUN_DIR/$name"-[0-9]*.pid; do
+            [[ -e "$file" ]] || continue
+            extra="$(basename "$file" .pid)"
+            if ((${extra##*-} > $(instances_of "$name"))); then echo "$extra"; fi
+        done
+    done
+    return 0
+}
+
 service_ready() {
     pid_gone "$1" || curl -fs -o /dev/null "http://127.0.0.1:$2/readyz"
 }
 
+# Instance `name` of `service`: `plume serve <service>` on that instance's port.
 start_service() {
-    local name="$1" port
+    local service="$1" name="$2" port variable
     port="$(port_of "$name")"
     # A live process (even one still starting) is never started twice: it is waited for.
     if live_pid "$name" >/dev/null; then
@@ -29,7 +61,9 @@ start_service() {
     fi
     require_free_port "$name"
     say "starting $name on 127.0.0.1:$port"
-    (cd "$REPO_ROOT" && spawn "$name" "$LOG_DIR/$name.log" "$VENV/bin/plume" serve "$name")
+    variable="PLUME_$(echo "$service" | tr '[:lower:]' '[:upper:]')_PORT"
+    (cd "$REPO_ROOT" && export "$variable=$port" \
+        && spawn "$name" "$LOG_DIR/$name.log" "$VENV/bin/plume" serve "$service")
     STARTED_ANY=1
 }
 
@@ -47,13 +81,28 @@ start_services() {
     ensure_supporter_key
     # All state under PLUME_HOME, whatever the services' working directory.
     export PLUME_DELIVERY_DOSSIER_DIR="${PLUME_DELIVERY_DOSSIER_DIR:-$PLUME_HOME/dossiers}"
-    local name
-    # All three start together; then each must answer /readyz (at once when already up).
-    for name in "${SERVICES[@]}"; do start_service "$name"; done
-    for name in "${SERVICES[@]}"; do wait_service_ready "$name"; done
+    local service name i
+    # Instances beyond the number asked for leave the group (the others take their partitions).
+    for name in $(service_instances); do
+        [[ "$name" == *-* ]] || continue
+        if ((${name##*-} > $(instances_of "${name%-*}"))); then stop_pid "$name"; fi
+    done
+    # All start together; then each must answer /readyz (at once when already up).
+    for service in "${SERVICES[@]}"; do
+        for ((i = 1; i <= $(instances_of "$service"); i++)); do
+            start_service "$service" "$(instance_name "$service" "$i")"
+        done
+    done
+    for name in $(service_instances); do wait_service_ready "$name"; done
 }
 
 stop_services() {
-    local name
-    for name in "${SERVICES[@]}"; do stop_pid "$name"; done
+    local name file
+    for name in "${SERVICES[@]}"; do
+        stop_pid "$name"
+        for file in "$RUN_DIR/$name"-[0-9]*.pid; do
+            [[ -e "$file" ]] && stop_pid "$(basename "$file" .pid)"
+        done
+    done
+    return 0
 }

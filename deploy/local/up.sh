@@ -19,7 +19,8 @@ STARTED_ANY=""
 ensure_topics() {
     # The broker's port opens a moment before it takes admin requests: retry until a deadline.
     if ! wait_until "$START_DEADLINE" "$VENV/bin/plume" topics ensure; then
-        show_log_tail kafka
+        local name
+        for name in $(kafka_node_names); do show_log_tail "$name"; done
         die "could not create the Kafka topics"
     fi
 }
@@ -46,6 +47,11 @@ print_addresses() {
   alertmanager  http://127.0.0.1:$PLUME_ALERTMANAGER_PORT (webhook: $PLUME_ALERT_WEBHOOK_URL)
   node-exporter http://127.0.0.1:$PLUME_NODE_EXPORTER_PORT
 MSG
+    local name
+    for name in $(service_instances); do
+        [[ "$name" == *-* ]] && printf '  %-13s http://127.0.0.1:%s\n' "$name" "$(port_of "$name")"
+    done
+    return 0
 }
 
 # A listening port inside the kernel's ephemeral range can be taken by any outgoing
@@ -53,7 +59,7 @@ MSG
 warn_ephemeral_ports() {
     local low high name port
     read -r low high </proc/sys/net/ipv4/ip_local_port_range || return 0
-    for name in postgres kafka prometheus alertmanager node-exporter "${SERVICES[@]}"; do
+    for name in postgres $(kafka_node_names) prometheus alertmanager node-exporter $(service_instances); do
         port="$(port_of "$name")"
         if ((port >= low && port <= high)); then
             say "warning: port $port ($name) is in the ephemeral range $low-$high; if it is \
@@ -63,6 +69,7 @@ taken at start, choose a port below $low"
 }
 
 mkdir -p "$RUN_DIR" "$LOG_DIR"
+check_kafka_topology
 warn_ephemeral_ports
 start_postgres
 start_kafka

@@ -25,10 +25,12 @@ LOG_DIR = (HOME if HOME.is_absolute() else REPO / HOME) / "log"
 
 
 def log_lines(service: str) -> list[dict[str, object]]:
+    """Every instance's lines (<service>.log, <service>-<i>.log with PLUME_*_INSTANCES)."""
     lines = []
-    for raw in (LOG_DIR / f"{service}.log").read_text(errors="replace").splitlines():
-        if raw.startswith("{"):
-            lines.append(json.loads(raw))
+    for log in [LOG_DIR / f"{service}.log", *sorted(LOG_DIR.glob(f"{service}-[0-9]*.log"))]:
+        for raw in log.read_text(errors="replace").splitlines():
+            if raw.startswith("{"):
+                lines.append(json.loads(raw))
     return lines
 
 

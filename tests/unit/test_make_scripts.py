@@ -166,3 +166,114 @@ def test_kafka_runtime_is_kafka_4_with_a_matching_log4j2_binding() -> None:
     assert re.search(r"<kafka.version>4\.1\.\d+</kafka.version>", pom)
     for artifact in ("kafka_2.13", "kafka-tools", "log4j-slf4j-impl"):
         assert f"<artifactId>{artifact}</artifactId>" in pom
+
+
+def _properties(path: Path) -> dict[str, str]:
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_one_node_keeps_its_layout_and_a_single_replica(tmp_path: Path) -> None:
+    env = {**OVERRIDES, "PLUME_HOME": str(tmp_path)}
+    bash(f"source {LOCAL}/kafka.sh; write_kafka_config 1", env)
+    config = _properties(tmp_path / "kafka" / "server.properties")
+    assert config["node.id"] == "1"
+    assert config["default.replication.factor"] == config["offsets.topic.replication.factor"] == "1"
+    assert config["min.insync.replicas"] == "1"
+    assert bash("kafka_node_names", env).split() == ["kafka"]
+
+
+def test_three_nodes_form_one_quorum_on_ports_two_apart(tmp_path: Path) -> None:
+    env = {**OVERRIDES, "PLUME_HOME": str(tmp_path), "PLUME_KAFKA_BROKERS": "3"}
+    bash(f"source {LOCAL}/kafka.sh; for i in 1 2 3; do write_kafka_config $i; done", env)
+    voters = "1@127.0.0.1:19093,2@127.0.0.1:19095,3@127.0.0.1:19097"
+    for i, (port, controller) in enumerate([(19092, 19093), (19094, 19095), (19096, 19097)], 1):
+        config = _properties(tmp_path / "kafka" / f"node-{i}" / "server.properties")
+        assert config["node.id"] == str(i)
+        assert config["controller.quorum.voters"] == voters
+        assert config["listeners"] == (
+            f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}"
+        )
+        assert config["log.dirs"] == str(tmp_path / "kafka" / f"node-{i}" / "data")
+        assert config["offsets.topic.replication.factor"] == "3"
+        assert config["transaction.state.log.replication.factor"] == "3"
+        assert config["min.insync.replicas"] == config["transaction.state.log.min.isr"] == "2"
+        assert config["unclean.leader.election.enable"] == "false"
+    assert bash("kafka_node_names", env).split() == ["kafka-1", "kafka-2", "kafka-3"]
+    assert bash('port_of kafka-3; echo "$PLUME_KAFKA_BOOTSTRAP"', env).split() == [
+        "19096",
+        "127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096",
+    ]
+    assert stack_from_env(env).kafka_bootstrap == "127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096"
+
+
+def test_make_exports_every_node_of_the_cluster() -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
+    env = {**clean, "PLUME_KAFKA_BROKERS": "3", "PLUME_KAFKA_PORT": "19092"}
+    printed = subprocess.run(
+        ["make", "-s", "-f", "-", "show"],
+        input=f"include {REPO}/Makefile\nshow:\n\t@echo $$PLUME_KAFKA_BOOTSTRAP\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        cwd=REPO,
+    )
+    assert printed.stdout.split() == ["127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096"]
+
+
+def check_topology(home: Path, brokers: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PLUME_")}
+    script = f"source {LOCAL}/common.sh; source {LOCAL}/kafka.sh; check_kafka_topology"
+    return subprocess.run(
+        ["bash", "-c", f"set -euo pipefail; {script}"],
+        env={**clean, "PLUME_HOME": str(home), "PLUME_KAFKA_BROKERS": brokers},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_a_home_keeps_the_topology_it_was_first_started_with(tmp_path: Path) -> None:
+    assert check_topology(tmp_path, "3").returncode == 0  # first start: recorded
+    assert (tmp_path / "kafka" / "topology").read_text().strip() == "3"
+    assert check_topology(tmp_path, "3").returncode == 0
+    refused = check_topology(tmp_path, "1")
+    assert refused.returncode != 0
+    assert "holds a Kafka of 3 node(s) but PLUME_KAFKA_BROKERS=1" in refused.stderr
+    assert "nothing was started" in refused.stderr
+
+
+def test_a_home_made_before_topologies_were_recorded_has_one_node(tmp_path: Path) -> None:
+    (tmp_path / "kafka" / "data").mkdir(parents=True)
+    (tmp_path / "kafka" / "data" / "meta.properties").write_text("node.id=1\n")
+    assert "holds a Kafka of 1 node(s)" in check_topology(tmp_path, "3").stderr
+    assert check_topology(tmp_path, "1").returncode == 0
+
+
+def test_an_unsupported_cluster_size_is_refused() -> None:
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        bash("true", {"PLUME_KAFKA_BROKERS": "three"})
+    assert "PLUME_KAFKA_BROKERS must be 1 or 3" in refused.value.stderr
+
+
+def test_instances_of_counter_and_delivery_get_ports_ten_apart(tmp_path: Path) -> None:
+    env = {
+        **OVERRIDES,
+        "PLUME_HOME": str(tmp_path),
+        "PLUME_COUNTER_INSTANCES": "3",
+        "PLUME_DELIVERY_INSTANCES": "2",
+    }
+    names = bash(f"source {LOCAL}/services.sh; service_instances", env).split()
+    assert names == ["intake", "counter", "counter-2", "counter-3", "delivery", "delivery-2"]
+    ports = bash(f"for n in {' '.join(names)}; do port_of $n; done", env).split()
+    assert ports == ["18001", "18002", "18012", "18022", "18003", "18013"]
+
+
+def test_instances_left_running_by_a_larger_setting_are_still_listed(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "counter-3.pid").write_text("1\n")
+    env = {**OVERRIDES, "PLUME_HOME": str(tmp_path)}
+    names = bash(f"source {LOCAL}/services.sh; service_instances", env).split()
+    assert names == ["intake", "counter", "counter-3", "delivery"]
