@@ -27,6 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.logs import request_id_var
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+# Why the service cannot do its job although its connections work (a stuck consumer), or None.
+ReadinessProblem = Callable[[], str | None]
 
 # The intake latency objective is 25 ms at p99; a bucket sits exactly on it.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -58,8 +60,11 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     )
 
 
-def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
-    """`/healthz` (the process lives), `/readyz` (Kafka and PostgreSQL answer), `/metrics`."""
+def add_operational_routes(
+    app: FastAPI, ready: ReadinessCheck, problem_of: ReadinessProblem | None = None
+) -> None:
+    """`/healthz` (the process lives), `/readyz` (Kafka and PostgreSQL answer, and
+    `problem_of` names no problem: its reason is the 503's detail), `/metrics`."""
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
@@ -67,6 +72,9 @@ def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
+        reason = problem_of() if problem_of else None
+        if reason:
+            return problem(503, "Not ready", reason)
         if await ready():
             return Response(b'{"status":"ready"}', media_type="application/json")
         return problem(503, "Not ready", "Kafka or PostgreSQL is not reachable")

@@ -41,7 +41,13 @@ async def count_actions(
     unique = first_of_each_action(entries)
     recording = asyncio.ensure_future(ledger.record(unique))
     await asyncio.sleep(0)  # the ledger sends its statement before the CPU work below
-    if_all_new = tally(unique)  # nearly always right: replays are rare
+    try:
+        if_all_new = tally(unique)  # nearly always right: replays are rare
+    except BaseException:
+        # a value tally cannot take (a date out of range): the statement must end
+        # before the caller's transaction rolls back on this connection
+        await asyncio.gather(recording, return_exceptions=True)
+        raise
     new = await recording
     outcome = Outcome(counted=new)
     delta = if_all_new if len(new) == len(unique) else tally(new)

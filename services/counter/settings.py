@@ -31,6 +31,9 @@ class CounterSettings(ServiceSettings):
     # Server-Sent Events: at most one event per case per interval.
     stream_interval_s: float = Field(default=0.25, gt=0)
     pool_size: int = Field(default=8, ge=2)
+    # Records waiting longer than this for a commit (transient failures retried) turn
+    # /readyz false and show in plume_counter_stalled_seconds.
+    stall_after_s: float = Field(default=60.0, gt=0)
 
     def own_topics(self, actions_partitions: int) -> tuple[TopicSpec, ...]:
         """The topics these settings name, laid out as the contract's, for a counter run in

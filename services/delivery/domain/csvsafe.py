@@ -14,7 +14,8 @@ SKIPPED = " \u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
 
 def starts_a_formula(value: str) -> bool:
     """Whether the first character that counts is a formula sign, in ASCII or in any of
-    its compatibility forms (full-width ＝＋－＠, small ﹦﹢﹣﹫, …: NFKC folds them)."""
+    its compatibility forms (full-width U+FF1D U+FF0B U+FF0D U+FF20, small U+FE66…:
+    NFKC folds them)."""
     if value[:1] in FORMULA_STARTS:
         return True
     head = value.lstrip(SKIPPED)[:1]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.domain.intake import sort_actions
@@ -17,6 +17,7 @@ from shared.db import Conn
 from shared.kafka import decode
 from shared.lag import ConsumerLag
 from shared.logs import trace_fields
+from shared.positioned_consumer import Refusals
 from shared.positions import Record
 
 log = logging.getLogger(__name__)
@@ -51,20 +52,12 @@ class ActionHandler:
         self.lag = lag
 
     @staticmethod
-    def decode(record: Record) -> ActionView | None:
-        """The action, or None for a record intake could not have written (skipped: it
-        must never block the rest)."""
-        try:
-            return decode(ActionView, record.value or b"")
-        except ValidationError:
-            log.error(
-                "undecodable action skipped",
-                extra={"partition": record.partition, "offset": record.offset},
-            )
-            return None
+    def decode(record: Record) -> ActionView:
+        """The action; a ValidationError makes the consumer set the record aside."""
+        return decode(ActionView, record.value or b"")
 
-    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, ActionView | None]]) -> None:
-        events = [event for _, event in batch if event is not None]
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, ActionView]]) -> Refusals:
+        events = [event for _, event in batch]
         await self.store.add(conn, sort_actions(events))
         self.lag.in_flight(max((e.accepted_at for e in events if e.accepted_at), default=None))
         trace_all = log.isEnabledFor(logging.DEBUG)
@@ -73,3 +66,4 @@ class ActionHandler:
                 log.info("heartbeat seen", extra=trace_fields(event))
             elif trace_all:
                 log.debug("stored", extra=trace_fields(event))
+        return []

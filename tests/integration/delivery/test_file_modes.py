@@ -11,8 +11,8 @@ import pytest
 
 from shared.apikeys import Scope
 from tests.integration.delivery.conftest import MakeSettings
-from tests.integration.delivery.test_dossiers import wait_rendered
 from tests.integration.delivery.helpers import case, new_key, publish, serving, signature, stored
+from tests.integration.delivery.test_dossiers import wait_rendered
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration

@@ -70,7 +70,7 @@ class TestCutPolicy:
         ("\nLF", "'\nLF"),
         # Full-width and small forms: spreadsheets (East Asian locales) read them as the
         # ASCII sign; so does a formula behind leading spaces.
-        ("\uff1dHYPERLINK(\"x\")", "'\uff1dHYPERLINK(\"x\")"),
+        ('\uff1dHYPERLINK("x")', '\'\uff1dHYPERLINK("x")'),
         ("\uff0b33 1", "'\uff0b33 1"),
         ("\uff0d2+3", "'\uff0d2+3"),
         ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
