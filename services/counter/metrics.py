@@ -22,6 +22,10 @@ FLUSH_SECONDS = Histogram(
 )
 COUNTED = Counter("plume_counter_actions_counted_total", "Actions newly counted (not replays)")
 # plume_counter_dead_letters_total: shared.dead_letters.
+CONFLICTS = Counter(
+    "plume_counter_conflicting_actions_total",
+    "Actions refused because an earlier, different action owns their action_id",
+)
 # Lag gauges (plume_counter_lag_records, _lag_seconds, _assigned_partitions): shared.lag.
 CASE_TOTAL = Gauge("plume_counter_case_total", "A case's current total", ["case_id"])
 MILESTONES = Counter("plume_counter_milestones_published_total", "Milestone events published")

@@ -14,7 +14,7 @@ from services.delivery.adapters.cutting import PgCutter
 from services.delivery.adapters.ledger import PgTransmissionLedger
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.domain.policy import CutPolicy
-from services.delivery.entrypoints.consumer import ActionHandler, ActionView
+from services.delivery.entrypoints.consumer import ActionHandler, Received
 from services.delivery.settings import DeliverySettings
 from shared import apikeys
 from shared.catalog import CatalogView
@@ -33,7 +33,7 @@ class Delivery:
     settings: DeliverySettings
     pool: asyncpg.Pool
     catalog: CatalogView
-    consumer: PositionedConsumer[ActionView]
+    consumer: PositionedConsumer[Received]
     producer: AIOKafkaProducer
     cutter: PgCutter
     ledger: PgTransmissionLedger
@@ -56,17 +56,18 @@ async def build(settings: DeliverySettings) -> Delivery:
     dead_letters = KafkaDeadLetters(
         producer, settings.dlq_topic, settings.consumer_group, "delivery"
     )
+    handler = ActionHandler(PgSignatureStore(settings.db_schema), lag)
     consumer = PositionedConsumer(
         kafka,
         pool,
         positions,
         settings.actions_topic,
-        ActionHandler(PgSignatureStore(settings.db_schema), lag),
+        handler,
         dead_letters,
         max_records=settings.max_batch,
         stall_after_s=settings.stall_after_s,
     )
-    consumer.on_batch = lag.on_commit
+    consumer.on_batch = handler.after_commit
     return Delivery(
         settings=settings,
         pool=pool,

@@ -15,6 +15,7 @@ from services.counter.adapters.pg_ledger import PostgresLedger
 from services.counter.adapters.pg_totals import PostgresMilestones, PostgresTotals
 from services.counter.domain.model import LedgerEntry
 from services.counter.service import CampaignOf, Outcome, count_actions, countable
+from shared.action_ids import CONFLICT
 from shared.contracts.actions import ActionEvent
 from shared.db import Conn
 from shared.kafka import decode
@@ -32,6 +33,7 @@ class BatchReport:
     fresh: list[datetime] = field(default_factory=list)
     newest: datetime | None = None  # newest action of the batch, counted or not
     heartbeats: int = 0
+    conflicts: int = 0  # records refused: their action_id belongs to a different action
     traced: list[ActionEvent] = field(default_factory=list)  # heartbeats; all at DEBUG
 
 
@@ -68,6 +70,7 @@ class CountingHandler:
 
     async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, Decoded]]) -> Refusals:
         events = [d.event for _, d in batch]
+        counted = [(record, d.entry) for record, d in batch if d.entry]
         await conn.execute(
             "SELECT pg_advisory_xact_lock_shared($1)", counting_lock_key(self.schema)
         )
@@ -75,7 +78,7 @@ class CountingHandler:
             PostgresLedger(conn, self.schema),
             PostgresTotals(conn, self.schema),
             PostgresMilestones(conn, self.schema),
-            [d.entry for _, d in batch if d.entry],
+            [entry for _, entry in counted],
             self.campaign_of,
         )
         heartbeats = [e.accepted_at for e in events if e.heartbeat]
@@ -84,6 +87,7 @@ class CountingHandler:
             fresh=[e.accepted_at for e in outcome.counted] + heartbeats,
             newest=max((e.accepted_at for e in events), default=None),
             heartbeats=len(heartbeats),
+            conflicts=len(outcome.conflicting),
             traced=events if tracing_every_action() else [e for e in events if e.heartbeat],
         )
-        return []
+        return [(counted[i][0], CONFLICT) for i in outcome.conflicting]

@@ -50,6 +50,7 @@ class Observer:
         metrics.BATCH_SIZE.observe(records)
         metrics.FLUSH_SECONDS.observe(seconds)
         metrics.COUNTED.inc(len(report.outcome.counted))
+        metrics.CONFLICTS.inc(report.conflicts)
         if report.heartbeats:
             metrics.HEARTBEAT_COUNTED.set(time.time())
         now = datetime.now(UTC)
