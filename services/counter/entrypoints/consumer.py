@@ -70,7 +70,6 @@ class CountingHandler:
 
     async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, Decoded]]) -> Refusals:
         events = [d.event for _, d in batch]
-        counted = [(record, d.entry) for record, d in batch if d.entry]
         await conn.execute(
             "SELECT pg_advisory_xact_lock_shared($1)", counting_lock_key(self.schema)
         )
@@ -78,7 +77,7 @@ class CountingHandler:
             PostgresLedger(conn, self.schema),
             PostgresTotals(conn, self.schema),
             PostgresMilestones(conn, self.schema),
-            [entry for _, entry in counted],
+            [d.entry for _, d in batch if d.entry],
             self.campaign_of,
         )
         heartbeats = [e.accepted_at for e in events if e.heartbeat]
@@ -90,4 +89,7 @@ class CountingHandler:
             conflicts=len(outcome.conflicting),
             traced=events if tracing_every_action() else [e for e in events if e.heartbeat],
         )
-        return [(counted[i][0], CONFLICT) for i in outcome.conflicting]
+        if not outcome.conflicting:
+            return []
+        counted = [record for record, d in batch if d.entry]  # as the entries were given
+        return [(counted[i], CONFLICT) for i in outcome.conflicting]

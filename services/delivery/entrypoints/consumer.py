@@ -82,8 +82,10 @@ class ActionHandler:
         later, differ = await conflicting(
             ids, recorded, lambda i: kept[i][1].fingerprint, partial(self.store.owners, conn)
         )
-        skipped = set(later)  # replays and conflicts: the id's owner was stored already
-        events = [r.action for i, (_, r) in enumerate(kept) if i not in skipped]
+        events = [r.action for _, r in kept]
+        if later:  # replays and conflicts: the id's owner was stored already
+            skipped = set(later)
+            events = [e for i, e in enumerate(events) if i not in skipped]
         await self.store.add(conn, sort_actions(events))
         self.conflicts = len(differ)
         newest = (r.action.accepted_at for _, r in batch if r.action.accepted_at)

@@ -4,30 +4,20 @@ one; an identical replay stays silent and counts once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 
-from services.counter.settings import CounterSettings
 from shared.contracts.actions import ActionEvent, ActionType
-from tests.integration.counter.conftest import clean_up, create_topics, isolated_settings
+from tests.integration.counter.conftest import MakeSettings
 from tests.integration.counter.helpers import CounterProcess, produce, wait_for_totals
 from tests.readback import read_dead_letters
 from tests.unit.counter.builders import ACCEPTED, signature
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def settings() -> AsyncIterator[CounterSettings]:
-    settings = isolated_settings()
-    await create_topics(settings, partitions=1)
-    yield settings
-    await clean_up(settings)
 
 
 def replay(event: ActionEvent) -> ActionEvent:
@@ -37,8 +27,9 @@ def replay(event: ActionEvent) -> ActionEvent:
 
 
 async def test_a_later_different_action_under_a_known_id_is_dead_lettered(
-    settings: CounterSettings, tmp_path: Path
+    make_settings: MakeSettings, tmp_path: Path
 ) -> None:
+    settings = await make_settings(partitions=1)
     first = signature("case-a", "key-1")
     other_case = signature("case-b", "key-2", action_id=first.action_id)  # same batch
     second = signature("case-a", "key-3")

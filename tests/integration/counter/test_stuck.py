@@ -4,13 +4,11 @@ lock) keeps its records, says so on /readyz and in plume_counter_stalled_seconds
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from services.counter.settings import CounterSettings
-from tests.integration.counter.conftest import clean_up, create_topics, isolated_settings
+from tests.integration.counter.conftest import MakeSettings
 from tests.integration.counter.helpers import CounterProcess, produce, wait_for_totals
 from tests.stuck import (
     Stuck,
@@ -26,17 +24,10 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def settings() -> AsyncIterator[CounterSettings]:
-    settings = isolated_settings(stall_after_s=1.0)
-    await create_topics(settings, partitions=2)
-    yield settings
-    await clean_up(settings)
-
-
 async def test_a_stuck_consumer_is_reported_then_recovers(
-    settings: CounterSettings, tmp_path: Path
+    make_settings: MakeSettings, tmp_path: Path
 ) -> None:
+    settings = await make_settings(partitions=2, stall_after_s=1.0)
     counter = await CounterProcess(settings, tmp_path).start()
 
     async def stalled() -> float:
@@ -59,8 +50,9 @@ async def test_a_stuck_consumer_is_reported_then_recovers(
 
 @pytest.mark.parametrize("stuck", [table_renamed, table_locked], ids=["retrying", "hung"])
 async def test_sigterm_stops_a_stuck_counter_within_10_s(
-    settings: CounterSettings, tmp_path: Path, stuck: Stuck
+    make_settings: MakeSettings, tmp_path: Path, stuck: Stuck
 ) -> None:
+    settings = await make_settings(partitions=2, stall_after_s=1.0)
     counter = await CounterProcess(settings, tmp_path).start()
     async with stuck(settings.database_url, settings.db_schema, "ledger") as seen_stuck:
         await produce(settings, [action(count=5)])
