@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zlib
 from importlib import resources
@@ -68,3 +69,12 @@ async def is_reachable(pool: asyncpg.Pool) -> bool:
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return False
     return True
+
+
+async def close_pool(pool: asyncpg.Pool, within: float) -> None:
+    """Close gracefully, or, past `within` (a server that no longer answers), at once."""
+    try:
+        await asyncio.wait_for(pool.close(), within)
+    except TimeoutError:
+        log.warning("database pool closed by force")
+        pool.terminate()

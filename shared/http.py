@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+# Why the service cannot do its job although its connections work (a stuck consumer), or None.
+ReadinessProblem = Callable[[], str | None]
 
 
 def problem(
@@ -70,8 +72,11 @@ async def _internal_problem(_: Request, exc: Exception) -> Response:
     return problem(500, "Internal error")
 
 
-def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
-    """`/healthz` (the process lives), `/readyz` (Kafka and PostgreSQL answer), `/metrics`."""
+def add_operational_routes(
+    app: FastAPI, ready: ReadinessCheck, problem_of: ReadinessProblem | None = None
+) -> None:
+    """`/healthz` (the process lives), `/readyz` (Kafka and PostgreSQL answer, and
+    `problem_of` names no problem: its reason is the 503's detail), `/metrics`."""
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
@@ -79,6 +84,9 @@ def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
+        reason = problem_of() if problem_of else None
+        if reason:
+            return problem(503, "Not ready", reason)
         if await ready():
             return Response(b'{"status":"ready"}', media_type="application/json")
         return problem(503, "Not ready", "Kafka or PostgreSQL is not reachable")

@@ -1,5 +1,6 @@
-"""How far a consumer is behind, as operators read it: the records waiting per partition
-and, while any wait, the age of the newest action it committed (0 when caught up)."""
+"""How far a consumer is behind, as operators read it: the records waiting per partition,
+while any wait the age of the newest action it committed (0 when caught up), and how long
+the records in its hands have waited for a commit (a stuck consumer)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from typing import Any
 
 from prometheus_client import Gauge
 
-from shared.positions import PositionedConsumer
+from shared.positioned_consumer import PositionedConsumer
 
 
 class ConsumerLag:
-    """`plume_<service>_lag_records{partition}`, `plume_<service>_lag_seconds` and
-    `plume_<service>_assigned_partitions`; one per process and service."""
+    """`plume_<service>_lag_records{partition}`, `plume_<service>_lag_seconds`,
+    `plume_<service>_assigned_partitions` and `plume_<service>_stalled_seconds`; one per
+    process and service."""
 
     def __init__(self, service: str) -> None:
-        self.records, self.seconds, self.assigned = _gauges(service)
+        self.records, self.seconds, self.assigned, self.stalled = _gauges(service)
         self.last_accepted: datetime | None = None
         self._pending: datetime | None = None
 
@@ -38,6 +40,7 @@ class ConsumerLag:
     def measure(self, consumer: PositionedConsumer[Any]) -> int:
         """Update the gauges; return the records waiting."""
         self.assigned.set(len(consumer.consumer.assignment()))
+        self.stalled.set(consumer.progress.stalled_for())
         lag = consumer.lag()
         self.records.clear()
         for partition, waiting in lag.items():
@@ -59,10 +62,10 @@ class ConsumerLag:
                 await asyncio.wait_for(stop.wait(), timeout=every_s)
 
 
-_GAUGES: dict[str, tuple[Gauge, Gauge, Gauge]] = {}
+_GAUGES: dict[str, tuple[Gauge, Gauge, Gauge, Gauge]] = {}
 
 
-def _gauges(service: str) -> tuple[Gauge, Gauge, Gauge]:
+def _gauges(service: str) -> tuple[Gauge, Gauge, Gauge, Gauge]:
     """Registered once per process: a service may build its consumer more than once."""
     if service not in _GAUGES:
         _GAUGES[service] = (
@@ -78,6 +81,10 @@ def _gauges(service: str) -> tuple[Gauge, Gauge, Gauge]:
             Gauge(
                 f"plume_{service}_assigned_partitions",
                 "Partitions of the actions topic this process consumes",
+            ),
+            Gauge(
+                f"plume_{service}_stalled_seconds",
+                "How long the records in hand have waited for a commit (0 when none wait)",
             ),
         )
     return _GAUGES[service]

@@ -12,7 +12,6 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from services.counter.adapters.dead_letters import KafkaDeadLetters
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
 from services.counter.adapters.snapshot import Snapshot
 from services.counter.entrypoints.consumer import CountingHandler, Decoded
@@ -20,12 +19,16 @@ from services.counter.entrypoints.observe import Observer, publish_totals
 from services.counter.service import CampaignOf
 from services.counter.settings import CounterSettings
 from shared.catalog import CatalogView
-from shared.db import create_pool, is_reachable, migrate
+from shared.db import close_pool, create_pool, is_reachable, migrate
+from shared.dead_letters import KafkaDeadLetters
 from shared.kafka import durable_producer, manual_consumer
-from shared.positions import PositionedConsumer, PositionStore
+from shared.loops import end_tasks
+from shared.positioned_consumer import PositionedConsumer
+from shared.positions import PositionStore
 
 log = logging.getLogger(__name__)
 MIGRATIONS = "services.counter.adapters.migrations"
+STOP_GRACE_S, CLOSE_GRACE_S = 4.0, 2.0
 
 
 @dataclass
@@ -35,7 +38,7 @@ class Counter:
     producer: AIOKafkaProducer
     reader: AIOKafkaConsumer
     catalog: CatalogView
-    consumer: PositionedConsumer[Decoded | str]
+    consumer: PositionedConsumer[Decoded]
     snapshot: Snapshot
     outbox: MilestoneOutbox
     observer: Observer
@@ -92,8 +95,7 @@ async def start(settings: CounterSettings, catalog: CatalogView | None = None) -
     if follow_catalog:
         catalog_task = asyncio.create_task(catalog.follow(settings.kafka_bootstrap, stop))
         await _loaded(catalog, catalog_task)
-    dead_letters = KafkaDeadLetters(producer, settings.dlq_topic, settings.group_id)
-    handler = CountingHandler(settings.db_schema, campaign_of(catalog), dead_letters)
+    handler = CountingHandler(settings.db_schema, campaign_of(catalog))
     kafka_consumer = manual_consumer(
         settings.kafka_bootstrap,
         settings.group_id,
@@ -101,7 +103,14 @@ async def start(settings: CounterSettings, catalog: CatalogView | None = None) -
         max_poll_records=settings.max_batch,
     )
     consumer = PositionedConsumer(
-        kafka_consumer, pool, positions, settings.actions_topic, handler, settings.max_batch
+        kafka_consumer,
+        pool,
+        positions,
+        settings.actions_topic,
+        handler,
+        KafkaDeadLetters(producer, settings.dlq_topic, settings.group_id, "counter"),
+        max_records=settings.max_batch,
+        stall_after_s=settings.stall_after_s,
     )
     snapshot = Snapshot(pool, settings.db_schema)
     outbox = MilestoneOutbox(pool, settings.db_schema, producer, reader, settings.milestones_topic)
@@ -132,13 +141,14 @@ async def _loaded(catalog: CatalogView, follower: asyncio.Task[None]) -> None:
 
 
 async def shutdown(counter: Counter) -> None:
+    """Within about STOP_GRACE_S + CLOSE_GRACE_S, even with the consumer stuck retrying
+    or in a statement that hangs: what is not finished by then is cancelled (uncommitted
+    work is replayed from the stored positions at the next start)."""
     counter.stop.set()
     counter.snapshot.poke.set()
     counter.outbox.poke.set()
-    await asyncio.wait(counter.tasks, timeout=5)
-    for task in counter.tasks:
-        task.cancel()
+    await end_tasks(counter.tasks, STOP_GRACE_S)
     await counter.consumer.stop()
     await counter.reader.stop()
     await counter.producer.stop()
-    await counter.pool.close()
+    await close_pool(counter.pool, CLOSE_GRACE_S)

@@ -21,7 +21,11 @@ FLUSH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 COUNTED = Counter("plume_counter_actions_counted_total", "Actions newly counted (not replays)")
-DEAD_LETTERS = Counter("plume_counter_dead_letters_total", "Records sent to the dead-letter topic")
+# plume_counter_dead_letters_total: shared.dead_letters.
+CONFLICTS = Counter(
+    "plume_counter_conflicting_actions_total",
+    "Actions refused because an earlier, different action owns their action_id",
+)
 # Lag gauges (plume_counter_lag_records, _lag_seconds, _assigned_partitions): shared.lag.
 CASE_TOTAL = Gauge("plume_counter_case_total", "A case's current total", ["case_id"])
 MILESTONES = Counter("plume_counter_milestones_published_total", "Milestone events published")

@@ -8,8 +8,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from services.counter.domain.milestones import no_longer_reached, reached
-from services.counter.domain.model import LedgerEntry, Tally, entry_of, first_of_each_action, tally
+from services.counter.domain.model import (
+    LedgerEntry,
+    Tally,
+    entry_of,
+    first_of_each_action,
+    identity_of,
+    tally,
+)
 from services.counter.domain.ports import Invalidation, Ledger, Milestones, Totals
+from shared.action_ids import conflicting
 from shared.contracts.actions import ActionEvent
 
 # case id -> (campaign id, milestones), or None for a case the catalogue does not know
@@ -22,6 +30,8 @@ class Outcome:
     totals: dict[str, int] = field(default_factory=dict)  # new total of each changed case
     reached: dict[str, list[int]] = field(default_factory=dict)
     retracted: dict[str, list[int]] = field(default_factory=dict)
+    # indexes (in the entries given) of actions under an id an earlier, different action owns
+    conflicting: list[int] = field(default_factory=list)
 
 
 def countable(event: ActionEvent) -> LedgerEntry | None:
@@ -37,13 +47,27 @@ async def count_actions(
     campaign_of: CampaignOf,
 ) -> Outcome:
     """Count the entries not counted before; one update per case and breakdown row;
-    record each milestone the new totals reach for the first time."""
+    record each milestone the new totals reach for the first time; tell the entries that
+    reuse the id of a different action (shared.action_ids)."""
     unique = first_of_each_action(entries)
     recording = asyncio.ensure_future(ledger.record(unique))
     await asyncio.sleep(0)  # the ledger sends its statement before the CPU work below
-    if_all_new = tally(unique)  # nearly always right: replays are rare
+    try:
+        if_all_new = tally(unique)  # nearly always right: replays are rare
+    except BaseException:
+        # a value tally cannot take (a date out of range): the statement must end
+        # before the caller's transaction rolls back on this connection
+        await asyncio.gather(recording, return_exceptions=True)
+        raise
     new = await recording
     outcome = Outcome(counted=new)
+    if len(new) < len(entries):  # replays, second signatures, or conflicts
+        _, outcome.conflicting = await conflicting(
+            [e.action_id for e in entries],
+            {e.action_id for e in new},
+            lambda i: identity_of(entries[i]),
+            ledger.identities,
+        )
     delta = if_all_new if len(new) == len(unique) else tally(new)
     if delta.is_empty():
         return outcome

@@ -40,6 +40,9 @@ class CounterSettings(ServiceSettings):
     stream_max_per_client: int = Field(default=20, ge=1)
     stream_retry_after_s: int = Field(default=10, ge=1)
     pool_size: int = Field(default=8, ge=2)
+    # Records waiting longer than this for a commit (transient failures retried) turn
+    # /readyz false and show in plume_counter_stalled_seconds.
+    stall_after_s: float = Field(default=60.0, gt=0)
 
     def own_topics(self, actions_partitions: int) -> tuple[TopicSpec, ...]:
         """The topics these settings name, laid out as the contract's, for a counter run in

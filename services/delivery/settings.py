@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
-from shared.topics import ACTIONS, CASES, DOSSIERS
+from shared.topics import ACTIONS, ACTIONS_DLQ, CASES, DOSSIERS
 
 Identifier = Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -23,8 +23,12 @@ class DeliverySettings(ServiceSettings):
     actions_topic: str = ACTIONS
     cases_topic: str = CASES
     dossiers_topic: str = DOSSIERS
+    dlq_topic: str = ACTIONS_DLQ
     consumer_group: str = "plume-delivery"
     max_batch: int = Field(default=5_000, ge=1)
+    # Records waiting longer than this for a commit (transient failures retried) turn
+    # /readyz false and show in plume_delivery_stalled_seconds.
+    stall_after_s: float = Field(default=60.0, gt=0)
     dossier_dir: Path = Path(".plume/dossiers")
     cut_size: int = Field(default=10_000, ge=1)
     cut_max_age_seconds: float = Field(default=86_400, gt=0)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 import asyncpg
 import orjson
 
 from services.counter.domain.model import LedgerEntry, Tally
 from services.counter.domain.ports import Invalidation
+from shared.action_ids import ActionIdentity
 from shared.db import Conn
 
 _COLUMNS = "action_id, case_id, type, channel, country, count, supporter_key, source, accepted_at"
@@ -43,6 +45,14 @@ class PostgresLedger:
         )
         inserted = {row["action_id"] for row in rows}
         return [e for e in entries if e.action_id in inserted]
+
+    async def identities(self, action_ids: list[UUID]) -> dict[UUID, ActionIdentity]:
+        rows = await self.conn.fetch(
+            "SELECT action_id, case_id, type, count, channel, country, source, supporter_key "
+            f"FROM {self.table} WHERE action_id = ANY($1::uuid[])",
+            action_ids,
+        )
+        return {r["action_id"]: ActionIdentity(*tuple(r)[1:]) for r in rows}
 
     async def invalidate(self, criteria: Invalidation) -> list[LedgerEntry]:
         if criteria.is_empty():

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 from uuid import UUID
 
+from shared.action_ids import ActionIdentity
 from shared.contracts.actions import ActionEvent, ActionType
 
 # Breakdown dimensions of a case's totals; `hour` is the history a curve is drawn from.
@@ -40,6 +41,20 @@ def hour_of(moment: datetime) -> str:
     if moment.utcoffset():
         moment = moment.astimezone(UTC)
     return moment.isoformat()[:13] + ":00:00Z"
+
+
+def identity_of(entry: LedgerEntry) -> ActionIdentity:
+    """The entry's action as shared.action_ids compares it (its supporter_key is already
+    kept for signatures only, as the identity's)."""
+    return ActionIdentity(
+        entry.case_id,
+        str(entry.type),
+        entry.amount,
+        str(entry.channel),
+        entry.country,
+        entry.source,
+        entry.supporter_key,
+    )
 
 
 def entry_of(event: ActionEvent) -> LedgerEntry:

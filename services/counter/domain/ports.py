@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 from services.counter.domain.model import CaseTotals, LedgerEntry, Tally
+from shared.action_ids import ActionIdentity
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,12 @@ class Ledger(Protocol):
     exactly those, so recording the same entries again returns []. `invalidate` marks the
     live entries that match as no longer counted and returns them (they stay in the ledger,
     so a replay cannot count them again). `live_tally` sums the live entries of one case
-    (or of all cases when `case_id` is None)."""
+    (or of all cases when `case_id` is None). `identities` gives the identity of each of
+    the given action ids that the ledger holds (live or invalidated)."""
 
     async def record(self, entries: list[LedgerEntry]) -> list[LedgerEntry]: ...
+
+    async def identities(self, action_ids: list[UUID]) -> dict[UUID, ActionIdentity]: ...
 
     async def invalidate(self, criteria: Invalidation) -> list[LedgerEntry]: ...
 

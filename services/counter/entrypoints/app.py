@@ -42,8 +42,12 @@ def create_app(settings: CounterSettings, catalog: CatalogView | None = None) ->
         counter = holder.get("counter")
         return counter is not None and await counter.ready()
 
+    def consumer_problem() -> str | None:
+        counter = holder.get("counter")
+        return counter.consumer.problem() if counter else None
+
     app = FastAPI(title="plume counter", lifespan=lifespan)
-    add_operational_routes(app, ready)
+    add_operational_routes(app, ready, consumer_problem)
     protect(app, settings, exempt=STREAMS)  # streams have their own cap (settings)
     return app
 

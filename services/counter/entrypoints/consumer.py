@@ -1,5 +1,6 @@
 """The batch handler PositionedConsumer runs inside the transaction that also saves the
-positions: decode, dead-letter the poison, count, and report what was committed."""
+positions: decode (a record that cannot be is set aside by the consumer), count, and
+report what was committed."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from pydantic import ValidationError
-
-from services.counter.adapters.dead_letters import KafkaDeadLetters
 from services.counter.adapters.pg_ledger import PostgresLedger
 from services.counter.adapters.pg_totals import PostgresMilestones, PostgresTotals
 from services.counter.domain.model import LedgerEntry
 from services.counter.service import CampaignOf, Outcome, count_actions, countable
+from shared.action_ids import CONFLICT
 from shared.contracts.actions import ActionEvent
 from shared.db import Conn
 from shared.kafka import decode
+from shared.positioned_consumer import Refusals
 from shared.positions import Record
 
 
@@ -32,8 +32,8 @@ class BatchReport:
     # (a replayed action was readable long ago and says nothing about freshness)
     fresh: list[datetime] = field(default_factory=list)
     newest: datetime | None = None  # newest action of the batch, counted or not
-    dead_letters: int = 0
     heartbeats: int = 0
+    conflicts: int = 0  # records refused: their action_id belongs to a different action
     traced: list[ActionEvent] = field(default_factory=list)  # heartbeats; all at DEBUG
 
 
@@ -42,29 +42,13 @@ class Decoded(NamedTuple):
     entry: LedgerEntry | None  # what the ledger would keep; None for a heartbeat
 
 
-def decode_action(record: Record) -> Decoded | str:
-    """The action and its ledger entry, or why the record is poison."""
+def decode_action(record: Record) -> Decoded:
+    """The action and its ledger entry; a ValueError (pydantic's ValidationError is one)
+    makes the consumer set the record aside."""
     if record.value is None:
-        return "empty value"
-    try:
-        event = decode(ActionEvent, record.value)
-    except ValidationError as exc:
-        # errors() without input values: the message may carry personal data.
-        problems = exc.errors(include_input=False, include_url=False)
-        return f"{exc.error_count()} errors: {problems}"
+        raise ValueError("empty value")
+    event = decode(ActionEvent, record.value)
     return Decoded(event, countable(event))
-
-
-def split_poison(
-    batch: Sequence[tuple[Record, Decoded | str]],
-) -> tuple[list[Decoded], list[tuple[Record, str]]]:
-    decoded, poison = [], []
-    for record, item in batch:
-        if isinstance(item, str):
-            poison.append((record, item))
-        else:
-            decoded.append(item)
-    return decoded, poison
 
 
 def tracing_every_action() -> bool:
@@ -77,19 +61,15 @@ def counting_lock_key(schema: str) -> int:
 
 
 class CountingHandler:
-    def __init__(self, schema: str, campaign_of: CampaignOf, dead_letters: KafkaDeadLetters):
+    def __init__(self, schema: str, campaign_of: CampaignOf):
         self.schema = schema
         self.campaign_of = campaign_of
-        self.dead_letters = dead_letters
         self.last = BatchReport()
 
     decode = staticmethod(decode_action)
 
-    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, Decoded | str]]) -> None:
-        decoded, poison = split_poison(batch)
-        events = [d.event for d in decoded]
-        if poison:
-            await self.dead_letters.send(poison)
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, Decoded]]) -> Refusals:
+        events = [d.event for _, d in batch]
         await conn.execute(
             "SELECT pg_advisory_xact_lock_shared($1)", counting_lock_key(self.schema)
         )
@@ -97,7 +77,7 @@ class CountingHandler:
             PostgresLedger(conn, self.schema),
             PostgresTotals(conn, self.schema),
             PostgresMilestones(conn, self.schema),
-            [d.entry for d in decoded if d.entry],
+            [d.entry for _, d in batch if d.entry],
             self.campaign_of,
         )
         heartbeats = [e.accepted_at for e in events if e.heartbeat]
@@ -105,7 +85,11 @@ class CountingHandler:
             outcome=outcome,
             fresh=[e.accepted_at for e in outcome.counted] + heartbeats,
             newest=max((e.accepted_at for e in events), default=None),
-            dead_letters=len(poison),
             heartbeats=len(heartbeats),
+            conflicts=len(outcome.conflicting),
             traced=events if tracing_every_action() else [e for e in events if e.heartbeat],
         )
+        if not outcome.conflicting:
+            return []
+        counted = [record for record, d in batch if d.entry]  # as the entries were given
+        return [(counted[i], CONFLICT) for i in outcome.conflicting]

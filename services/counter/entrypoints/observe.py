@@ -21,7 +21,7 @@ from shared.contracts.totals import CaseTotalsMessage
 from shared.kafka import encode
 from shared.lag import ConsumerLag
 from shared.logs import trace_fields
-from shared.positions import PositionedConsumer
+from shared.positioned_consumer import PositionedConsumer
 
 log = logging.getLogger(__name__)
 LAG_EVERY_S = 0.5
@@ -31,7 +31,7 @@ FRESHNESS_SAMPLES = 200  # per batch: enough for percentiles, cheap at 100k acti
 class Observer:
     def __init__(
         self,
-        consumer: PositionedConsumer[Decoded | str],
+        consumer: PositionedConsumer[Decoded],
         handler: CountingHandler,
         snapshot: Snapshot,
         outbox: MilestoneOutbox,
@@ -50,7 +50,7 @@ class Observer:
         metrics.BATCH_SIZE.observe(records)
         metrics.FLUSH_SECONDS.observe(seconds)
         metrics.COUNTED.inc(len(report.outcome.counted))
-        metrics.DEAD_LETTERS.inc(report.dead_letters)
+        metrics.CONFLICTS.inc(report.conflicts)
         if report.heartbeats:
             metrics.HEARTBEAT_COUNTED.set(time.time())
         now = datetime.now(UTC)

@@ -1,6 +1,8 @@
 """Render a sealed dossier's files from the database, streaming rows in chunks through a
 server-side cursor. Files are written under a temporary name then renamed, and their
-SHA-256 recorded; rendering again gives the same content, so a crash midway is harmless."""
+SHA-256 recorded; rendering again gives the same content, so a crash midway is harmless.
+They hold the names of consenting signers: folders are 0700 and files 0600, private to
+the service's user whatever its umask."""
 
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ UNREADABLE_NAMES = Counter(
 )
 Row = tuple[str, str, str]
 log = logging.getLogger(__name__)
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,9 @@ class Renderer:
 
     async def render(self, job: RenderJob) -> dict[str, str]:
         started = time.perf_counter()
+        private_folder(self.folder)  # also closes a folder an older version left open
         folder = self.folder / str(job.dossier_id)
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         files = {csv_name(job.kind): await self._write_csv(job, folder / csv_name(job.kind))}
         if self.fonts is not None:
             files["dossier.pdf"] = await self._write_pdf(job, folder / "dossier.pdf", self.fonts)
@@ -172,8 +176,15 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def private_folder(folder: Path) -> None:
+    """Create `folder` (and its parents) if missing; make it the service user's alone."""
+    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    os.chmod(folder, PRIVATE_FOLDER)
+
+
 def _publish(tmp: Path, path: Path) -> str:
-    """fsync, rename into place, and return the file's SHA-256."""
+    """Make private, fsync, rename into place, and return the file's SHA-256."""
+    os.chmod(tmp, PRIVATE_FILE)
     digest = hashlib.sha256()
     with tmp.open("rb") as f:
         while block := f.read(1 << 20):

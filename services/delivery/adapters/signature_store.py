@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from uuid import UUID
+
 from services.delivery.domain.intake import SortedActions
 from shared.db import Conn
 
@@ -10,6 +13,29 @@ from shared.db import Conn
 class PgSignatureStore:
     def __init__(self, schema: str) -> None:
         self.s = f'"{schema}"'
+
+    async def claim(
+        self, conn: Conn, ids: Sequence[UUID], fingerprints: Sequence[int]
+    ) -> set[UUID]:
+        """Record the action ids not taken yet, each with its action's fingerprint (the
+        first of a batch's uses wins); return those recorded now."""
+        rows = await conn.fetch(
+            f"INSERT INTO {self.s}.action_ids (action_id, fingerprint) "
+            "SELECT * FROM unnest($1::uuid[], $2::bigint[]) "
+            "ON CONFLICT (action_id) DO NOTHING RETURNING action_id",
+            ids,
+            fingerprints,
+        )
+        return {row["action_id"] for row in rows}
+
+    async def owners(self, conn: Conn, ids: list[UUID]) -> dict[UUID, int]:
+        """The fingerprint of the action that owns each of these ids."""
+        rows = await conn.fetch(
+            f"SELECT action_id, fingerprint FROM {self.s}.action_ids "
+            "WHERE action_id = ANY($1::uuid[])",
+            ids,
+        )
+        return {row["action_id"]: row["fingerprint"] for row in rows}
 
     async def add(self, conn: Conn, batch: SortedActions) -> None:
         if batch.named:

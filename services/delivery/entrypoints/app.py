@@ -18,12 +18,14 @@ from services.delivery.entrypoints import api
 from services.delivery.entrypoints.workers import start_workers
 from services.delivery.handlers import Sender, publish_events
 from services.delivery.settings import DeliverySettings
-from shared.db import is_reachable
+from shared.db import close_pool, is_reachable
 from shared.http import add_operational_routes
 from shared.logs import configure_logging
+from shared.loops import end_tasks
 from shared.serve import protect, serve
 
 log = logging.getLogger(__name__)
+STOP_GRACE_S, CLOSE_GRACE_S = 4.0, 2.0
 
 
 def create_app(settings: DeliverySettings) -> FastAPI:
@@ -60,15 +62,16 @@ def create_app(settings: DeliverySettings) -> FastAPI:
             task.add_done_callback(_report_crash)
         try:
             yield
-        finally:
+        finally:  # bounded, even with the consumer stuck retrying or a statement hung
             d.stop.set()
-            await asyncio.gather(*d.tasks, return_exceptions=True)
+            await end_tasks(d.tasks, STOP_GRACE_S)
             with contextlib.suppress(Exception):  # last flush; the outbox keeps the rest
-                await publish_events(d.ledger, d.producer, settings.dossiers_topic)
+                last = publish_events(d.ledger, d.producer, settings.dossiers_topic)
+                await asyncio.wait_for(last, CLOSE_GRACE_S)
             await d.consumer.stop()
             await d.producer.stop()
             await webhook.close()
-            await d.pool.close()
+            await close_pool(d.pool, CLOSE_GRACE_S)
 
     app = FastAPI(title="plume delivery", lifespan=lifespan)
 
@@ -82,7 +85,11 @@ def create_app(settings: DeliverySettings) -> FastAPI:
             return False
         return True
 
-    add_operational_routes(app, ready)
+    def consumer_problem() -> str | None:
+        d = state.get("delivery")
+        return d.consumer.problem() if d else None
+
+    add_operational_routes(app, ready, consumer_problem)
     api.install(app, delivery)
     protect(app, settings)
     return app
@@ -97,4 +104,5 @@ def _report_crash(task: asyncio.Task[None]) -> None:
 def run() -> None:
     settings = DeliverySettings()
     configure_logging("delivery", settings.log_level)
-    serve(create_app(settings), settings)
+    # open connections (a console download) must not hold a shutdown forever
+    serve(create_app(settings), settings, timeout_graceful_shutdown=3)

@@ -4,22 +4,31 @@ consumer's transaction (PositionedConsumer saves the positions in the same one).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Literal
+from functools import partial
+from typing import Literal, NamedTuple
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from prometheus_client import Counter
+from pydantic import BaseModel, ConfigDict
 
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.domain.intake import sort_actions
-from shared.contracts.actions import NO_COUNTRY, ActionType
+from shared.action_ids import CONFLICT, ActionIdentity, conflicting
+from shared.contracts.actions import NO_COUNTRY, ActionType, Channel
 from shared.db import Conn
 from shared.kafka import decode
 from shared.lag import ConsumerLag
 from shared.logs import trace_fields
+from shared.positioned_consumer import Refusals
 from shared.positions import Record
 
 log = logging.getLogger(__name__)
+CONFLICTS = Counter(
+    "plume_delivery_conflicting_actions_total",
+    "Actions refused because an earlier, different action owns their action_id",
+)
 
 
 class ActionView(BaseModel):
@@ -29,47 +38,71 @@ class ActionView(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     schema_version: Literal[1] = 1
-    action_id: str
+    action_id: UUID
     case_id: str
     type: ActionType
+    count: int
+    channel: Channel
     country: str = NO_COUNTRY
     supporter_key: str | None = None
     supporter_name: str | None = None
     share_name_with_target: bool = False
     message: str | None = None
     occurred_at: datetime
+    source: str
     heartbeat: bool = False
     request_id: str | None = None
     accepted_at: datetime | None = None
 
 
+class Received(NamedTuple):
+    action: ActionView
+    fingerprint: int  # of its identity (shared.action_ids), computed with the decoding
+
+
 class ActionHandler:
-    """Stores each batch's signatures and messages through `store`."""
+    """Stores each batch's signatures and messages through `store`, the actions whose id
+    a different action already owns refused."""
 
     def __init__(self, store: PgSignatureStore, lag: ConsumerLag) -> None:
         self.store = store
         self.lag = lag
+        self.conflicts = 0  # of the batch in its transaction; counted once it commits
 
     @staticmethod
-    def decode(record: Record) -> ActionView | None:
-        """The action, or None for a record intake could not have written (skipped: it
-        must never block the rest)."""
-        try:
-            return decode(ActionView, record.value or b"")
-        except ValidationError:
-            log.error(
-                "undecodable action skipped",
-                extra={"partition": record.partition, "offset": record.offset},
-            )
-            return None
+    def decode(record: Record) -> Received:
+        """The action; a ValidationError makes the consumer set the record aside."""
+        action = decode(ActionView, record.value or b"")
+        return Received(action, ActionIdentity.of(action).fingerprint())
 
-    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, ActionView | None]]) -> None:
-        events = [event for _, event in batch if event is not None]
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, Received]]) -> Refusals:
+        kept = [(record, r) for record, r in batch if not r.action.heartbeat]
+        ids = [r.action.action_id for _, r in kept]
+        recorded = await self.store.claim(conn, ids, [r.fingerprint for _, r in kept])
+        later, differ = await conflicting(
+            ids, recorded, lambda i: kept[i][1].fingerprint, partial(self.store.owners, conn)
+        )
+        events = [r.action for _, r in kept]
+        if later:  # replays and conflicts: the id's owner was stored already
+            skipped = set(later)
+            events = [e for i, e in enumerate(events) if i not in skipped]
         await self.store.add(conn, sort_actions(events))
-        self.lag.in_flight(max((e.accepted_at for e in events if e.accepted_at), default=None))
+        self.conflicts = len(differ)
+        newest = (r.action.accepted_at for _, r in batch if r.action.accepted_at)
+        self.lag.in_flight(max(newest, default=None))
+        self._trace(r.action for _, r in batch)
+        return [(kept[i][0], CONFLICT) for i in differ]
+
+    def after_commit(self, records: int, seconds: float) -> None:
+        """PositionedConsumer's on_batch."""
+        self.lag.on_commit(records, seconds)
+        CONFLICTS.inc(self.conflicts)
+
+    @staticmethod
+    def _trace(actions: Iterable[ActionView]) -> None:
         trace_all = log.isEnabledFor(logging.DEBUG)
-        for event in events:
-            if event.heartbeat:
-                log.info("heartbeat seen", extra=trace_fields(event))
+        for action in actions:
+            if action.heartbeat:
+                log.info("heartbeat seen", extra=trace_fields(action))
             elif trace_all:
-                log.debug("stored", extra=trace_fields(event))
+                log.debug("stored", extra=trace_fields(action))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 from uuid import UUID
@@ -32,6 +32,9 @@ MAX_ACTIONS_PER_BATCH = 1_000
 MAX_TALLY = 100_000
 # What a type of action cannot go without: checked by ActionIn, stated in its JSON Schema.
 REQUIRED_BY_TYPE = {ActionType.SIGNATURE: "supporter", ActionType.SOLIDARITY_MESSAGE: "message"}
+# The oldest plausible `occurred_at`: older is a client's bug (a zeroed date, a year 0001
+# that falls before year 1 in UTC, which PostgreSQL and Python's datetime refuse).
+EARLIEST_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 # Fields of ActionEvent that only the server sets; named in the error so callers learn why.
 SERVER_ONLY_FIELDS = frozenset(
     {
@@ -175,12 +178,14 @@ class ActionIn(Strict):
 
     @field_validator("occurred_at")
     @classmethod
-    def _not_in_future(cls, occurred_at: datetime | None, info: ValidationInfo) -> datetime | None:
+    def _plausible(cls, occurred_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        if occurred_at is None:
+            return None
+        if occurred_at < EARLIEST_OCCURRED_AT:
+            raise ValueError(f"must not be before {EARLIEST_OCCURRED_AT:%Y-%m-%dT%H:%M:%SZ}")
         rules = info.context
-        if (
-            isinstance(rules, Rules)
-            and occurred_at is not None
-            and occurred_in_future(occurred_at, rules.now, rules.clock_skew_s)
+        if isinstance(rules, Rules) and occurred_in_future(
+            occurred_at, rules.now, rules.clock_skew_s
         ):
             raise ValueError("must not be in the future")
         return occurred_at

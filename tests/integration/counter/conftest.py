@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from uuid import uuid4
 
 import asyncpg
@@ -88,6 +88,26 @@ def _needs_stack() -> None:
             socket.create_connection((host, int(port)), timeout=2.0).close()
         except OSError:
             pytest.fail(f"{address} does not answer: start the stack with `make up`")
+
+
+MakeSettings = Callable[..., Awaitable[CounterSettings]]
+
+
+@pytest.fixture
+async def make_settings() -> AsyncIterator[MakeSettings]:
+    """Isolated settings (overrides as keywords) with their topics made, all cleaned up
+    after the test."""
+    made: list[CounterSettings] = []
+
+    async def make(partitions: int = 4, **overrides: object) -> CounterSettings:
+        settings = isolated_settings(**overrides)
+        await create_topics(settings, partitions)
+        made.append(settings)
+        return settings
+
+    yield make
+    for settings in made:
+        await clean_up(settings)
 
 
 @pytest.fixture

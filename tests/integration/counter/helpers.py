@@ -4,7 +4,6 @@ that can be SIGKILLed, read totals from the database or the API."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from services.counter.settings import CounterSettings
 from shared.contracts.actions import ActionEvent
 from shared.kafka import durable_producer, encode
 from tests.integration.counter.conftest import counter_env
+from tests.stuck import scrape
 from tests.throwaway import free_port
 from tests.waiting import wait_until
 
@@ -84,8 +84,12 @@ class CounterProcess:
         await wait_until(self._answers, within=ready_within)
         return self
 
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / f"counter-{self.port}.log"
+
     def spawn(self) -> None:
-        log = (self.log_dir / f"counter-{self.port}.log").open("ab")
+        log = self.log_file.open("ab")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "plume"), "serve", "counter"],
             env=counter_env(self.settings, self.port),
@@ -121,11 +125,4 @@ class CounterProcess:
 
     async def metric(self, name: str) -> float:
         """Sum of a metric's samples (all labels) from /metrics."""
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            text = (await client.get(f"{self.url}/metrics")).text
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(name) and line[len(name)] in " {":
-                with contextlib.suppress(ValueError):
-                    total += float(line.rsplit(" ", 1)[1])
-        return total
+        return await scrape(self.url, name)

@@ -3,10 +3,14 @@ are announced once, through replays, restarts and a crash between publish and co
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import TopicPartition
 
@@ -15,13 +19,20 @@ from services.counter.domain.ports import Invalidation
 from services.counter.entrypoints.corrections import run_invalidate
 from services.counter.settings import CounterSettings
 from shared.catalog import CatalogView
+from shared.contracts.actions import ActionEvent
 from shared.contracts.catalog import CampaignFile, case_records
 from shared.contracts.dlq import DeadLetter
 from shared.contracts.totals import MilestoneReached
 from shared.kafka import decode, encode, manual_consumer
 from tests.integration.counter.conftest import clean_up, create_topics, isolated_settings
-from tests.integration.counter.helpers import CounterProcess, produce, wait_for_totals
-from tests.unit.counter.builders import action
+from tests.integration.counter.helpers import (
+    CounterProcess,
+    produce,
+    stored_totals,
+    wait_for_totals,
+)
+from tests.readback import read_dead_letters
+from tests.unit.counter.builders import action, signature
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -72,6 +83,44 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_partition_flows(
         assert "json" in dead[0].error.lower()
         assert "count" in dead[1].error
         assert await counter.metric("plume_counter_dead_letters_total") == 2
+    finally:
+        counter.stop()
+
+
+async def test_records_the_store_refuses_are_dead_lettered_between_good_ones(
+    settings: CounterSettings, tmp_path: Path
+) -> None:
+    """Values that decode but that the counter cannot store (issue 9): each is set aside
+    with its error, every good one around it is counted, and the partition flows."""
+    year_one = datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1)))  # year 0 in UTC
+    refused = [
+        action(count=100, accepted_at=year_one),  # no UTC hour to count it under
+        action("case-\x00", count=100),  # jsonb cannot hold a NUL byte
+        signature("case-a", "key-\x00", count=100),
+        action(os.urandom(6_000).hex(), count=100),  # too large for a unique index
+    ]
+    good = [action(count=n) for n in (1, 2, 4, 8, 16)]
+    interleaved = [good[0], refused[0], good[1], refused[1], refused[2], good[2]]
+    await produce(settings, [*interleaved, good[3], refused[3], good[4]])
+    counter = await CounterProcess(settings, tmp_path).start()
+    try:
+        await wait_for_totals(settings, {"case-a": 31})
+        letters = await wait_until(
+            lambda: read_dead_letters(settings.kafka_bootstrap, settings.dlq_topic),
+            lambda found: len(found) >= len(refused),
+        )
+        assert sorted(d.offset for d in letters) == [1, 3, 4, 7]
+        by_offset = {d.offset: d.error for d in letters}
+        assert by_offset[1].startswith("ValueError: year 0 is out of range")
+        assert by_offset[3].startswith("UntranslatableCharacterError [22P05]")
+        assert by_offset[4].startswith("UntranslatableCharacterError [22P05]")
+        assert by_offset[7].startswith("ProgramLimitExceededError [54000]")
+        originals = [decode(ActionEvent, base64.b64decode(d.value_base64 or "")) for d in letters]
+        assert {e.action_id for e in originals} == {e.action_id for e in refused}
+        assert await counter.metric("plume_counter_dead_letters_total") == len(refused)
+        assert await stored_totals(settings) == {"case-a": 31}
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{counter.url}/readyz")).status_code == 200
     finally:
         counter.stop()
 

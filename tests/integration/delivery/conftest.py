@@ -24,9 +24,9 @@ def _needs_stack() -> None:
 async def make_settings(tmp_path: Path) -> AsyncIterator[MakeSettings]:
     made: list[DeliverySettings] = []
 
-    async def make(**overrides: Any) -> DeliverySettings:
+    async def make(partitions: int = 4, **overrides: Any) -> DeliverySettings:
         settings = isolated_settings(tmp_path, **overrides)
-        await create_topics(settings)
+        await create_topics(settings, partitions)
         made.append(settings)
         return settings
 

@@ -9,7 +9,7 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ def isolated_settings(folder: Path, **overrides: Any) -> DeliverySettings:
         "actions_topic": f"test.delivery.actions.{suffix}",
         "cases_topic": f"test.delivery.cases.{suffix}",
         "dossiers_topic": f"test.delivery.dossiers.{suffix}",
+        "dlq_topic": f"test.delivery.dlq.{suffix}",
         "consumer_group": f"plume-delivery-t-{suffix}",
         "dossier_dir": folder / "dossiers",
         "cut_check_seconds": 0.1,
@@ -67,6 +68,7 @@ async def create_topics(settings: DeliverySettings, partitions: int = 4) -> None
         TopicSpec(settings.actions_topic, partitions),
         TopicSpec(settings.cases_topic, 1, compacted=True),
         TopicSpec(settings.dossiers_topic, 1),
+        TopicSpec(settings.dlq_topic, 1),
     )
     await ensure_topics(settings.kafka_bootstrap, specs)
     await wait_until(lambda: _leaderless(settings, [s.name for s in specs]), lambda n: n == 0)
@@ -123,9 +125,11 @@ def signature(
 async def publish(
     settings: DeliverySettings,
     cases: list[Case],
-    actions: list[ActionEvent],
+    actions: Sequence[ActionEvent | bytes],
     sender: Sender | None = None,
 ) -> None:
+    """Cases to the catalogue topic, then actions in order (raw bytes as they are: what
+    intake could never have written)."""
     producer = durable_producer(settings.kafka_bootstrap, "test-delivery", linger_ms=5)
     await producer.start()
     try:
@@ -142,7 +146,9 @@ async def publish(
             for c in cases
         ]
         futures += [
-            await producer.send(settings.actions_topic, key=a.kafka_key(), value=encode(a))
+            await producer.send(settings.actions_topic, key=b"raw", value=a)
+            if isinstance(a, bytes)
+            else await producer.send(settings.actions_topic, key=a.kafka_key(), value=encode(a))
             for a in actions
         ]
         await asyncio.gather(*futures)

@@ -188,6 +188,16 @@ async def test_422_lists_every_failing_field(client: httpx.AsyncClient) -> None:
     assert all(error["message"] for error in problem["errors"])
 
 
+async def test_422_for_an_occurred_at_before_2000(client: httpx.AsyncClient) -> None:
+    """Accepted with 202 once; PostgreSQL refused it (before year 1 in UTC) and delivery
+    stopped on it for every case (issue 9)."""
+    body = signature(occurred_at="0001-01-01T00:30:00+01:00")
+    problem = assert_problem(await client.post("/v1/actions", json=body), 422)
+    assert problem["errors"] == [
+        {"field": "occurred_at", "message": "must not be before 2000-01-01T00:00:00Z"}
+    ]
+
+
 async def test_422_when_a_signature_has_no_supporter(client: httpx.AsyncClient) -> None:
     problem = assert_problem(await client.post("/v1/actions", json=signature(supporter=None)), 422)
     assert problem["errors"] == [{"field": "supporter", "message": "is required for a signature"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from uuid import UUID
 
 from services.counter.domain.model import (
     CHANNEL,
@@ -14,14 +15,16 @@ from services.counter.domain.model import (
     CaseTotals,
     LedgerEntry,
     Tally,
+    identity_of,
     tally,
 )
 from services.counter.domain.ports import Invalidation
+from shared.action_ids import ActionIdentity
 
 
 @dataclass
 class FakeLedger:
-    entries: dict[object, LedgerEntry] = field(default_factory=dict)
+    entries: dict[UUID, LedgerEntry] = field(default_factory=dict)
     invalidated: set[object] = field(default_factory=set)
 
     async def record(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
@@ -38,6 +41,9 @@ class FakeLedger:
                 signed.add(signature)
             new.append(entry)
         return new
+
+    async def identities(self, action_ids: list[UUID]) -> dict[UUID, ActionIdentity]:
+        return {i: identity_of(self.entries[i]) for i in action_ids if i in self.entries}
 
     async def invalidate(self, criteria: Invalidation) -> list[LedgerEntry]:
         if criteria.is_empty():

@@ -40,6 +40,18 @@ class PortsContract:
         letters = [entry_of(action(supporter_key="key-1")) for _ in range(3)]
         assert await ports.ledger.record(letters) == letters
 
+    async def test_identities_of_the_actions_held_live_or_invalidated(self, ports: Ports) -> None:
+        letter = entry_of(action(count=3, country="SN", source="partner-x"))
+        signed = entry_of(signature("case-b", "key-1"))
+        await ports.ledger.record([letter, signed])
+        await ports.ledger.invalidate(Invalidation(source="partner-x"))
+        unknown = uuid4()
+        found = await ports.ledger.identities([letter.action_id, signed.action_id, unknown])
+        assert found == {
+            letter.action_id: ("case-a", "letter", 3, "web", "SN", "partner-x", None),
+            signed.action_id: ("case-b", "signature", 1, "web", "ZZ", "anonymous", "key-1"),
+        }
+
     async def test_invalidate_matches_all_criteria_once(self, ports: Ports) -> None:
         late = ACCEPTED + timedelta(hours=2)
         fraud = entry_of(action(source="partner-x", accepted_at=late, count=5))

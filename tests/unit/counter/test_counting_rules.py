@@ -110,3 +110,17 @@ async def test_recount_reports_drift_and_repairs_it() -> None:
     )
     assert after.is_empty()
     assert await counter.total("case-a") == 7
+
+
+async def test_a_later_different_action_under_a_known_id_is_told_not_counted() -> None:
+    counter = Counter()
+    first = signature("case-a", "key-1")
+    same_batch = signature("case-b", "key-2", action_id=first.action_id)
+    again = first.model_copy(update={"request_id": "retry"})
+    outcome = await counter.count(first, same_batch, again)
+    assert (len(outcome.counted), outcome.conflicting) == (1, [1])
+    letter = action("case-a", action_id=first.action_id)  # a later batch, another type
+    second_signature = signature("case-a", "key-1")  # a new id: counted once per supporter
+    outcome = await counter.count(letter, again, second_signature)
+    assert (outcome.counted, outcome.conflicting) == ([], [0])
+    assert await counter.total("case-a") == 1 and await counter.total("case-b") == 0

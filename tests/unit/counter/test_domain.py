@@ -10,9 +10,9 @@ from aiokafka.structs import ConsumerRecord
 
 from services.counter.domain.milestones import no_longer_reached, reached
 from services.counter.domain.model import entry_of, first_of_each_action, tally
-from services.counter.entrypoints.consumer import decode_action, split_poison
+from services.counter.entrypoints.consumer import decode_action
 from services.counter.entrypoints.views import timestamp
-from shared.contracts.actions import ActionEvent
+from shared.failures import describe
 from shared.kafka import encode
 from tests.unit.counter.builders import action, signature
 
@@ -62,35 +62,31 @@ def _record(value: bytes | None, offset: int = 0) -> ConsumerRecord[bytes, bytes
     return ConsumerRecord("t", 0, offset, 0, 0, b"k", value, None, 0, 0, [])
 
 
-def decode_batch(
-    records: list[ConsumerRecord[bytes, bytes]],
-) -> tuple[list[ActionEvent], list[tuple[ConsumerRecord[bytes, bytes], str]]]:
-    decoded, poison = split_poison([(r, decode_action(r)) for r in records])
-    return [d.event for d in decoded], poison
-
-
-def test_poison_records_are_separated_with_their_error() -> None:
-    good = action()
-    events, poison = decode_batch(
-        [
-            _record(encode(good)),
-            _record(b"{not json", 1),
-            _record(b'{"schema_version": 1}', 2),
-            _record(None, 3),
-        ]
-    )
-    assert events == [good]
-    assert [(r.offset, "errors" in why or "empty" in why) for r, why in poison] == [
-        (1, True),
-        (2, True),
-        (3, True),
-    ]
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (b"{not json", "json_invalid"),
+        (b'{"schema_version": 1}', "action_id missing"),
+        (None, "empty value"),
+    ],
+)
+def test_a_record_that_is_no_action_fails_to_decode_with_a_value_error(
+    value: bytes | None, why: str
+) -> None:
+    """A ValueError makes the PositionedConsumer set the record aside (the dead letter
+    carries describe(error))."""
+    assert decode_action(_record(encode(action()))).event.count == 1
+    with pytest.raises(ValueError) as caught:
+        decode_action(_record(value))
+    assert why in describe(caught.value)
 
 
 def test_error_text_carries_no_input_values() -> None:
     raw = encode(action()).replace(b'"count":1', b'"count":"secret@example.org"')
-    _, poison = decode_batch([_record(raw)])
-    assert "secret@example.org" not in poison[0][1]
+    with pytest.raises(ValueError) as caught:
+        decode_action(_record(raw))
+    assert "secret@example.org" not in describe(caught.value)
+    assert "count" in describe(caught.value)
 
 
 def test_timestamps_render_as_the_contract_shows() -> None:

@@ -61,6 +61,27 @@ def test_future_within_the_clock_skew_is_accepted() -> None:
     ActionIn.model_validate_json(orjson.dumps(body), context=rules())
 
 
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "0001-01-01T00:30:00+01:00",  # before year 1 in UTC: PostgreSQL refuses it
+        "0001-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",
+        "2000-01-01T00:30:00+01:00",  # 1999-12-31T23:30Z
+    ],
+)
+def test_an_implausibly_old_occurred_at_is_refused(occurred_at: str) -> None:
+    assert errors_of(signature(occurred_at=occurred_at)) == [
+        {"field": "occurred_at", "message": "must not be before 2000-01-01T00:00:00Z"}
+    ]
+
+
+def test_occurred_at_from_2000_on_is_accepted() -> None:
+    body = signature(occurred_at="2000-01-01T00:00:00Z")
+    ActionIn.model_validate_json(orjson.dumps(body), context=rules())
+    ActionIn.model_validate_json(orjson.dumps(body))  # without the context's rules too
+
+
 @pytest.mark.parametrize("field", ["channel", "accepted_at", "supporter_key", "source"])
 def test_server_only_fields_are_refused_by_name(field: str) -> None:
     [error] = errors_of(signature(**{field: "x"}))

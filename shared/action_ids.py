@@ -1,0 +1,94 @@
+"""One action_id, one action. The first accepted action owns its id in every consumer: a
+later record under the same id is never counted nor delivered. When it is the same action
+(a client's retry, a replay: the same case, type, count, channel, country, source and, for
+a signature, supporter) it is ignored in silence; when it differs in any of these, it is
+refused: set aside in the dead-letter topic with CONFLICT and counted in
+`plume_<service>_conflicting_actions_total`. The time fields (occurred_at is the server's
+clock when a client leaves it out) and the request id do not make an action different."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import NamedTuple, Protocol, TypeVar
+from uuid import UUID
+
+import orjson
+
+from shared.contracts.actions import ActionType
+
+CONFLICT = "action_id already taken by a different action (the first accepted owns it)"
+Mark = TypeVar("Mark")  # what tells two uses of an id apart: an identity, a fingerprint
+
+
+class ActionFacts(Protocol):
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def supporter_key(self) -> str | None: ...
+
+
+class ActionIdentity(NamedTuple):
+    case_id: str
+    type: str
+    amount: int  # the action's count (a tuple already has a count())
+    channel: str
+    country: str
+    source: str
+    supporter_key: str | None  # a signature's supporter; None for the other types
+
+    @classmethod
+    def of(cls, action: ActionFacts) -> ActionIdentity:
+        signer = action.supporter_key if action.type == ActionType.SIGNATURE else None
+        return cls(
+            action.case_id,
+            str(action.type),
+            action.count,
+            str(action.channel),
+            action.country,
+            action.source,
+            signer,
+        )
+
+    def fingerprint(self) -> int:
+        """A stable 64-bit digest (the same in every process), to store instead."""
+        digest = hashlib.blake2b(orjson.dumps(tuple(self)), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+
+async def conflicting(
+    ids: Sequence[UUID],
+    recorded: set[UUID],
+    mark_of: Callable[[int], Mark],
+    owners: Callable[[list[UUID]], Awaitable[Mapping[UUID, Mark]]],
+) -> tuple[list[int], list[int]]:
+    """Of a batch's uses of ids (in order), once the first use of each id not seen before
+    was recorded (`recorded`): the indexes of the later uses, and those among them whose
+    mark differs from the mark of the id's owner (`owners` reads them, this batch's
+    included; an id it does not know has no owner to differ from)."""
+    if len(recorded) == len(ids):
+        return [], []  # nearly always: every id new, each used once
+    firsts: set[UUID] = set()
+    later: list[int] = []
+    for index, action_id in enumerate(ids):
+        if action_id in recorded and action_id not in firsts:
+            firsts.add(action_id)
+        else:
+            later.append(index)
+    owned = await owners(sorted({ids[i] for i in later}))
+    differ = []
+    for i in later:
+        mark = mark_of(i)
+        if owned.get(ids[i], mark) != mark:
+            differ.append(i)
+    return later, differ
