@@ -118,11 +118,23 @@ async def post_action(
 
 
 def _with_assigned_id(body: Any, answer: Any) -> Any:
-    if isinstance(body, dict) and "action_id" not in body and isinstance(answer, dict):
-        assigned = answer.get("action_id")
-        if isinstance(assigned, str):
-            return {**body, "action_id": assigned}
+    """`body` carrying the ids a 503 named for it: `action_id` for one action,
+    `action_ids` (item by item) for a batch; ids the client gave stay."""
+    if not (isinstance(body, dict) and isinstance(answer, dict)):
+        return body
+    assigned, items = answer.get("action_id"), body.get("actions")
+    if "action_id" not in body and isinstance(assigned, str) and items is None:
+        return {**body, "action_id": assigned}
+    named = answer.get("action_ids")
+    if isinstance(items, list) and isinstance(named, list) and len(named) == len(items):
+        return {**body, "actions": [_given(i, n) for i, n in zip(items, named, strict=True)]}
     return body
+
+
+def _given(item: Any, named: Any) -> Any:
+    if isinstance(item, dict) and "action_id" not in item and isinstance(named, str):
+        return {**item, "action_id": named}
+    return item
 
 
 def _seconds(value: str | None) -> float | None:

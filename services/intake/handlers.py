@@ -74,7 +74,11 @@ async def submit_batch(
             results.append(ItemResult(index, event=outcome))
     events = [r.event for r in results if r.event is not None]
     if events:
-        await publisher.publish(events)
+        try:
+            await publisher.publish(events)
+        except PublishUnavailable as exc:  # the ids the client retries with, item by item
+            exc.action_ids = [str(r.event.action_id) if r.event else None for r in results]
+            raise
         _count_accepted(events)
         if log.isEnabledFor(logging.DEBUG):
             for event in events:

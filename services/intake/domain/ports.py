@@ -12,6 +12,8 @@ class PublishUnavailable(Exception):
     """Kafka did not acknowledge in time; nothing may be reported as accepted."""
 
     action_id: object = None  # set for a single action, so the caller can retry with it
+    # set for a batch: each item's action_id (None for an item refused by validation)
+    action_ids: list[str | None] | None = None
 
 
 class ActionPublisher(Protocol):

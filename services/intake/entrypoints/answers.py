@@ -46,6 +46,11 @@ class UnavailableProblem(Problem):
         description="the refused action's id (the server's where the client sent none), "
         "present once the action was read: retry with it and it is counted once",
     )
+    action_ids: list[UUID | None] | None = Field(
+        default=None,
+        description="a batch refused by Kafka: each item's action_id in the batch's order "
+        "(null for an item refused by validation); retry the batch with them",
+    )
 
 
 class ItemResult(BaseModel):

@@ -62,8 +62,8 @@ async def _accept(request: Request, intake: Intake, key: ApiKey) -> Response:
     caller = Caller(key.name, key.allows(Scope.ACTIONS_TALLY), partner=True)
     try:
         results = await handlers.submit_batch(items, caller, intake.catalog.get, ctx, publisher)
-    except PublishUnavailable:
-        raise Problem(guards.unavailable(intake, None)) from None
+    except PublishUnavailable as exc:
+        raise Problem(guards.unavailable(intake, None, action_ids=exc.action_ids)) from None
     return Response(orjson.dumps(_answer(results)), media_type="application/json")
 
 

@@ -98,10 +98,17 @@ def ready_publisher(intake: Intake) -> ActionPublisher:
     return intake.publisher
 
 
-def unavailable(intake: Intake, action_id: object, detail: str | None = None) -> Response:
+def unavailable(
+    intake: Intake,
+    action_id: object,
+    detail: str | None = None,
+    action_ids: list[str | None] | None = None,
+) -> Response:
     extra: dict[str, Any] = {"retry_after": intake.settings.retry_after_s}
     if action_id is not None:  # so the caller can retry with the same id (counted once)
         extra["action_id"] = str(action_id)
+    if action_ids is not None:  # a batch's, item by item (None: refused by validation)
+        extra["action_ids"] = action_ids
     return problem(
         503, "Kafka cannot take the write now", detail or "nothing was accepted", **extra
     )

@@ -22,6 +22,7 @@ from services.intake.entrypoints.guards import (
     unavailable,
 )
 from services.intake.entrypoints.raw_route import RawRoute
+from services.intake.entrypoints.refusals import naming_the_action
 from services.intake.entrypoints.requests import SINGLE_LIMIT, Problem, read_body, require_json
 from services.intake.runtime import Intake
 from shared.apikeys import Scope
@@ -44,7 +45,17 @@ def install(app: FastAPI) -> None:
 
 
 async def post_action(request: Request) -> Response:
-    """POST /v1/actions: one action, answered 202 once Kafka has it."""
+    """POST /v1/actions: one action, answered 202 once Kafka has it. Every 503 names the
+    action's id, the client's or one assigned here, to retry with (contract v2)."""
+    try:
+        return await _post_action(request)
+    except Problem as refused:
+        if refused.response.status_code != 503 or b'"action_id"' in refused.response.body:
+            raise
+        raise Problem(await naming_the_action(request, refused.response)) from None
+
+
+async def _post_action(request: Request) -> Response:
     intake: Intake = request.app.state.intake
     require_json(request)
     key = await find_key(request, intake)

@@ -38,4 +38,6 @@ async def read_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise Problem(too_large)
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request._body = body  # Starlette's own cache: a second read (see refusals) gets it again
+    return body

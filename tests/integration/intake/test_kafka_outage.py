@@ -38,6 +38,7 @@ class Answer:
     answered: float
     status: int
     retry_after: str | None
+    named: str | None = None  # the action_id a 503 names, to retry with (contract v2)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +81,7 @@ async def traffic(client: httpx.AsyncClient, answers: list[Answer], stop: asynci
                 time.monotonic(),
                 answer.status_code,
                 answer.headers.get("retry-after"),
+                answer.json().get("action_id") if answer.status_code == 503 else None,
             )
         )
         if answer.status_code == 503:
@@ -140,6 +142,7 @@ async def test_kill_kafka_during_traffic(
     assert not [a for a in while_down if 200 <= a.status < 300]
     assert {a.status for a in while_down} == {503}
     assert all(a.retry_after and int(a.retry_after) >= 1 for a in while_down)
+    assert all(a.named == a.action_id for a in while_down), "a 503 must name its action_id"
 
     acknowledged = {a.action_id for a in answers if a.status == 202}
     written = await read_actions(broker.bootstrap, outage_intake.settings.actions_topic)

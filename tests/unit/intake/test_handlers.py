@@ -102,3 +102,19 @@ async def test_a_heartbeat_kafka_refuses_is_skipped_not_fatal() -> None:
     assert not beating.done(), "a refused heartbeat must not end the loop"
     stop.set()
     await asyncio.wait_for(beating, 5)
+
+
+async def test_a_batch_kafka_refuses_names_each_items_action_id() -> None:
+    publisher = FakePublisher()
+    publisher.down = True
+    items: list[ActionIn | list[FieldError]] = [
+        parse(),
+        [{"field": "supporter.email", "message": "bad"}],
+        parse(action_id=None),
+    ]
+    with pytest.raises(PublishUnavailable) as caught:
+        await handlers.submit_batch(items, Caller("ngo", partner=True), CASES.get, CTX, publisher)
+    ids = caught.value.action_ids
+    assert ids is not None and len(ids) == 3
+    assert ids[0] == signature()["action_id"] and ids[1] is None
+    assert ids[2] is not None and ids[2] != ids[0]  # assigned by the server

@@ -80,3 +80,17 @@ async def test_the_load_never_has_more_than_its_cap_in_flight_and_ends_by_itself
     assert load.most_in_flight == 5 and load.not_sent == due - 5 and due > 20
     assert await load.drain(within=0.01) == 5
     assert load.in_flight == 0
+
+
+async def test_a_batch_is_retried_with_the_ids_intake_named_for_its_items() -> None:
+    seen: list[dict[str, list[dict[str, str]]]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        if len(seen) == 1:
+            return httpx.Response(503, json={"action_ids": ["given", "assigned"]})
+        return httpx.Response(200, json={"accepted": 2})
+
+    body = {"actions": [{"action_id": "given"}, {"case_id": "x"}]}
+    assert await post(handle, body) is Outcome.OK  # type: ignore[arg-type]
+    assert [item.get("action_id") for item in seen[1]["actions"]] == ["given", "assigned"]
