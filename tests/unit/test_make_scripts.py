@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import stack_from_env
+from tests.tools import IN_CI
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
@@ -49,7 +50,9 @@ def test_scripts_parse(script: Path) -> None:
     subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+@pytest.mark.skipif(
+    shutil.which("shellcheck") is None and not IN_CI, reason="shellcheck not installed"
+)
 def test_scripts_pass_shellcheck() -> None:
     scripts = [*sorted(LOCAL.glob("*.sh")), REPO / ".ci" / "run"]
     checked = subprocess.run(
