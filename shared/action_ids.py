@@ -8,12 +8,10 @@ clock when a client leaves it out) and the request id do not make an action diff
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import NamedTuple, Protocol, TypeVar
 from uuid import UUID
-
-import orjson
 
 from shared.contracts.actions import ActionType
 
@@ -49,7 +47,6 @@ class ActionIdentity(NamedTuple):
 
     @classmethod
     def of(cls, action: ActionFacts) -> ActionIdentity:
-        signer = action.supporter_key if action.type == ActionType.SIGNATURE else None
         return cls(
             action.case_id,
             str(action.type),
@@ -57,13 +54,45 @@ class ActionIdentity(NamedTuple):
             str(action.channel),
             action.country,
             action.source,
-            signer,
+            _signer(action),
         )
 
     def fingerprint(self) -> int:
-        """A stable 64-bit digest (the same in every process), to store instead."""
-        digest = hashlib.blake2b(orjson.dumps(tuple(self)), digest_size=8).digest()
-        return int.from_bytes(digest, "big", signed=True)
+        return _digest(*self)
+
+
+def fingerprint(action: ActionFacts) -> int:
+    """ActionIdentity.of(action).fingerprint() at a third of the cost (once per action in
+    delivery): a CRC-32 of the identity, the same in every process. Two different actions
+    with one fingerprint under one id would pass for a replay: still never stored twice,
+    only not reported (one chance in four billion)."""
+    return _digest(
+        action.case_id,
+        action.type,
+        action.count,
+        action.channel,
+        action.country,
+        action.source,
+        _signer(action),
+    )
+
+
+def _signer(action: ActionFacts) -> str | None:
+    return action.supporter_key if action.type == ActionType.SIGNATURE else None
+
+
+def _digest(
+    case_id: str,
+    type: str,
+    amount: int,
+    channel: str,
+    country: str,
+    source: str,
+    signer: str | None,
+) -> int:
+    # str.join takes the enums (str subclasses) as they are, where formatting calls them
+    fields = (case_id, type, str(amount), channel, country, source, signer or "")
+    return zlib.crc32("\x1f".join(fields).encode())
 
 
 async def conflicting(

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -220,26 +220,13 @@ class PositionedConsumer(Generic[T]):
             await self._commit_isolating(items[middle:])
 
     async def _commit(self, items: Sequence[tuple[Record, T | Poison]]) -> None:
-        """Records of a prefetched batch may have been revoked, or committed by another
-        consumer and reassigned, since the fetch: the filter drops them."""
         async with self.processing:
             started = time.perf_counter()
-            assigned = self.consumer.assignment()
-            positions: dict[TopicPartition, int] = {}
-            good: list[tuple[Record, T]] = []
-            poison: list[tuple[Record, str]] = []
-            for record, value in items:
-                if not self._is_new(record, assigned):
-                    continue
-                positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
-                if isinstance(value, Poison):
-                    poison.append((record, value.reason))
-                else:
-                    good.append((record, value))
+            positions, good, poison = self._still_to_commit(items)
             if not positions:
                 return
             async with self.pool.acquire() as conn, conn.transaction():
-                refused = await self.handle(conn, good)
+                refused = await self.handle(conn, cast("Sequence[tuple[Record, T]]", good))
                 if poison or refused:  # durable before the positions move past them
                     await self.dead_letters.send([*poison, *refused])
                 await self.store.save(conn, positions)
@@ -247,6 +234,31 @@ class PositionedConsumer(Generic[T]):
             self.progress.waiting()  # progress made: what is left waits from now
         if self.on_batch:
             self.on_batch(len(good) + len(poison), time.perf_counter() - started)
+
+    def _still_to_commit(
+        self, items: Sequence[tuple[Record, T | Poison]]
+    ) -> tuple[
+        dict[TopicPartition, int], list[tuple[Record, T | Poison]], list[tuple[Record, str]]
+    ]:
+        """Records of a prefetched batch may have been revoked, or committed by another
+        consumer and reassigned, since the fetch: they are left out. Of the others: the
+        positions after them, the decoded items (the batch's own tuples: ten thousand
+        new ones per batch would cost the collector) and the poison with why."""
+        assigned, committed = self.consumer.assignment(), self.committed
+        positions: dict[TopicPartition, int] = {}
+        good: list[tuple[Record, T | Poison]] = []
+        poison: list[tuple[Record, str]] = []
+        for item in items:
+            record, value = item
+            tp = TopicPartition(record.topic, record.partition)
+            if tp not in assigned or record.offset < committed.get(tp, 0):
+                continue
+            positions[tp] = record.offset + 1
+            if isinstance(value, Poison):
+                poison.append((record, value.reason))
+            else:
+                good.append(item)
+        return positions, good, poison
 
     async def _set_aside(self, record: Record, error: str) -> None:
         tp = TopicPartition(record.topic, record.partition)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+import asyncpg
+
 from services.delivery.domain.intake import SortedActions
 from shared.db import Conn
 
@@ -18,7 +20,20 @@ class PgSignatureStore:
         self, conn: Conn, ids: Sequence[UUID], fingerprints: Sequence[int]
     ) -> set[UUID]:
         """Record the action ids not taken yet, each with its action's fingerprint (the
-        first of a batch's uses wins); return those recorded now."""
+        first of a batch's uses wins); return those recorded now. A plain insert first,
+        in a savepoint: a third cheaper than ON CONFLICT when, nearly always, every id is
+        new (measured: 10 against 15 µs per row beside a million ids)."""
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    f"INSERT INTO {self.s}.action_ids (action_id, fingerprint) "
+                    "SELECT * FROM unnest($1::uuid[], $2::bigint[])",
+                    ids,
+                    fingerprints,
+                )
+            return set(ids)
+        except asyncpg.UniqueViolationError:
+            pass  # a replay or a conflict among them: the slower way tells which ids are new
         rows = await conn.fetch(
             f"INSERT INTO {self.s}.action_ids (action_id, fingerprint) "
             "SELECT * FROM unnest($1::uuid[], $2::bigint[]) "

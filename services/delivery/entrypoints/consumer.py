@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.domain.intake import sort_actions
-from shared.action_ids import CONFLICT, ActionIdentity, conflicting
+from shared.action_ids import CONFLICT, conflicting, fingerprint
 from shared.contracts.actions import NO_COUNTRY, ActionType, Channel
 from shared.db import Conn
 from shared.kafka import decode
@@ -73,7 +73,7 @@ class ActionHandler:
     def decode(record: Record) -> Received:
         """The action; a ValidationError makes the consumer set the record aside."""
         action = decode(ActionView, record.value or b"")
-        return Received(action, ActionIdentity.of(action).fingerprint())
+        return Received(action, fingerprint(action))
 
     async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, Received]]) -> Refusals:
         kept = [(record, r) for record, r in batch if not r.action.heartbeat]

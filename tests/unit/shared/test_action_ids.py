@@ -13,7 +13,7 @@ import pytest
 
 from services.counter.domain.model import entry_of, identity_of
 from services.delivery.entrypoints.consumer import ActionView
-from shared.action_ids import ActionIdentity, conflicting
+from shared.action_ids import ActionIdentity, conflicting, fingerprint
 from shared.contracts.actions import ActionType
 from shared.kafka import decode, encode
 from tests.unit.counter.builders import action
@@ -26,7 +26,9 @@ def test_counter_and_delivery_see_the_same_identity(kind: ActionType) -> None:
     event = action(type=kind, supporter_key="key-1", country="SN", source="partner-x")
     expected = ActionIdentity.of(event)
     assert identity_of(entry_of(event)) == expected
-    assert ActionIdentity.of(decode(ActionView, encode(event))) == expected
+    view = decode(ActionView, encode(event))
+    assert ActionIdentity.of(view) == expected
+    assert fingerprint(view) == fingerprint(event) == expected.fingerprint()
     assert (expected.supporter_key == "key-1") is (kind == ActionType.SIGNATURE)
 
 
