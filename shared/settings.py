@@ -5,12 +5,16 @@ are read from the same variables for all of them."""
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+import logging
+import os
+from typing import Any, ClassVar
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.guarded_http import HttpLimits
+
+log = logging.getLogger(__name__)
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_DATABASE = "postgresql://plume:plume@127.0.0.1:5432/plume"
@@ -28,6 +32,29 @@ class InfraSettings(BaseSettings):
         default=DEFAULT_DATABASE, validation_alias=AliasChoices("PLUME_DATABASE_URL")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("PLUME_LOG_LEVEL"))
+    # Settings renamed in this release, old name → new: the old variable (or keyword) is
+    # still read, with a warning, until the next release removes it.
+    renamed: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_old_names(cls, data: Any) -> Any:
+        if not cls.renamed or not isinstance(data, dict):
+            return data
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        for old, new in cls.renamed.items():
+            variable = f"{prefix}{old}".upper()
+            value = data.pop(old, None)
+            if value is None:
+                value = os.environ.get(variable)
+            if value is None:
+                continue
+            log.warning(
+                "setting renamed: use the new name",
+                extra={"old": variable, "new": f"{prefix}{new}".upper()},
+            )
+            data.setdefault(new, value)
+        return data
 
     def environment(self) -> dict[str, str]:
         """The variables from which a child process (`plume serve …`) reads these same
