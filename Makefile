@@ -44,10 +44,11 @@ test: up ## the whole suite (unit, integration, e2e) against the running stack
 test-unit: venv ## unit tests only; no stack needed
 	$(call run_pytest,tests/unit)
 
-lint: venv ## ruff check, ruff format --check, mypy --strict
+lint: venv ## ruff check, ruff format --check, mypy --strict, import contracts (lint-imports)
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy services shared tests ops bench
+	$(VENV)/lint-imports
 
 bench: up ## benchmarks: figures beside floors measured in the same run
 	$(VENV)/python -m bench
