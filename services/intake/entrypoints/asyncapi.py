@@ -5,6 +5,7 @@ renders the channels, operations, messages and JSON Schemas."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -43,7 +44,9 @@ def contract_broker() -> KafkaBroker:
     return broker
 
 
+@cache  # built on the first request, not at import: rendering takes tens of milliseconds
 def document() -> dict[str, Any]:
+    """The document, shared by every caller: read it, do not change it."""
     spec = AsyncAPI(contract_broker(), title="plume Kafka topics", version="1.0.0")
     doc: dict[str, Any] = spec.to_specification().to_jsonable()
     _describe_messages(doc)
