@@ -3,7 +3,7 @@
 counter's totals (acks=all, idempotent, the same linger and batch size), to a throwaway
 topic of the stack's Kafka. It decides whether the event publishers move to faststream.
 
-Rounds alternate (raw, faststream, raw, ...) and the best of each is kept, because other
+Rounds alternate (raw, faststream, raw, ...) and the best of 5 is kept, because other
 stacks share these cores. faststream is measured the two ways it can be used: awaiting
 each `publish` (its default, a round trip per record, so on a smaller N) and
 `publish(..., no_confirm=True)` gathered like `send_all` (the same pipelining)."""
@@ -26,7 +26,7 @@ from shared.settings import InfraSettings
 
 RECORDS = 20_000
 AWAITED_RECORDS = 1_000  # awaiting each publish costs a round trip: bounded smaller
-ROUNDS = 3
+ROUNDS = 5
 PARTITIONS = 6
 CASES = [f"case-{i}" for i in range(200)]
 
