@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
 from shared import apikeys
 from shared.catalog import CatalogView, publish_campaign
@@ -20,6 +21,7 @@ from shared.db import create_pool
 from shared.kafka import durable_producer
 from shared.settings import InfraSettings
 from tests.integration.shared.conftest import own_topic
+from tests.throwaway import free_port
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -33,13 +35,57 @@ async def cases_topic() -> AsyncIterator[str]:
         yield name
 
 
-async def publish(topic: str, campaign: CampaignFile) -> None:
+async def publish(topic: str, campaign: CampaignFile) -> int:
     producer = durable_producer(INFRA.kafka_bootstrap, "test")
     await producer.start()
     try:
-        await publish_campaign(producer, campaign, topic)
+        return await publish_campaign(producer, campaign, topic)
     finally:
         await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def following(
+    topic: str, bootstrap: str = INFRA.kafka_bootstrap
+) -> AsyncIterator[CatalogView]:
+    view, stop = CatalogView(topic), asyncio.Event()
+    task = asyncio.create_task(view.follow(bootstrap, stop))
+    try:
+        await asyncio.wait_for(view.loaded.wait(), 30)
+        yield view
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+
+
+async def test_an_empty_catalogue_is_loaded_then_follows_cases_and_tombstones(
+    cases_topic: str,
+) -> None:
+    async with following(cases_topic) as view:
+        assert view.cases == {}
+        campaign = CampaignFile.model_validate_json(CAMPAIGN.read_text())
+        assert await publish(cases_topic, campaign) == len(campaign.cases) == 8
+
+        async def known() -> set[str]:
+            return set(view.cases)
+
+        await wait_until(known, lambda ids: ids == {c.id for c in campaign.cases}, within=10)
+        producer = durable_producer(INFRA.kafka_bootstrap, "test")
+        await producer.start()
+        try:
+            await producer.send_and_wait(cases_topic, key=b"sonia-dahmani", value=None)
+        finally:
+            await producer.stop()
+        await wait_until(known, lambda ids: "sonia-dahmani" not in ids, within=10)
+        assert len(view.cases) == 7
+
+
+async def test_following_an_unreachable_kafka_raises() -> None:
+    view = CatalogView("plume.cases.v1")
+    with pytest.raises(KafkaConnectionError):
+        await asyncio.wait_for(view.follow(f"127.0.0.1:{free_port()}", asyncio.Event()), 30)
+    assert not view.loaded.is_set()
 
 
 async def test_catalogue_loads_history_then_sees_a_case_closed(cases_topic: str) -> None:
