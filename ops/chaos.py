@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ops import faults
+from ops import cluster_faults, faults
 from ops.endpoints import Endpoints, temporary_keys, wait_for_case
 from ops.ledger import RequestLog, steady_load
 from ops.load import Outcome, RetryPolicy
@@ -24,7 +24,7 @@ from ops.verify import Verdict, verify
 from shared.apikeys import Scope
 from tests.throwaway import free_port
 
-FAULTS = (
+SINGLE_NODE_FAULTS = (
     "kill -9 intake",
     "kill -9 counter",
     "kill -9 delivery",
@@ -32,6 +32,20 @@ FAULTS = (
     "stop PostgreSQL",
     "two counters, kill -9 one",
 )
+CLUSTER_FAULTS = (
+    "kill -9 intake",
+    "kill -9 counter",
+    "kill -9 delivery",
+    "stop PostgreSQL",
+    cluster_faults.KILL_LEADER,
+    cluster_faults.KILL_FOLLOWER,
+    cluster_faults.STOP_TWO_NODES,
+    cluster_faults.ROLLING_RESTART,
+)
+ONE_OF_SEVERAL = "kill -9 the last counter instance and the last delivery instance"
+# Answers that reach the client this long after the fault may not be acknowledgements of
+# writes made before it (intake answers the moment Kafka acknowledges).
+IN_FLIGHT_MARGIN_S = 2.0
 ROLES = {"web": {Scope.ACTIONS_WRITE}, "delivery": {Scope.DOSSIERS_READ, Scope.DOSSIERS_WRITE}}
 
 
@@ -68,8 +82,28 @@ def load_chaos_case(case_id: str) -> None:
         Path(file.name).unlink()
 
 
+def fault_plan() -> tuple[str, ...]:
+    """The single node's faults, or the cluster's (and one of several instances killed
+    when several run)."""
+    if cluster_faults.kafka_nodes() < 3:
+        return SINGLE_NODE_FAULTS
+    several = min(cluster_faults.instances("counter"), cluster_faults.instances("delivery"))
+    return (*CLUSTER_FAULTS, *([ONE_OF_SEVERAL] if several > 1 else []))
+
+
+CLUSTER_INJECTIONS = {
+    cluster_faults.KILL_LEADER: cluster_faults.kill_busiest_leader,
+    cluster_faults.KILL_FOLLOWER: cluster_faults.kill_quietest_node,
+    cluster_faults.STOP_TWO_NODES: cluster_faults.stop_two_nodes,
+    cluster_faults.ROLLING_RESTART: cluster_faults.rolling_restart,
+    ONE_OF_SEVERAL: cluster_faults.kill_one_of_each_consumer,
+}
+
+
 async def inject(fault: str, extra: faults.ExtraCounter) -> None:
-    if fault.startswith("kill -9 "):
+    if fault in CLUSTER_INJECTIONS:
+        await CLUSTER_INJECTIONS[fault]()
+    elif fault.startswith("kill -9 "):
         await faults.send_signal(fault.removeprefix("kill -9 "), signal.SIGKILL)
     elif fault == "stop Kafka":
         await faults.send_signal("kafka", signal.SIGTERM)
@@ -86,22 +120,46 @@ class Phase:
 
     fault: str
     injected_at: float
+    broken_at: float | None = None  # the fault done (nodes gone), the stack not yet healing
+    healing_at: float | None = None
     healed_at: float | None = None
 
 
 async def run_faults(
     log: RequestLog, phases: list[Phase], extra: faults.ExtraCounter, dwell: float
 ) -> None:
-    for fault in FAULTS:
+    for fault in fault_plan():
         await asyncio.sleep(dwell)  # steady traffic before each fault
         print(f"fault: {fault} (requests so far {len(log.sent):,})", flush=True)
         phase = Phase(fault, time.monotonic())
         phases.append(phase)
         await inject(fault, extra)
-        await asyncio.sleep(dwell)  # traffic while broken
+        phase.broken_at = time.monotonic()
+        await asyncio.sleep(max(dwell, IN_FLIGHT_MARGIN_S * 2))  # traffic while broken
+        phase.healing_at = time.monotonic()
         await faults.bring_back()
+        if cluster_faults.kafka_nodes() > 1:  # the next fault meets a whole cluster
+            await cluster_faults.all_in_sync()
         phase.healed_at = time.monotonic()
     await asyncio.sleep(dwell)
+
+
+def fault_errors(log: RequestLog, phases: list[Phase]) -> list[str]:
+    """What the cluster's faults must show beyond the common checks: one node left alone
+    acknowledges nothing (min.insync.replicas=2), and a rolling restart refuses nothing."""
+    errors = []
+    for phase, after in zip(phases, [*phases[1:], None], strict=True):
+        if phase.fault == cluster_faults.STOP_TWO_NODES and phase.broken_at and phase.healing_at:
+            start, end = phase.broken_at + IN_FLIGHT_MARGIN_S, phase.healing_at
+            accepted = log.accepted_between(start, end)
+            if accepted:
+                errors.append(f"{phase.fault}: {accepted} writes acknowledged by one node")
+        if phase.fault == cluster_faults.ROLLING_RESTART:
+            end = after.injected_at if after else float("inf")
+            refused, _ = log.refused_between(phase.injected_at, end)
+            if refused:
+                errors.append(f"{phase.fault}: {refused} writes refused (target: none)")
+    return errors
 
 
 def refusal_windows(log: RequestLog, phases: list[Phase]) -> list[str]:
@@ -144,6 +202,7 @@ async def drill(rate: float, dwell: float, deadline: float) -> Verdict:
             await load
             await extra.stop()
         verdict = Verdict({o.value: log.count(o) for o in Outcome}, len(phases))
+        verdict.fault_errors = fault_errors(log, phases)
         verdict.notes = [
             *([unfinished] if unfinished else []),
             f"not sent (cap of requests in flight reached): {log.not_sent:,}",

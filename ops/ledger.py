@@ -54,6 +54,10 @@ class RequestLog:
         }
         return body, Sent(action_id, name, consent, Outcome.UNKNOWN)
 
+    def accepted_between(self, start: float, end: float) -> int:
+        """Acknowledged writes (202) answered in [start, end)."""
+        return sum(1 for a in self.attempts if a.status == 202 and start <= a.at < end)
+
     def refused_between(self, start: float, end: float) -> tuple[int, float]:
         """Refused write attempts in [start, end) and the seconds from the first to the
         last of them (0 when there was none)."""

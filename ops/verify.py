@@ -27,12 +27,19 @@ class Verdict:
     duplicated: int = 0
     refused_counted: int = 0
     dossier_errors: list[str] = field(default_factory=list)
+    fault_errors: list[str] = field(default_factory=list)  # a fault's own promise broken
     notes: list[str] = field(default_factory=list)
     complete: bool = True  # every fault injected and every check made in time
 
     @property
     def clean(self) -> bool:
-        violations = self.lost or self.duplicated or self.refused_counted or self.dossier_errors
+        violations = (
+            self.lost
+            or self.duplicated
+            or self.refused_counted
+            or self.dossier_errors
+            or self.fault_errors
+        )
         return self.complete and not violations
 
     def report(self) -> str:
@@ -45,6 +52,8 @@ class Verdict:
             f"refused but counted: {self.refused_counted}",
             f"dossier errors: {len(self.dossier_errors)}",
             *[f"  - {e}" for e in self.dossier_errors[:20]],
+            f"fault errors: {len(self.fault_errors)}",
+            *[f"  - {e}" for e in self.fault_errors],
             "verdict: " + ("CLEAN" if self.clean else "FAILED" if self.complete else "INCOMPLETE"),
         ]
         return "\n".join(lines)
