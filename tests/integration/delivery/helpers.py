@@ -19,7 +19,7 @@ import httpx
 import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.delivery.entrypoints.app import create_app
+from services.delivery.bootstrap import create_app
 from services.delivery.settings import DeliverySettings
 from shared import apikeys
 from shared.contracts.actions import ActionEvent, ActionType, Channel
@@ -46,12 +46,12 @@ def isolated_settings(folder: Path, **overrides: Any) -> DeliverySettings:
         "cases_topic": f"test.delivery.cases.{suffix}",
         "dossiers_topic": f"test.delivery.dossiers.{suffix}",
         "dlq_topic": f"test.delivery.dlq.{suffix}",
-        "consumer_group": f"plume-delivery-t-{suffix}",
+        "group_id": f"plume-delivery-t-{suffix}",
         "dossier_dir": folder / "dossiers",
-        "cut_check_seconds": 0.1,
-        "send_check_seconds": 0.1,
-        "retry_base_seconds": 0.2,
-        "retry_cap_seconds": 1.0,
+        "cut_check_s": 0.1,
+        "send_check_s": 0.1,
+        "retry_base_s": 0.2,
+        "retry_cap_s": 1.0,
         "webhook_secret": "test-secret",
     }
     values.update(overrides)

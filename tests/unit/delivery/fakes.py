@@ -6,8 +6,8 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from services.delivery.domain.ports import NotFound, Outgoing, StatusEvent
 from services.delivery.domain.status import DossierStatus, check_transition
-from services.delivery.ports import NotFound, Outgoing, StatusEvent
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
