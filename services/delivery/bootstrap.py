@@ -27,6 +27,7 @@ from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.adapters.statuses import PgStatuses
 from services.delivery.domain.addressees import require_webhook_secret
 from services.delivery.domain.policy import CutPolicy
+from services.delivery.domain.ports import Catalogue
 from services.delivery.entrypoints import api
 from services.delivery.entrypoints.consumer import ActionHandler, Received
 from services.delivery.entrypoints.workers import Loops
@@ -168,7 +169,9 @@ async def running(settings: DeliverySettings) -> AsyncIterator[Delivery]:
         await delivery.producer.start()
         await delivery.consumer.start()
         _start_tasks(delivery, stop)
-        await _check_webhook_secret(delivery)
+        await check_webhook_secret(
+            delivery.catalog, settings.webhook_secret is not None, settings.catalogue_wait_s
+        )
         yield delivery
     finally:
         await delivery.supervisor.stop(STOP_GRACE_S)
@@ -192,16 +195,15 @@ def _start_tasks(delivery: Delivery, stop: asyncio.Event) -> None:
         start(name, work, readiness=name != "statuses")
 
 
-async def _check_webhook_secret(delivery: Delivery) -> None:
-    """Refuse to start when a target is delivered by webhook and no secret signs it."""
-    wait_s = delivery.settings.catalogue_wait_s
+async def check_webhook_secret(catalogue: Catalogue, secret_set: bool, wait_s: float) -> None:
+    """Refuse to start (WebhookSecretMissing) when a target is delivered by webhook and no
+    secret signs its requests: the catalogue is awaited for up to `wait_s` to know."""
     try:
-        await asyncio.wait_for(delivery.catalog.loaded.wait(), wait_s)
+        await asyncio.wait_for(catalogue.loaded.wait(), wait_s)
     except TimeoutError:
         log.warning("catalogue not read at start: webhook targets not checked yet")
         return
-    records = list(delivery.catalog.cases.values())
-    require_webhook_secret(records, delivery.settings.webhook_secret is not None)
+    require_webhook_secret(list(catalogue.cases.values()), secret_set)
 
 
 def create_app(settings: DeliverySettings) -> FastAPI:
