@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from services.delivery import metrics
-from services.delivery.domain.addressees import addressees, case_snapshot
+from services.delivery.domain.addressees import cut_order
 from services.delivery.domain.policy import CutPolicy, CutReason
 from services.delivery.domain.ports import (
     Catalogue,
@@ -52,7 +52,7 @@ async def cut_due_cases(
             continue  # unknown case: its items wait until the catalogue knows it
         reason = policy.reason_to_cut(item.count, item.oldest, now, record.is_open)
         if reason is not None:
-            created += await _cut(cutter, record, item.kind, reason)
+            created += await cutter.cut(cut_order(record, item.kind, reason))
     return created
 
 
@@ -65,16 +65,8 @@ async def cut_case_now(
         return None
     created: list[uuid.UUID] = []
     for kind in DossierKind:
-        created += await _cut(cutter, record, kind, CutReason.REQUESTED)
+        created += await cutter.cut(cut_order(record, kind, CutReason.REQUESTED))
     return created
-
-
-async def _cut(
-    cutter: Cutter, record: CaseRecord, kind: DossierKind, reason: CutReason
-) -> list[uuid.UUID]:
-    return await cutter.cut(
-        record.case.id, kind, reason, addressees(record, kind), case_snapshot(record)
-    )
 
 
 def pending_signatures(

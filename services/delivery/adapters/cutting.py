@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 import orjson
 
-from services.delivery.domain.addressees import Addressee
-from services.delivery.domain.policy import CutReason
+from services.delivery.domain.addressees import CutOrder
 from services.delivery.domain.ports import PendingCase
 from shared.contracts.dossiers import DossierKind
 from shared.db import Conn
@@ -41,16 +38,9 @@ class PgCutter:
             PendingCase(r["case_id"], DossierKind(r["kind"]), r["n"], r["oldest"]) for r in rows
         ]
 
-    async def cut(
-        self,
-        case_id: str,
-        kind: DossierKind,
-        reason: CutReason,
-        addressees: Sequence[Addressee],
-        snapshot: Mapping[str, Any],
-    ) -> list[uuid.UUID]:
+    async def cut(self, order: CutOrder) -> list[uuid.UUID]:
         """Seal the pending items of one case and kind; the ids of the new dossiers."""
-        table = TABLES[kind]
+        case_id, kind, table = order.case_id, order.kind, TABLES[order.kind]
         async with self.pool.acquire() as conn, conn.transaction():
             lock = zlib.crc32(f"{self.schema}:{case_id}:{kind}".encode())
             await conn.execute("SELECT pg_advisory_xact_lock($1)", lock)
@@ -59,7 +49,7 @@ class PgCutter:
                 "VALUES ($1, $2, $3, 0, '{}') RETURNING id",
                 case_id,
                 kind.value,
-                reason.value,
+                order.reason.value,
             )
             moved = await conn.execute(
                 f"UPDATE {self.schema_sql}.{table} SET cut_id = $1 "
@@ -87,7 +77,7 @@ class PgCutter:
                 *further,
             )
             sealed = _Sealed(case_id, kind, cut_id, count, by_country)
-            return await self._store_dossiers(conn, sealed, addressees, snapshot)
+            return await self._store_dossiers(conn, sealed, order)
 
     async def _tally(self, conn: Conn, table: str, cut_id: int) -> tuple[int, dict[str, int]]:
         rows = await conn.fetch(
@@ -114,14 +104,10 @@ class PgCutter:
         return int(row["n"]), int(row["m"])
 
     async def _store_dossiers(
-        self,
-        conn: Conn,
-        sealed: _Sealed,
-        addressees: Sequence[Addressee],
-        snapshot: Mapping[str, Any],
+        self, conn: Conn, sealed: _Sealed, order: CutOrder
     ) -> list[uuid.UUID]:
-        ids = [uuid.uuid4() for _ in addressees]
-        snapshot_json = orjson.dumps(snapshot).decode()
+        ids = [uuid.uuid4() for _ in order.addressees]
+        snapshot_json = orjson.dumps(order.snapshot).decode()
         by_country = orjson.dumps(sealed.by_country).decode()
         await conn.executemany(
             f"INSERT INTO {self.schema_sql}.dossiers (id, cut_id, case_id, target_id, kind, "
@@ -139,7 +125,7 @@ class PgCutter:
                     sealed.count,
                     by_country,
                 )
-                for dossier_id, addressee in zip(ids, addressees, strict=True)
+                for dossier_id, addressee in zip(ids, order.addressees, strict=True)
             ],
         )
         await conn.executemany(

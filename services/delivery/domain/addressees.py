@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.delivery.domain.policy import CutReason
 from shared.contracts.catalog import CaseRecord
 from shared.contracts.dossiers import DossierKind
 
@@ -14,6 +15,22 @@ from shared.contracts.dossiers import DossierKind
 class Addressee:
     target_id: str
     target: dict[str, Any]  # as the dossier stores it (JSON): name, language, delivery
+
+
+@dataclass(frozen=True)
+class CutOrder:
+    """Seal what is pending of one case and kind into one dossier per addressee, each
+    with `snapshot`, what its cover letter needs."""
+
+    case_id: str
+    kind: DossierKind
+    reason: CutReason
+    addressees: list[Addressee]
+    snapshot: dict[str, Any]
+
+
+def cut_order(record: CaseRecord, kind: DossierKind, reason: CutReason) -> CutOrder:
+    return CutOrder(record.case.id, kind, reason, addressees(record, kind), case_snapshot(record))
 
 
 def addressees(record: CaseRecord, kind: DossierKind) -> list[Addressee]:

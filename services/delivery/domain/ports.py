@@ -8,10 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from services.delivery.domain.addressees import Addressee
-from services.delivery.domain.policy import CutReason
+from services.delivery.domain.addressees import CutOrder
 from services.delivery.domain.status import DossierStatus
 from shared.contracts.catalog import CaseRecord
 from shared.contracts.dossiers import DossierEvent, DossierKind
@@ -91,20 +90,13 @@ class TransmissionLedger(Protocol):
 
 class Cutter(Protocol):
     """Stores cuts. `pending` lists what waits per case and kind; `cut` seals, in one
-    transaction, everything of the case and kind still pending into one dossier per
-    addressee (with `snapshot`, what its cover letter needs) and queues their `sealed`
-    events; it returns the new dossier ids, none when nothing was pending after all."""
+    transaction, everything of the order's case and kind still pending into its dossiers
+    and queues their `sealed` events; it returns the new dossier ids, none when nothing
+    was pending after all."""
 
     async def pending(self) -> list[PendingCase]: ...
 
-    async def cut(
-        self,
-        case_id: str,
-        kind: DossierKind,
-        reason: CutReason,
-        addressees: Sequence[Addressee],
-        snapshot: Mapping[str, Any],
-    ) -> list[uuid.UUID]: ...
+    async def cut(self, order: CutOrder) -> list[uuid.UUID]: ...
 
 
 class Catalogue(Protocol):

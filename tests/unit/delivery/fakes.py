@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from services.delivery.domain.addressees import Addressee
-from services.delivery.domain.policy import CutReason
+from services.delivery.domain.addressees import CutOrder
 from services.delivery.domain.ports import (
     NotFound,
     Outgoing,
@@ -159,11 +157,7 @@ class FakeCatalogue:
 
 @dataclass(frozen=True)
 class Cut:
-    case_id: str
-    kind: DossierKind
-    reason: CutReason
-    addressees: list[Addressee]
-    snapshot: dict[str, Any]
+    order: CutOrder
     ids: list[uuid.UUID]
 
 
@@ -180,18 +174,11 @@ class FakeCutter:
     async def pending(self) -> list[PendingCase]:
         return list(self.waiting.values())
 
-    async def cut(
-        self,
-        case_id: str,
-        kind: DossierKind,
-        reason: CutReason,
-        addressees: Sequence[Addressee],
-        snapshot: Mapping[str, Any],
-    ) -> list[uuid.UUID]:
-        if self.waiting.pop((case_id, kind), None) is None:
+    async def cut(self, order: CutOrder) -> list[uuid.UUID]:
+        if self.waiting.pop((order.case_id, order.kind), None) is None:
             return []
-        ids = [uuid.uuid4() for _ in addressees]
-        self.cuts.append(Cut(case_id, kind, reason, list(addressees), dict(snapshot), ids))
+        ids = [uuid.uuid4() for _ in order.addressees]
+        self.cuts.append(Cut(order, ids))
         return ids
 
 

@@ -25,7 +25,7 @@ async def test_a_case_is_cut_when_its_pending_signatures_reach_the_size() -> Non
 
     created = await cut_due_cases(cutter, catalogue, POLICY, NOW)
 
-    assert [(c.case_id, c.reason) for c in cutter.cuts] == [("a", CutReason.SIZE)]
+    assert [(c.order.case_id, c.order.reason) for c in cutter.cuts] == [("a", CutReason.SIZE)]
     assert created == cutter.cuts[0].ids
     assert list(cutter.waiting) == [("b", SIGNATURES)]
 
@@ -37,7 +37,7 @@ async def test_a_case_is_cut_when_its_oldest_pending_item_reaches_the_age() -> N
 
     await cut_due_cases(cutter, catalogue, POLICY, NOW)
 
-    assert [(c.case_id, c.reason) for c in cutter.cuts] == [("a", CutReason.AGE)]
+    assert [(c.order.case_id, c.order.reason) for c in cutter.cuts] == [("a", CutReason.AGE)]
 
 
 async def test_a_closed_case_is_cut_at_once_and_an_unknown_one_waits() -> None:
@@ -48,7 +48,9 @@ async def test_a_closed_case_is_cut_at_once_and_an_unknown_one_waits() -> None:
 
     await cut_due_cases(cutter, catalogue, POLICY, NOW)
 
-    assert [(c.case_id, c.reason) for c in cutter.cuts] == [("closed", CutReason.CLOSED)]
+    assert [(c.order.case_id, c.order.reason) for c in cutter.cuts] == [
+        ("closed", CutReason.CLOSED)
+    ]
     assert list(cutter.waiting) == [("unknown", SIGNATURES)]
 
 
@@ -69,14 +71,14 @@ async def test_signatures_go_to_every_target_of_the_case() -> None:
     await cut_due_cases(cutter, FakeCatalogue(record), POLICY, NOW)
 
     (cut,) = cutter.cuts
-    assert [a.target_id for a in cut.addressees] == ["t1", "t2", "t3"]
-    assert [a.target["delivery"]["channel"] for a in cut.addressees] == [
+    assert [a.target_id for a in cut.order.addressees] == ["t1", "t2", "t3"]
+    assert [a.target["delivery"]["channel"] for a in cut.order.addressees] == [
         "manual",
         "email",
         "webhook",
     ]
-    assert cut.snapshot["name"] == "Sonia Dahmani"
-    assert cut.snapshot["campaign"] == "Write for Rights"
+    assert cut.order.snapshot["name"] == "Sonia Dahmani"
+    assert cut.order.snapshot["campaign"] == "Write for Rights"
 
 
 async def test_a_solidarity_dossier_goes_to_the_person_of_the_case_by_hand() -> None:
@@ -87,8 +89,8 @@ async def test_a_solidarity_dossier_goes_to_the_person_of_the_case_by_hand() -> 
     await cut_due_cases(cutter, FakeCatalogue(record), POLICY, NOW)
 
     (cut,) = cutter.cuts
-    assert cut.kind is SOLIDARITY
-    (person,) = cut.addressees
+    assert cut.order.kind is SOLIDARITY
+    (person,) = cut.order.addressees
     assert person.target_id == "a"
     assert person.target == {
         "id": "a",
@@ -107,7 +109,7 @@ async def test_cut_now_seals_both_kinds_and_knows_no_unknown_case() -> None:
     assert await cut_case_now(cutter, catalogue, "nobody") is None
     created = await cut_case_now(cutter, catalogue, "a")
 
-    assert [(c.kind, c.reason) for c in cutter.cuts] == [
+    assert [(c.order.kind, c.order.reason) for c in cutter.cuts] == [
         (SIGNATURES, CutReason.REQUESTED),
         (SOLIDARITY, CutReason.REQUESTED),
     ]
