@@ -1,6 +1,7 @@
 """Readiness tells the truth (issue 10): with its consumer loop and its catalogue
 follower killed, delivery's /readyz answers 503 naming both, then, once the supervisor
-has restarted them, 200 again, and both work: an action is stored, a new case is known."""
+has restarted them, 200 again, and both work: an action is stored, a new case is known.
+And delivery does not start at all with a webhook target and no secret to sign with."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from services.delivery.bootstrap import Delivery
+from services.delivery.bootstrap import Delivery, running
+from services.delivery.domain.addressees import WebhookSecretMissing
 from tests.integration.delivery.conftest import MakeSettings
 from tests.integration.delivery.helpers import case, publish, serving_app, signature, stored
 from tests.waiting import wait_until
@@ -51,3 +54,20 @@ def _known(delivery: Delivery, case_id: str) -> Callable[[], Awaitable[bool]]:
         return delivery.catalog.get(case_id) is not None
 
     return probe
+
+
+async def test_delivery_refuses_to_start_with_a_webhook_target_and_no_secret(
+    make_settings: MakeSettings,
+) -> None:
+    settings = await make_settings(partitions=1, webhook_secret=None)
+    case_id = "case-" + settings.db_schema[-10:]
+    hook = {"channel": "webhook", "url": "https://receiver.example.org/hook"}
+    await publish(settings, [case(case_id, [TARGET | {"delivery": hook}])], [])
+
+    with pytest.raises(WebhookSecretMissing, match="PLUME_DELIVERY_WEBHOOK_SECRET is not set"):
+        async with running(settings):
+            pass
+
+    signed = settings.model_copy(update={"webhook_secret": SecretStr("s3cret")})
+    async with running(signed) as delivery:
+        assert delivery.catalog.get(case_id) is not None
