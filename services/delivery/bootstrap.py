@@ -25,9 +25,7 @@ from services.delivery.adapters.rendering import Renderer
 from services.delivery.adapters.senders import EmailSender, WebhookSender
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.adapters.statuses import PgStatuses
-from services.delivery.domain.addressees import require_webhook_secret
 from services.delivery.domain.policy import CutPolicy
-from services.delivery.domain.ports import Catalogue
 from services.delivery.entrypoints import api
 from services.delivery.entrypoints.consumer import ActionHandler, Received
 from services.delivery.entrypoints.workers import Loops
@@ -169,7 +167,7 @@ async def running(settings: DeliverySettings) -> AsyncIterator[Delivery]:
         await delivery.producer.start()
         await delivery.consumer.start()
         _start_tasks(delivery, stop)
-        await check_webhook_secret(
+        await service.check_webhook_secret(
             delivery.catalog, settings.webhook_secret is not None, settings.catalogue_wait_s
         )
         yield delivery
@@ -193,17 +191,6 @@ def _start_tasks(delivery: Delivery, stop: asyncio.Event) -> None:
     start("lag", lambda: delivery.lag.watch(delivery.consumer, stop), readiness=False)
     for name, work in delivery.loops.work(stop).items():
         start(name, work, readiness=name != "statuses")
-
-
-async def check_webhook_secret(catalogue: Catalogue, secret_set: bool, wait_s: float) -> None:
-    """Refuse to start (WebhookSecretMissing) when a target is delivered by webhook and no
-    secret signs its requests: the catalogue is awaited for up to `wait_s` to know."""
-    try:
-        await asyncio.wait_for(catalogue.loaded.wait(), wait_s)
-    except TimeoutError:
-        log.warning("catalogue not read at start: webhook targets not checked yet")
-        return
-    require_webhook_secret(list(catalogue.cases.values()), secret_set)
 
 
 def create_app(settings: DeliverySettings) -> FastAPI:

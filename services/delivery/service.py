@@ -3,6 +3,7 @@ transmission, event publication. The clock is an argument so tests can set it.""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from services.delivery import metrics
-from services.delivery.domain.addressees import cut_order
+from services.delivery.domain.addressees import cut_order, require_webhook_secret
 from services.delivery.domain.policy import CutPolicy, CutReason
 from services.delivery.domain.ports import (
     Catalogue,
@@ -140,3 +141,14 @@ def dossier_event(event: StatusEvent) -> DossierEvent:
         error=event.error,
         occurred_at=event.occurred_at,
     )
+
+
+async def check_webhook_secret(catalogue: Catalogue, secret_set: bool, wait_s: float) -> None:
+    """Refuse to start (WebhookSecretMissing) when a target is delivered by webhook and no
+    secret signs its requests: the catalogue is awaited for up to `wait_s` to know."""
+    try:
+        await asyncio.wait_for(catalogue.loaded.wait(), wait_s)
+    except TimeoutError:
+        log.warning("catalogue not read at start: webhook targets not checked yet")
+        return
+    require_webhook_secret(list(catalogue.cases.values()), secret_set)

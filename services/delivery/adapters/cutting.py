@@ -29,10 +29,12 @@ class PgCutter:
     async def pending(self) -> list[PendingCase]:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                f"SELECT case_id, 'signatures' AS kind, count(*) AS n, min(received_at) AS oldest "
+                "SELECT case_id, $1::text AS kind, count(*) AS n, min(received_at) AS oldest "
                 f"FROM {self.schema_sql}.signatures WHERE cut_id IS NULL GROUP BY case_id "
-                f"UNION ALL SELECT case_id, 'solidarity', count(*), min(received_at) "
-                f"FROM {self.schema_sql}.solidarity_messages WHERE cut_id IS NULL GROUP BY case_id"
+                "UNION ALL SELECT case_id, $2::text, count(*), min(received_at) "
+                f"FROM {self.schema_sql}.solidarity_messages WHERE cut_id IS NULL GROUP BY case_id",
+                DossierKind.SIGNATURES.value,
+                DossierKind.SOLIDARITY.value,
             )
         return [
             PendingCase(r["case_id"], DossierKind(r["kind"]), r["n"], r["oldest"]) for r in rows

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.delivery.bootstrap import check_webhook_secret
 from services.delivery.domain.addressees import WebhookSecretMissing
+from services.delivery.service import check_webhook_secret
 from services.delivery.settings import DeliverySettings
 from tests.unit.delivery.fakes import FakeCatalogue, case_record
 
