@@ -123,7 +123,7 @@ async def produce(settings: DeliverySettings, n: int) -> list[str]:
 
 
 async def million(folder: Path) -> tuple[float, float, int]:
-    settings = isolated_settings(folder, render_pdf=False, cut_size=10_000, cut_check_seconds=1.0)
+    settings = isolated_settings(folder, render_pdf=False, cut_size=10_000, cut_check_s=1.0)
     await create_topics(settings, partitions=12)
     cases = await produce(settings, SIGNATURES)
     await publish(settings, [case(c, [TARGET]) for c in cases], [])

@@ -22,6 +22,9 @@ from shared.settings import InfraSettings
 from shared.topic_health import topics_health
 
 SERVICES = ("intake", "counter", "delivery")
+# The module whose `run()` serves a service: its composition root (bootstrap), where the
+# service has one; the others still start from their entrypoints.
+RUNNERS = {"delivery": "services.delivery.bootstrap"}
 Command = Callable[[argparse.Namespace, InfraSettings], int]
 
 
@@ -68,7 +71,8 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _serve(args: argparse.Namespace, _: InfraSettings) -> int:
-    module = importlib.import_module(f"services.{args.service}.entrypoints.app")
+    default = f"services.{args.service}.entrypoints.app"
+    module = importlib.import_module(RUNNERS.get(args.service, default))
     module.run()
     return 0
 

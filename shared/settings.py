@@ -68,6 +68,9 @@ class InfraSettings(BaseSettings):
                 str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"{prefix}{name}"
             )
             secret = getattr(self, name)
+            if secret is None:
+                variables[variable.upper()] = ""  # unset (not the text "null")
+                continue
             value = secret.get_secret_value() if isinstance(secret, SecretStr) else values[name]
             variables[variable.upper()] = value if isinstance(value, str) else json.dumps(value)
         return variables

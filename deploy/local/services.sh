@@ -3,16 +3,32 @@
 # Sourced by up.sh / down.sh after common.sh.
 
 SUPPORTER_KEY_FILE="$PLUME_HOME/secrets/supporter-key"
+WEBHOOK_SECRET_FILE="$PLUME_HOME/secrets/webhook-secret"
+
+# A random secret kept in file $1 (made once, readable by this user only), printed.
+kept_secret() {
+    if [[ ! -s "$1" ]]; then
+        mkdir -p "$(dirname "$1")"
+        (umask 077 && head -c 32 /dev/urandom | base64 >"$1")
+    fi
+    cat "$1"
+}
 
 # The key intake hashes supporters' emails with: made once, kept with the data, because a
 # new key would make the same supporter look new (and count their signature twice).
 ensure_supporter_key() {
-    if [[ ! -s "$SUPPORTER_KEY_FILE" ]]; then
-        mkdir -p "$(dirname "$SUPPORTER_KEY_FILE")"
-        (umask 077 && head -c 32 /dev/urandom | base64 >"$SUPPORTER_KEY_FILE")
-    fi
-    PLUME_SUPPORTER_KEY_SECRET="$(cat "$SUPPORTER_KEY_FILE")"
+    PLUME_SUPPORTER_KEY_SECRET="$(kept_secret "$SUPPORTER_KEY_FILE")"
     export PLUME_SUPPORTER_KEY_SECRET
+}
+
+# The key delivery signs webhook requests with: delivery has no default and refuses to
+# start with a webhook target and none. Made once, so receivers keep accepting after a
+# restart; one set in the environment wins.
+ensure_webhook_secret() {
+    if [[ -z "${PLUME_DELIVERY_WEBHOOK_SECRET:-}" ]]; then
+        PLUME_DELIVERY_WEBHOOK_SECRET="$(kept_secret "$WEBHOOK_SECRET_FILE")"
+    fi
+    export PLUME_DELIVERY_WEBHOOK_SECRET
 }
 
 # How many processes of a service run, all in its one consumer group: counter and
@@ -79,6 +95,7 @@ wait_service_ready() {
 
 start_services() {
     ensure_supporter_key
+    ensure_webhook_secret
     # All state under PLUME_HOME, whatever the services' working directory.
     export PLUME_DELIVERY_DOSSIER_DIR="${PLUME_DELIVERY_DOSSIER_DIR:-$PLUME_HOME/dossiers}"
     local service name i

@@ -1,61 +1,147 @@
-"""Composition root: builds the delivery service's parts from its settings."""
+"""Composition root of the delivery service: `build` makes every part from the settings,
+`running` starts them (each long-running task on the supervisor) and closes them in
+order, `create_app` serves the API around them. `plume serve delivery` calls `run()`."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
+from services.delivery import service
 from services.delivery.adapters.cutting import PgCutter
+from services.delivery.adapters.dossier_queries import PgDossierQueries
+from services.delivery.adapters.events import KafkaEventPublisher
 from services.delivery.adapters.ledger import PgTransmissionLedger
+from services.delivery.adapters.pdf import FontSet
+from services.delivery.adapters.rendering import Renderer
+from services.delivery.adapters.senders import EmailSender, WebhookSender
 from services.delivery.adapters.signature_store import PgSignatureStore
+from services.delivery.adapters.statuses import PgStatuses
 from services.delivery.domain.policy import CutPolicy
+from services.delivery.entrypoints import api
 from services.delivery.entrypoints.consumer import ActionHandler, Received
+from services.delivery.entrypoints.workers import Loops
 from services.delivery.settings import DeliverySettings
 from shared import apikeys
 from shared.catalog import CatalogView
-from shared.db import create_pool, migrate
+from shared.db import close_pool, create_pool, is_reachable, migrate
 from shared.dead_letters import KafkaDeadLetters
+from shared.http import add_operational_routes
 from shared.kafka import durable_producer, manual_consumer
+from shared.kafka_probe import KafkaProbe
 from shared.lag import ConsumerLag
+from shared.logs import configure_logging
 from shared.positioned_consumer import PositionedConsumer
 from shared.positions import PositionStore
+from shared.serve import protect, serve
+from shared.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
+MIGRATIONS = "services.delivery.adapters.migrations"
+STOP_GRACE_S, CLOSE_GRACE_S = 4.0, 2.0
+CLIENT_ID = "plume-delivery"
 
 
 @dataclass
 class Delivery:
+    """The running service's parts."""
+
     settings: DeliverySettings
     pool: asyncpg.Pool
     catalog: CatalogView
     consumer: PositionedConsumer[Received]
     producer: AIOKafkaProducer
-    cutter: PgCutter
+    probe: KafkaProbe
     ledger: PgTransmissionLedger
-    policy: CutPolicy
+    publisher: KafkaEventPublisher
+    webhook: WebhookSender
+    loops: Loops
     lag: ConsumerLag
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    api: api.ApiParts
+    supervisor: Supervisor
+
+    def problem(self) -> str | None:
+        """What keeps the service from doing its job: a task down, a stalled consumer."""
+        reasons = [r for r in (self.supervisor.problem(), self.consumer.problem()) if r]
+        return "; ".join(reasons) or None
+
+    async def ready(self) -> bool:
+        return await is_reachable(self.pool) and await self.probe.reachable()
 
 
 async def build(settings: DeliverySettings) -> Delivery:
-    pool = await create_pool(settings.database_url, max_size=10)
-    await migrate(pool, settings.db_schema, "services.delivery.migrations")
+    fonts = FontSet.find(settings.font_dir) if settings.render_pdf else None
+    pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+    await migrate(pool, settings.db_schema, MIGRATIONS)
     positions = PositionStore(settings.db_schema)
     async with pool.acquire() as conn:
         await positions.create(conn)
     await apikeys.prepare(pool)
-    kafka = manual_consumer(settings.kafka_bootstrap, settings.consumer_group, "plume-delivery")
     lag = ConsumerLag("delivery")
-    producer = durable_producer(settings.kafka_bootstrap, "plume-delivery")
-    dead_letters = KafkaDeadLetters(
-        producer, settings.dlq_topic, settings.consumer_group, "delivery"
+    producer = durable_producer(settings.kafka_bootstrap, CLIENT_ID)
+    consumer = _consumer(settings, pool, positions, producer, lag)
+    catalog = CatalogView(topic=settings.cases_topic)
+    ledger = PgTransmissionLedger(pool, settings.db_schema)
+    cutter = PgCutter(pool, settings.db_schema)
+    publisher = KafkaEventPublisher(producer, settings.dossiers_topic)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    webhook = WebhookSender(secret.encode() if secret else None, settings.webhook_timeout_s)
+    email = EmailSender(
+        settings.smtp_host, settings.smtp_port, settings.smtp_sender, settings.smtp_timeout_s
     )
+    loops = Loops(
+        cutter=cutter,
+        catalogue=catalog,
+        policy=CutPolicy(settings.cut_size, timedelta(seconds=settings.cut_max_age_s)),
+        renderer=Renderer(pool, settings.db_schema, settings.dossier_dir, fonts),
+        ledger=ledger,
+        senders={"email": email, "webhook": webhook},
+        transmission=service.Transmission(
+            settings.dossier_dir,
+            timedelta(seconds=settings.send_lease_s),
+            settings.retry_base_s,
+            settings.retry_cap_s,
+        ),
+        publisher=publisher,
+        read_statuses=PgStatuses(pool, settings.db_schema).read,
+        cut_every_s=settings.cut_check_s,
+        send_every_s=settings.send_check_s,
+    )
+    queries = PgDossierQueries(pool, settings.db_schema)
+    return Delivery(
+        settings=settings,
+        pool=pool,
+        catalog=catalog,
+        consumer=consumer,
+        producer=producer,
+        probe=KafkaProbe(settings.kafka_bootstrap, CLIENT_ID),
+        ledger=ledger,
+        publisher=publisher,
+        webhook=webhook,
+        loops=loops,
+        lag=lag,
+        api=api.ApiParts(pool, queries, ledger, cutter, catalog, settings.dossier_dir),
+        supervisor=Supervisor("delivery"),
+    )
+
+
+def _consumer(
+    settings: DeliverySettings,
+    pool: asyncpg.Pool,
+    positions: PositionStore,
+    producer: AIOKafkaProducer,
+    lag: ConsumerLag,
+) -> PositionedConsumer[Received]:
+    kafka = manual_consumer(settings.kafka_bootstrap, settings.group_id, CLIENT_ID)
+    dead_letters = KafkaDeadLetters(producer, settings.dlq_topic, settings.group_id, "delivery")
     handler = ActionHandler(PgSignatureStore(settings.db_schema), lag)
     consumer = PositionedConsumer(
         kafka,
@@ -68,14 +154,78 @@ async def build(settings: DeliverySettings) -> Delivery:
         stall_after_s=settings.stall_after_s,
     )
     consumer.on_batch = handler.after_commit
-    return Delivery(
-        settings=settings,
-        pool=pool,
-        catalog=CatalogView(topic=settings.cases_topic),
-        consumer=consumer,
-        producer=producer,
-        cutter=PgCutter(settings.db_schema),
-        ledger=PgTransmissionLedger(pool, settings.db_schema),
-        policy=CutPolicy(settings.cut_size, timedelta(seconds=settings.cut_max_age_seconds)),
-        lag=lag,
-    )
+    return consumer
+
+
+@contextlib.asynccontextmanager
+async def running(settings: DeliverySettings) -> AsyncIterator[Delivery]:
+    """The service built and running; stopped and closed in order on exit, bounded even
+    with the consumer stuck retrying or a statement hung."""
+    delivery = await build(settings)
+    stop = asyncio.Event()  # the supervisor cancels the tasks; this only ends what is left
+    try:
+        await delivery.producer.start()
+        await delivery.consumer.start()
+        _start_tasks(delivery, stop)
+        await service.check_webhook_secret(
+            delivery.catalog, settings.webhook_secret is not None, settings.catalogue_wait_s
+        )
+        yield delivery
+    finally:
+        await delivery.supervisor.stop(STOP_GRACE_S)
+        stop.set()
+        with contextlib.suppress(Exception):  # last flush; the outbox keeps the rest
+            last = service.publish_events(delivery.ledger, delivery.publisher)
+            await asyncio.wait_for(last, CLOSE_GRACE_S)
+        await delivery.consumer.stop()
+        await delivery.producer.stop()
+        await delivery.probe.close()
+        await delivery.webhook.close()
+        await close_pool(delivery.pool, CLOSE_GRACE_S)
+
+
+def _start_tasks(delivery: Delivery, stop: asyncio.Event) -> None:
+    start = delivery.supervisor.start
+    start("consumer", lambda: delivery.consumer.run(stop))
+    start("catalogue", lambda: delivery.catalog.follow(delivery.settings.kafka_bootstrap, stop))
+    start("lag", lambda: delivery.lag.watch(delivery.consumer, stop), readiness=False)
+    for name, work in delivery.loops.work(stop).items():
+        start(name, work, readiness=name != "statuses")
+
+
+def create_app(settings: DeliverySettings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(settings) as delivery:
+            app.state.delivery = delivery
+            app.state.delivery_api = delivery.api  # what the routes use
+            try:
+                yield
+            finally:
+                del app.state.delivery
+
+    app = FastAPI(title="plume delivery", lifespan=lifespan)
+
+    def started() -> Delivery | None:
+        delivery: Delivery | None = getattr(app.state, "delivery", None)
+        return delivery
+
+    async def ready() -> bool:
+        delivery = started()
+        return delivery is not None and await delivery.ready()
+
+    def problem_of() -> str | None:
+        delivery = started()
+        return delivery.problem() if delivery else None
+
+    add_operational_routes(app, ready, problem_of)
+    api.install(app)
+    protect(app, settings)
+    return app
+
+
+def run() -> None:
+    settings = DeliverySettings()
+    configure_logging("delivery", settings.log_level)
+    # open connections (a console download) must not hold a shutdown forever
+    serve(create_app(settings), settings, timeout_graceful_shutdown=3)

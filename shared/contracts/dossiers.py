@@ -4,10 +4,19 @@ They carry ids, counts and states only: never a supporter's name."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
+
+
+class DossierKind(StrEnum):
+    """What a dossier carries: signatures (to the authorities the case targets) or
+    solidarity messages (to the person of the case)."""
+
+    SIGNATURES = "signatures"
+    SOLIDARITY = "solidarity"
 
 
 class DossierEvent(BaseModel):
@@ -21,7 +30,7 @@ class DossierEvent(BaseModel):
     dossier_id: UUID
     case_id: str
     target_id: str
-    kind: Literal["signatures", "solidarity"]
+    kind: DossierKind
     status: Literal["sealed", "sent", "acknowledged", "failed"]
     count: int
     attempts: int = 0

@@ -28,14 +28,14 @@ def manifest(r: asyncpg.Record) -> dict[str, Any]:
 class PgDossierQueries:
     def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
         self.pool = pool
-        self.s = f'"{schema}"'
+        self.schema_sql = f'"{schema}"'
 
     async def list_dossiers(
         self, case_id: str | None, status: str | None, limit: int = 1000
     ) -> list[dict[str, Any]]:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                f"SELECT {MANIFEST_COLUMNS} FROM {self.s}.dossiers "
+                f"SELECT {MANIFEST_COLUMNS} FROM {self.schema_sql}.dossiers "
                 "WHERE ($1::text IS NULL OR case_id = $1) AND ($2::text IS NULL OR status = $2) "
                 "ORDER BY created_at, id LIMIT $3",
                 case_id,
@@ -47,14 +47,16 @@ class PgDossierQueries:
     async def get(self, dossier_id: uuid.UUID) -> dict[str, Any] | None:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT {MANIFEST_COLUMNS} FROM {self.s}.dossiers WHERE id = $1", dossier_id
+                f"SELECT {MANIFEST_COLUMNS} FROM {self.schema_sql}.dossiers WHERE id = $1",
+                dossier_id,
             )
         return manifest(row) if row else None
 
     async def many(self, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                f"SELECT {MANIFEST_COLUMNS} FROM {self.s}.dossiers WHERE id = ANY($1::uuid[]) "
+                f"SELECT {MANIFEST_COLUMNS} FROM {self.schema_sql}.dossiers "
+                "WHERE id = ANY($1::uuid[]) "
                 "ORDER BY created_at, id",
                 ids,
             )
@@ -63,7 +65,8 @@ class PgDossierQueries:
     async def record_download(self, dossier_id: uuid.UUID, key_name: str, file: str) -> None:
         async with self.pool.acquire() as conn:
             await conn.execute(
-                f"INSERT INTO {self.s}.downloads (dossier_id, key_name, file) VALUES ($1, $2, $3)",
+                f"INSERT INTO {self.schema_sql}.downloads (dossier_id, key_name, file) "
+                "VALUES ($1, $2, $3)",
                 dossier_id,
                 key_name,
                 file,

@@ -9,22 +9,23 @@ from datetime import datetime, timedelta
 import asyncpg
 import orjson
 
+from services.delivery.domain.ports import NotFound, Outgoing, StatusEvent
 from services.delivery.domain.status import DossierStatus, check_transition
-from services.delivery.ports import NotFound, Outgoing, StatusEvent
+from shared.contracts.dossiers import DossierKind
 from shared.db import Conn
 
 
 class PgTransmissionLedger:
     def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
         self.pool = pool
-        self.s = f'"{schema}"'
+        self.schema_sql = f'"{schema}"'
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Outgoing]:
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                f"UPDATE {self.s}.dossiers d SET attempts = attempts + 1, "
+                f"UPDATE {self.schema_sql}.dossiers d SET attempts = attempts + 1, "
                 "next_attempt_at = $2::timestamptz + $3::interval WHERE d.id IN ("
-                f"SELECT id FROM {self.s}.dossiers WHERE status IN ('sealed', 'failed') "
+                f"SELECT id FROM {self.schema_sql}.dossiers WHERE status IN ('sealed', 'failed') "
                 "AND rendered_at IS NOT NULL AND next_attempt_at <= $2 "
                 "AND target->'delivery'->>'channel' IN ('email', 'webhook') "
                 "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
@@ -48,7 +49,7 @@ class PgTransmissionLedger:
     async def status_of(self, dossier_id: uuid.UUID) -> DossierStatus:
         async with self.pool.acquire() as conn:
             status = await conn.fetchval(
-                f"SELECT status FROM {self.s}.dossiers WHERE id = $1", dossier_id
+                f"SELECT status FROM {self.schema_sql}.dossiers WHERE id = $1", dossier_id
             )
         if status is None:
             raise NotFound(str(dossier_id))
@@ -63,14 +64,14 @@ class PgTransmissionLedger:
     ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                f"SELECT status, attempts FROM {self.s}.dossiers WHERE id = $1 FOR UPDATE",
+                f"SELECT status, attempts FROM {self.schema_sql}.dossiers WHERE id = $1 FOR UPDATE",
                 dossier_id,
             )
             if row is None:
                 raise NotFound(str(dossier_id))
             check_transition(DossierStatus(row["status"]), wanted)
             await conn.execute(
-                f"UPDATE {self.s}.dossiers SET status = $2, last_error = $3, "
+                f"UPDATE {self.schema_sql}.dossiers SET status = $2, last_error = $3, "
                 "next_attempt_at = coalesce($4, next_attempt_at), updated_at = now() "
                 "WHERE id = $1",
                 dossier_id,
@@ -78,14 +79,14 @@ class PgTransmissionLedger:
                 error,
                 retry_at,
             )
-            await queue_event(conn, self.s, dossier_id, wanted, row["attempts"], error)
+            await queue_event(conn, self.schema_sql, dossier_id, wanted, row["attempts"], error)
 
     async def unpublished(self, limit: int) -> list[StatusEvent]:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 f"SELECT o.id, o.dossier_id, d.case_id, d.target_id, d.kind, o.status, d.count, "
-                f"o.attempts, o.error, o.created_at FROM {self.s}.outbox o "
-                f"JOIN {self.s}.dossiers d ON d.id = o.dossier_id "
+                f"o.attempts, o.error, o.created_at FROM {self.schema_sql}.outbox o "
+                f"JOIN {self.schema_sql}.dossiers d ON d.id = o.dossier_id "
                 "WHERE o.published_at IS NULL ORDER BY o.id LIMIT $1",
                 limit,
             )
@@ -95,7 +96,7 @@ class PgTransmissionLedger:
                 r["dossier_id"],
                 r["case_id"],
                 r["target_id"],
-                r["kind"],
+                DossierKind(r["kind"]),
                 DossierStatus(r["status"]),
                 r["count"],
                 r["attempts"],
@@ -108,7 +109,8 @@ class PgTransmissionLedger:
     async def mark_published(self, event_ids: list[int]) -> None:
         async with self.pool.acquire() as conn:
             await conn.execute(
-                f"UPDATE {self.s}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                f"UPDATE {self.schema_sql}.outbox SET published_at = now() "
+                "WHERE id = ANY($1::bigint[])",
                 event_ids,
             )
 
@@ -139,7 +141,7 @@ def _outgoing(r: asyncpg.Record) -> Outgoing:
         r["id"],
         r["case_id"],
         r["target_id"],
-        r["kind"],
+        DossierKind(r["kind"]),
         delivery.get("channel", "manual"),
         destination,
         r["attempts"],

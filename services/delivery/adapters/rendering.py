@@ -21,23 +21,14 @@ from typing import Any
 
 import asyncpg
 import orjson
-from prometheus_client import Counter, Histogram
 
 from services.delivery.adapters.pdf import DossierPdf, FontSet
 from services.delivery.domain.cover import cover_text, facts_from_snapshots
 from services.delivery.domain.csvsafe import safe_cell
+from services.delivery.metrics import RENDER_SECONDS, UNREADABLE_NAMES
+from shared.contracts.dossiers import DossierKind
 
 CHUNK = 5_000
-RENDER_SECONDS = Histogram(
-    "plume_delivery_render_seconds",
-    "Time to render one dossier's files",
-    ["kind"],
-    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
-)
-UNREADABLE_NAMES = Counter(
-    "plume_delivery_pdf_unreadable_names",
-    "Names (or cover texts) in dossier PDFs with a character no installed font has",
-)
 Row = tuple[str, str, str]
 log = logging.getLogger(__name__)
 PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
@@ -47,7 +38,7 @@ PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
 class RenderJob:
     dossier_id: uuid.UUID
     cut_id: int
-    kind: str
+    kind: DossierKind
     target: dict[str, Any]
     case: dict[str, Any]
     count: int
@@ -56,8 +47,8 @@ class RenderJob:
     created_at: datetime
 
 
-def csv_name(kind: str) -> str:
-    return "signatures.csv" if kind == "signatures" else "messages.csv"
+def csv_name(kind: DossierKind) -> str:
+    return "signatures.csv" if kind is DossierKind.SIGNATURES else "messages.csv"
 
 
 class Renderer:
@@ -65,7 +56,7 @@ class Renderer:
         self, pool: asyncpg.Pool, schema: str, folder: Path, fonts: FontSet | None
     ) -> None:
         self.pool = pool
-        self.s = f'"{schema}"'
+        self.schema_sql = f'"{schema}"'
         self.folder = folder
         self.fonts = fonts  # None: CSV only
         if fonts is not None:
@@ -79,7 +70,8 @@ class Renderer:
             rows = await conn.fetch(
                 f"SELECT d.id, d.cut_id, d.kind, d.target, d.case_snapshot, d.count, "
                 f"d.by_country, d.created_at, c.further_supporters, c.further_countries "
-                f"FROM {self.s}.dossiers d JOIN {self.s}.cuts c ON c.id = d.cut_id "
+                f"FROM {self.schema_sql}.dossiers d "
+                f"JOIN {self.schema_sql}.cuts c ON c.id = d.cut_id "
                 "WHERE d.rendered_at IS NULL ORDER BY d.created_at, d.id LIMIT $1",
                 limit,
             )
@@ -87,7 +79,7 @@ class Renderer:
             RenderJob(
                 r["id"],
                 r["cut_id"],
-                r["kind"],
+                DossierKind(r["kind"]),
                 orjson.loads(r["target"]),
                 orjson.loads(r["case_snapshot"]),
                 r["count"],
@@ -108,7 +100,7 @@ class Renderer:
             files["dossier.pdf"] = await self._write_pdf(job, folder / "dossier.pdf", self.fonts)
         async with self.pool.acquire() as conn:
             await conn.execute(
-                f"UPDATE {self.s}.dossiers SET files = $2, rendered_at = now(), "
+                f"UPDATE {self.schema_sql}.dossiers SET files = $2, rendered_at = now(), "
                 "updated_at = now() WHERE id = $1",
                 job.dossier_id,
                 orjson.dumps(files).decode(),
@@ -117,15 +109,15 @@ class Renderer:
         return files
 
     async def _rows(self, job: RenderJob) -> AsyncIterator[list[Row]]:
-        if job.kind == "signatures":
+        if job.kind is DossierKind.SIGNATURES:
             query = (
-                f"SELECT name, country, signed_at FROM {self.s}.signatures "
+                f"SELECT name, country, signed_at FROM {self.schema_sql}.signatures "
                 "WHERE cut_id = $1 ORDER BY id"
             )
         else:
             query = (
                 f"SELECT coalesce(first_name, ''), country, message FROM "
-                f"{self.s}.solidarity_messages WHERE cut_id = $1 ORDER BY id"
+                f"{self.schema_sql}.solidarity_messages WHERE cut_id = $1 ORDER BY id"
             )
         async with self.pool.acquire() as conn, conn.transaction():
             cursor = await conn.cursor(query, job.cut_id)
@@ -135,7 +127,7 @@ class Renderer:
     async def _write_csv(self, job: RenderJob, path: Path) -> str:
         header = (
             ("name", "country", "signed_at")
-            if job.kind == "signatures"
+            if job.kind is DossierKind.SIGNATURES
             else ("first_name", "country", "message")
         )
         tmp = path.with_suffix(".tmp")
@@ -147,7 +139,7 @@ class Renderer:
         return _publish(tmp, path)
 
     async def _write_pdf(self, job: RenderJob, path: Path, fonts: FontSet) -> str:
-        solidarity = job.kind == "solidarity"
+        solidarity = job.kind is DossierKind.SOLIDARITY
         facts = facts_from_snapshots(
             job.target, job.case, job.count, job.by_country, job.further, job.created_at.date()
         )

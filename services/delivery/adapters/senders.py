@@ -13,14 +13,10 @@ from pathlib import Path
 
 import httpx
 
-from services.delivery.ports import Outgoing
+from services.delivery.domain.ports import Outgoing, SendFailed
 
 SIGNATURE_HEADER = "X-Plume-Signature"
 MEDIA = {".csv": ("text", "csv"), ".pdf": ("application", "pdf")}
-
-
-class SendFailed(Exception):
-    pass
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -57,11 +53,16 @@ class EmailSender:
 
 
 class WebhookSender:
-    def __init__(self, secret: bytes, timeout: float) -> None:
+    """`secret` None: every send fails (bootstrap refuses to start with webhook targets
+    and no secret; a target added later fails here, visibly, until one is set)."""
+
+    def __init__(self, secret: bytes | None, timeout: float) -> None:
         self.secret = secret
         self.client = httpx.AsyncClient(timeout=timeout)
 
     async def send(self, item: Outgoing, files: dict[str, Path]) -> None:
+        if self.secret is None:
+            raise SendFailed("webhook: PLUME_DELIVERY_WEBHOOK_SECRET is not set")
         request = self.client.build_request(
             "POST",
             item.destination,

@@ -14,7 +14,7 @@ from shared.db import Conn
 
 class PgSignatureStore:
     def __init__(self, schema: str) -> None:
-        self.s = f'"{schema}"'
+        self.schema_sql = f'"{schema}"'
 
     async def claim(
         self, conn: Conn, ids: Sequence[UUID], fingerprints: Sequence[int]
@@ -26,7 +26,7 @@ class PgSignatureStore:
         try:
             async with conn.transaction():
                 await conn.execute(
-                    f"INSERT INTO {self.s}.action_ids (action_id, fingerprint) "
+                    f"INSERT INTO {self.schema_sql}.action_ids (action_id, fingerprint) "
                     "SELECT * FROM unnest($1::uuid[], $2::bigint[])",
                     ids,
                     fingerprints,
@@ -35,7 +35,7 @@ class PgSignatureStore:
         except asyncpg.UniqueViolationError:
             pass  # a replay or a conflict among them: the slower way tells which ids are new
         rows = await conn.fetch(
-            f"INSERT INTO {self.s}.action_ids (action_id, fingerprint) "
+            f"INSERT INTO {self.schema_sql}.action_ids (action_id, fingerprint) "
             "SELECT * FROM unnest($1::uuid[], $2::bigint[]) "
             "ON CONFLICT (action_id) DO NOTHING RETURNING action_id",
             ids,
@@ -46,7 +46,7 @@ class PgSignatureStore:
     async def owners(self, conn: Conn, ids: list[UUID]) -> dict[UUID, int]:
         """The fingerprint of the action that owns each of these ids."""
         rows = await conn.fetch(
-            f"SELECT action_id, fingerprint FROM {self.s}.action_ids "
+            f"SELECT action_id, fingerprint FROM {self.schema_sql}.action_ids "
             "WHERE action_id = ANY($1::uuid[])",
             ids,
         )
@@ -56,7 +56,7 @@ class PgSignatureStore:
         if batch.named:
             n = batch.named
             await conn.execute(
-                f"INSERT INTO {self.s}.signatures (case_id, supporter_key, name, country, "
+                f"INSERT INTO {self.schema_sql}.signatures (case_id, supporter_key, name, country, "
                 "signed_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
                 "$4::text[], $5::timestamptz[]) ON CONFLICT (case_id, supporter_key) DO NOTHING",
                 [x.case_id for x in n],
@@ -68,7 +68,8 @@ class PgSignatureStore:
         if batch.unnamed:
             u = batch.unnamed
             await conn.execute(
-                f"INSERT INTO {self.s}.unnamed_supporters (case_id, supporter_key, country) "
+                f"INSERT INTO {self.schema_sql}.unnamed_supporters "
+                "(case_id, supporter_key, country) "
                 "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
                 "ON CONFLICT (case_id, supporter_key) DO NOTHING",
                 [x.case_id for x in u],
@@ -78,7 +79,8 @@ class PgSignatureStore:
         if batch.messages:
             m = batch.messages
             await conn.execute(
-                f"INSERT INTO {self.s}.solidarity_messages (action_id, case_id, first_name, "
+                f"INSERT INTO {self.schema_sql}.solidarity_messages "
+                "(action_id, case_id, first_name, "
                 "country, message, written_at) SELECT * FROM unnest($1::uuid[], $2::text[], "
                 "$3::text[], $4::text[], $5::text[], $6::timestamptz[]) "
                 "ON CONFLICT (action_id) DO NOTHING",

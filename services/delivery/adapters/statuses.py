@@ -1,29 +1,12 @@
 """Dossiers by status, and how long the oldest unfinished one of each status and channel
-has waited since it was sealed: the gauges the delivery alerts watch."""
+has waited since it was sealed: what the gauges the delivery alerts watch show."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncpg
 
-from prometheus_client import Gauge
-
-from services.delivery.domain.status import DossierStatus
+from services.delivery.domain.status import DossierStatus, StatusFigures
 from shared.db import Conn
-
-DOSSIERS = Gauge("plume_delivery_dossiers", "Dossiers by status", ["status"])
-OLDEST_AGE = Gauge(
-    "plume_delivery_oldest_dossier_age_seconds",
-    "Seconds since the oldest dossier still in this status (not acknowledged) was sealed",
-    ["status", "channel"],
-)
-UNFINISHED = (DossierStatus.SEALED, DossierStatus.FAILED, DossierStatus.SENT)
-CHANNELS = ("manual", "email", "webhook")
-
-
-@dataclass(frozen=True)
-class StatusFigures:
-    counts: dict[str, int]
-    oldest_age_s: dict[tuple[str, str], float]  # (status, channel) -> seconds; unfinished only
 
 
 async def read_statuses(conn: Conn, schema: str) -> StatusFigures:
@@ -45,11 +28,11 @@ async def read_statuses(conn: Conn, schema: str) -> StatusFigures:
     )
 
 
-def export(figures: StatusFigures) -> None:
-    """Every status and channel gets a value (0: none), so that alerts see a series."""
-    for status in DossierStatus:
-        DOSSIERS.labels(status.value).set(figures.counts.get(status.value, 0))
-    for status in UNFINISHED:
-        for channel in CHANNELS:
-            age = figures.oldest_age_s.get((status.value, channel), 0.0)
-            OLDEST_AGE.labels(status.value, channel).set(age)
+class PgStatuses:
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        self.pool = pool
+        self.schema = schema
+
+    async def read(self) -> StatusFigures:
+        async with self.pool.acquire() as conn:
+            return await read_statuses(conn, self.schema)

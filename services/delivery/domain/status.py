@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
@@ -13,14 +14,17 @@ class DossierStatus(StrEnum):
     FAILED = "failed"
 
 
-S = DossierStatus
 # A manual dossier goes from sealed straight to acknowledged when the team hands it over;
 # a failed one may also be handed over by hand.
 ALLOWED: dict[DossierStatus, frozenset[DossierStatus]] = {
-    S.SEALED: frozenset({S.SENT, S.FAILED, S.ACKNOWLEDGED}),
-    S.FAILED: frozenset({S.SENT, S.FAILED, S.ACKNOWLEDGED}),
-    S.SENT: frozenset({S.ACKNOWLEDGED}),
-    S.ACKNOWLEDGED: frozenset(),
+    DossierStatus.SEALED: frozenset(
+        {DossierStatus.SENT, DossierStatus.FAILED, DossierStatus.ACKNOWLEDGED}
+    ),
+    DossierStatus.FAILED: frozenset(
+        {DossierStatus.SENT, DossierStatus.FAILED, DossierStatus.ACKNOWLEDGED}
+    ),
+    DossierStatus.SENT: frozenset({DossierStatus.ACKNOWLEDGED}),
+    DossierStatus.ACKNOWLEDGED: frozenset(),
 }
 
 
@@ -39,3 +43,11 @@ def check_transition(current: DossierStatus, wanted: DossierStatus) -> None:
 def retry_delay(attempts: int, base: float = 2.0, cap: float = 600.0) -> timedelta:
     """Exponential backoff after `attempts` failed sends, capped."""
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class StatusFigures:
+    """Dossiers per status, and the age of the oldest unfinished one per status and channel."""
+
+    counts: dict[str, int]
+    oldest_age_s: dict[tuple[str, str], float]  # (status, channel) -> seconds; unfinished only

@@ -10,11 +10,11 @@ from functools import partial
 from typing import Literal, NamedTuple
 from uuid import UUID
 
-from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict
 
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.domain.intake import sort_actions
+from services.delivery.metrics import CONFLICTS
 from shared.action_ids import CONFLICT, conflicting, fingerprint
 from shared.contracts.actions import NO_COUNTRY, ActionType, Channel
 from shared.db import Conn
@@ -25,10 +25,6 @@ from shared.positioned_consumer import Refusals
 from shared.positions import Record
 
 log = logging.getLogger(__name__)
-CONFLICTS = Counter(
-    "plume_delivery_conflicting_actions_total",
-    "Actions refused because an earlier, different action owns their action_id",
-)
 
 
 class ActionView(BaseModel):

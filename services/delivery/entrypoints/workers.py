@@ -1,55 +1,76 @@
-"""Background loops of the delivery service. Each runs on its own, so a slow send or
-render never holds up consuming or cutting; each survives errors and retries."""
+"""Background loops of the delivery service: each a step repeated until cancelled, run
+by bootstrap on the supervisor, so a slow send or render never holds up consuming or
+cutting; a failing step is retried with a growing pause (shared.loops.repeat)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 
-from services.delivery import handlers
-from services.delivery.adapters import statuses
+from services.delivery import metrics, service
 from services.delivery.adapters.rendering import Renderer
-from services.delivery.bootstrap import Delivery
-from services.delivery.handlers import Sender
+from services.delivery.domain.policy import CutPolicy
+from services.delivery.domain.ports import (
+    Catalogue,
+    Cutter,
+    EventPublisher,
+    Sender,
+    TransmissionLedger,
+)
+from services.delivery.domain.status import StatusFigures
 from shared.loops import repeat
+from shared.supervisor import Work
 
-log = logging.getLogger(__name__)
+RENDER_EVERY_S = 0.2
+PUBLISH_EVERY_S = 0.2
+STATUSES_EVERY_S = 5.0
 
 
-def start_workers(d: Delivery, renderer: Renderer, senders: dict[str, Sender]) -> None:
-    s = d.settings
+@dataclass(frozen=True)
+class Loops:
+    cutter: Cutter
+    catalogue: Catalogue
+    policy: CutPolicy
+    renderer: Renderer
+    ledger: TransmissionLedger
+    senders: Mapping[str, Sender]
+    transmission: service.Transmission
+    publisher: EventPublisher
+    read_statuses: Callable[[], Awaitable[StatusFigures]]
+    cut_every_s: float
+    send_every_s: float
 
-    async def cut() -> int:
-        if not d.catalog.loaded.is_set():
-            return 0  # an open/closed status read halfway through the catalogue may be stale
-        return len(await handlers.cut_due_cases(d.pool, d.cutter, d.catalog, d.policy))
+    def work(self, stop: asyncio.Event) -> dict[str, Work]:
+        """Each loop by its task name."""
+        steps = {
+            "cutter": (self.cut, self.cut_every_s),
+            "renderer": (self.render, RENDER_EVERY_S),
+            "sender": (self.send, self.send_every_s),
+            "publisher": (self.publish, PUBLISH_EVERY_S),
+            "statuses": (self.count_statuses, STATUSES_EVERY_S),
+        }
+        return {
+            name: partial(repeat, name, step, every, stop) for name, (step, every) in steps.items()
+        }
 
-    async def render() -> int:
-        jobs = await renderer.unrendered()
+    async def cut(self) -> int:
+        now = service.utc_now()
+        return len(await service.cut_due_cases(self.cutter, self.catalogue, self.policy, now))
+
+    async def render(self) -> int:
+        jobs = await self.renderer.unrendered()
         for job in jobs:
-            await renderer.render(job)
+            await self.renderer.render(job)
         return len(jobs)
 
-    async def send() -> int:
-        lease = timedelta(seconds=s.send_lease_seconds)
-        retry = (s.retry_base_seconds, s.retry_cap_seconds)
-        return await handlers.transmit_due(d.ledger, senders, s.dossier_dir, lease, retry)
+    async def send(self) -> int:
+        return await service.transmit_due(self.ledger, self.senders, self.transmission)
 
-    async def publish() -> int:
-        return await handlers.publish_events(d.ledger, d.producer, s.dossiers_topic)
+    async def publish(self) -> int:
+        return await service.publish_events(self.ledger, self.publisher)
 
-    async def count_statuses() -> int:
-        async with d.pool.acquire() as conn:
-            statuses.export(await statuses.read_statuses(conn, s.db_schema))
+    async def count_statuses(self) -> int:
+        metrics.export_statuses(await self.read_statuses())
         return 0
-
-    loops = {
-        "cut": (cut, s.cut_check_seconds),
-        "render": (render, 0.2),
-        "send": (send, s.send_check_seconds),
-        "publish": (publish, 0.2),
-        "statuses": (count_statuses, 5.0),
-    }
-    for name, (step, every) in loops.items():
-        d.tasks.append(asyncio.create_task(repeat(name, step, every, d.stop), name=name))

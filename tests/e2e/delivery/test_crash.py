@@ -109,7 +109,7 @@ async def test_sigkill_during_a_webhook_send_delivers_the_dossier_once_per_key(
 ) -> None:
     hold = asyncio.Event()
     async with webhook_receiver(b"test-secret", hold=hold) as receiver:
-        settings = await make_settings(cut_size=50, send_lease_seconds=2.0)
+        settings = await make_settings(cut_size=50, send_lease_s=2.0)
         case_id = "case-" + settings.db_schema[-10:]
         target = {**TARGETS[0], "delivery": {"channel": "webhook", "url": receiver.url}}
         actions = [signature(case_id, f"k{i}", f"Supporter {i:05d}") for i in range(50)]
@@ -147,7 +147,7 @@ async def test_sigkill_during_an_smtp_send_resends_the_same_message_id(
 ) -> None:
     hold = threading.Event()
     with smtp_server(hold) as (port, mailbox):
-        settings = await make_settings(cut_size=50, send_lease_seconds=2.0, smtp_port=port)
+        settings = await make_settings(cut_size=50, send_lease_s=2.0, smtp_port=port)
         case_id = "case-" + settings.db_schema[-10:]
         address = {"channel": "email", "address": "embassy@example.org"}
         target = {**TARGETS[0], "delivery": address}

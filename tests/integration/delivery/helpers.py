@@ -18,8 +18,9 @@ import asyncpg
 import httpx
 import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import FastAPI
 
-from services.delivery.entrypoints.app import create_app
+from services.delivery.bootstrap import create_app
 from services.delivery.settings import DeliverySettings
 from shared import apikeys
 from shared.contracts.actions import ActionEvent, ActionType, Channel
@@ -46,12 +47,12 @@ def isolated_settings(folder: Path, **overrides: Any) -> DeliverySettings:
         "cases_topic": f"test.delivery.cases.{suffix}",
         "dossiers_topic": f"test.delivery.dossiers.{suffix}",
         "dlq_topic": f"test.delivery.dlq.{suffix}",
-        "consumer_group": f"plume-delivery-t-{suffix}",
+        "group_id": f"plume-delivery-t-{suffix}",
         "dossier_dir": folder / "dossiers",
-        "cut_check_seconds": 0.1,
-        "send_check_seconds": 0.1,
-        "retry_base_seconds": 0.2,
-        "retry_cap_seconds": 1.0,
+        "cut_check_s": 0.1,
+        "send_check_s": 0.1,
+        "retry_base_s": 0.2,
+        "retry_cap_s": 1.0,
         "webhook_secret": "test-secret",
     }
     values.update(overrides)
@@ -200,12 +201,23 @@ async def start_uvicorn(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Ta
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: DeliverySettings) -> AsyncIterator[httpx.AsyncClient]:
-    """The delivery service in this process (uvicorn on its own port); a client for it."""
-    server, task = await start_uvicorn(create_app(settings), settings.port)
+async def serving_app(
+    settings: DeliverySettings,
+) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
+    """The delivery service in this process (uvicorn on its own port); a client for it,
+    and its app (whose `state.delivery` holds the running parts, its supervisor too)."""
+    app = create_app(settings)
+    server, task = await start_uvicorn(app, settings.port)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}") as client:
-            yield client
+            yield client, app
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: DeliverySettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The delivery service in this process; a client for it."""
+    async with serving_app(settings) as (client, _):
+        yield client

@@ -26,7 +26,7 @@ DESTINATIONS = {
 async def schema_pool() -> AsyncIterator[tuple[asyncpg.Pool, str]]:
     schema = f"delivery_l_{uuid.uuid4().hex[:10]}"
     pool = await create_pool(InfraSettings().database_url)
-    await migrate(pool, schema, "services.delivery.migrations")
+    await migrate(pool, schema, "services.delivery.adapters.migrations")
     yield pool, schema
     async with pool.acquire() as conn:
         await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

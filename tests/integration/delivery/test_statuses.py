@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
+from services.delivery import metrics
 from services.delivery.adapters import statuses
 from tests.integration.delivery.test_pg_ledger import insert_dossier, schema_pool  # noqa: F401
 
@@ -29,7 +30,7 @@ async def test_oldest_waiting_dossier_ages_and_counts(
     await insert_dossier(pool, schema, "manual", status="acknowledged", age_s=500 * HOUR)
     async with pool.acquire() as conn:
         figures = await statuses.read_statuses(conn, schema)
-    statuses.export(figures)
+    metrics.export_statuses(figures)
 
     assert figures.counts == {"sealed": 3, "sent": 1, "acknowledged": 1}
     age = "plume_delivery_oldest_dossier_age_seconds"

@@ -1,13 +1,26 @@
-"""In-memory TransmissionLedger, held to the same contract as the PostgreSQL one."""
+"""In-memory fakes of the delivery ports: the TransmissionLedger (held to the same
+contract as the PostgreSQL one), the cutter, the catalogue, a sender, the publisher."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from services.delivery.domain.addressees import CutOrder
+from services.delivery.domain.ports import (
+    NotFound,
+    Outgoing,
+    PendingCase,
+    SendFailed,
+    StatusEvent,
+)
 from services.delivery.domain.status import DossierStatus, check_transition
-from services.delivery.ports import NotFound, Outgoing, StatusEvent
+from shared.contracts.catalog import Case, CaseRecord
+from shared.contracts.dossiers import DossierEvent, DossierKind
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -99,3 +112,98 @@ class FakeTransmissionLedger:
                 datetime.now(UTC),
             )
         )
+
+
+def case_record(
+    case_id: str = "sonia-dahmani",
+    channels: tuple[str, ...] = ("manual",),
+    status: str = "open",
+) -> CaseRecord:
+    """A case with one target per channel (`t1`, `t2`, …), from a campaign `c`."""
+    deliveries = {
+        "manual": {"channel": "manual"},
+        "email": {"channel": "email", "address": "minister@example.org"},
+        "webhook": {"channel": "webhook", "url": "https://receiver.example.org/hook"},
+    }
+    targets = [
+        {"id": f"t{i}", "name": f"Minister {i}", "country": "TN", "language": "fr"}
+        | {"delivery": deliveries[channel]}
+        for i, channel in enumerate(channels, start=1)
+    ]
+    case = Case.model_validate(
+        {
+            "id": case_id,
+            "name": "Sonia Dahmani",
+            "country": "TN",
+            "status": status,
+            "summary": {"fr": "Avocate emprisonnée."},
+            "request": {"fr": "Libérez-la."},
+            "targets": targets,
+        }
+    )
+    return CaseRecord(campaign_id="c", campaign_name="Write for Rights", milestones=[], case=case)
+
+
+class FakeCatalogue:
+    def __init__(self, *records: CaseRecord, loaded: bool = True) -> None:
+        self.loaded = asyncio.Event()
+        if loaded:
+            self.loaded.set()
+        self.cases: dict[str, CaseRecord] = {r.case.id: r for r in records}
+
+    def get(self, case_id: str) -> CaseRecord | None:
+        return self.cases.get(case_id)
+
+
+@dataclass(frozen=True)
+class Cut:
+    order: CutOrder
+    ids: list[uuid.UUID]
+
+
+class FakeCutter:
+    """Pending items per (case, kind); a cut takes them all, as the PostgreSQL one does."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[tuple[str, DossierKind], PendingCase] = {}
+        self.cuts: list[Cut] = []
+
+    def add(self, case_id: str, kind: DossierKind, count: int, oldest: datetime) -> None:
+        self.waiting[(case_id, kind)] = PendingCase(case_id, kind, count, oldest)
+
+    async def pending(self) -> list[PendingCase]:
+        return list(self.waiting.values())
+
+    async def cut(self, order: CutOrder) -> list[uuid.UUID]:
+        if self.waiting.pop((order.case_id, order.kind), None) is None:
+            return []
+        ids = [uuid.uuid4() for _ in order.addressees]
+        self.cuts.append(Cut(order, ids))
+        return ids
+
+
+class FakeSender:
+    """Records what it sent; fails (SendFailed) while `failing` is above zero."""
+
+    def __init__(self, failing: int = 0) -> None:
+        self.failing = failing
+        self.sent: list[tuple[Outgoing, dict[str, Path]]] = []
+
+    async def send(self, item: Outgoing, files: dict[str, Path]) -> None:
+        if self.failing > 0:
+            self.failing -= 1
+            raise SendFailed("receiver: HTTP 503")
+        self.sent.append((item, files))
+
+
+class FakePublisher:
+    """Keeps what it published; `fail` makes the next publish raise (the broker down)."""
+
+    def __init__(self) -> None:
+        self.published: list[DossierEvent] = []
+        self.fail = False
+
+    async def publish(self, events: Sequence[DossierEvent]) -> None:
+        if self.fail:
+            raise ConnectionError("no broker")
+        self.published.extend(events)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.delivery.domain.ports import NotFound, TransmissionLedger
 from services.delivery.domain.status import DossierStatus, TransitionRefused
-from services.delivery.ports import NotFound, TransmissionLedger
 
 Seed = Callable[[str, bool], Awaitable[uuid.UUID]]
 LEASE = timedelta(minutes=5)

@@ -18,7 +18,6 @@ from shared.contracts.actions import ActionEvent, ActionType, Channel
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2025, 12, 10, 12, tzinfo=UTC)
-S = DossierStatus
 
 
 def action(**fields: object) -> ActionEvent:
@@ -147,12 +146,12 @@ class TestStateMachine:
     @pytest.mark.parametrize(
         ("current", "wanted"),
         [
-            (S.SEALED, S.SENT),
-            (S.SEALED, S.FAILED),
-            (S.FAILED, S.FAILED),
-            (S.FAILED, S.SENT),
-            (S.SENT, S.ACKNOWLEDGED),
-            (S.SEALED, S.ACKNOWLEDGED),
+            (DossierStatus.SEALED, DossierStatus.SENT),
+            (DossierStatus.SEALED, DossierStatus.FAILED),
+            (DossierStatus.FAILED, DossierStatus.FAILED),
+            (DossierStatus.FAILED, DossierStatus.SENT),
+            (DossierStatus.SENT, DossierStatus.ACKNOWLEDGED),
+            (DossierStatus.SEALED, DossierStatus.ACKNOWLEDGED),
         ],
     )
     def test_allowed(self, current: DossierStatus, wanted: DossierStatus) -> None:
@@ -160,7 +159,12 @@ class TestStateMachine:
 
     @pytest.mark.parametrize(
         ("current", "wanted"),
-        [(S.SENT, S.FAILED), (S.SENT, S.SEALED), (S.ACKNOWLEDGED, S.SENT), (S.SENT, S.SENT)],
+        [
+            (DossierStatus.SENT, DossierStatus.FAILED),
+            (DossierStatus.SENT, DossierStatus.SEALED),
+            (DossierStatus.ACKNOWLEDGED, DossierStatus.SENT),
+            (DossierStatus.SENT, DossierStatus.SENT),
+        ],
     )
     def test_refused(self, current: DossierStatus, wanted: DossierStatus) -> None:
         with pytest.raises(TransitionRefused):

@@ -4,7 +4,8 @@ import uuid
 
 import pytest
 
-from services.delivery.ports import Outgoing
+from services.delivery.domain.ports import Outgoing
+from shared.contracts.dossiers import DossierKind
 from tests.unit.delivery.fakes import FakeTransmissionLedger
 from tests.unit.delivery.ports_contract import LedgerContract, Seed
 
@@ -24,7 +25,7 @@ class TestFakeLedger(LedgerContract):
                 uuid.uuid4(),
                 "case",
                 "target",
-                "signatures",
+                DossierKind.SIGNATURES,
                 channel,
                 destination.get(channel, ""),
                 0,

@@ -1,13 +1,19 @@
-"""The delivery service's ports: what its handlers need, stated by their semantics."""
+"""The delivery service's ports: what its use cases need, stated by their semantics."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Protocol
 
+from services.delivery.domain.addressees import CutOrder
 from services.delivery.domain.status import DossierStatus
+from shared.contracts.catalog import CaseRecord
+from shared.contracts.dossiers import DossierEvent, DossierKind
 
 
 @dataclass(frozen=True)
@@ -17,7 +23,7 @@ class Outgoing:
     dossier_id: uuid.UUID
     case_id: str
     target_id: str
-    kind: str
+    kind: DossierKind
     channel: str
     destination: str
     attempts: int
@@ -30,7 +36,7 @@ class StatusEvent:
     dossier_id: uuid.UUID
     case_id: str
     target_id: str
-    kind: str
+    kind: DossierKind
     status: DossierStatus
     count: int
     attempts: int
@@ -38,8 +44,22 @@ class StatusEvent:
     occurred_at: datetime
 
 
+@dataclass(frozen=True)
+class PendingCase:
+    """Items of one case and kind not yet in a dossier."""
+
+    case_id: str
+    kind: DossierKind
+    count: int
+    oldest: datetime
+
+
 class NotFound(Exception):
     pass
+
+
+class SendFailed(Exception):
+    """A channel could not deliver (the dossier is retried later)."""
 
 
 class TransmissionLedger(Protocol):
@@ -68,4 +88,36 @@ class TransmissionLedger(Protocol):
     async def mark_published(self, event_ids: list[int]) -> None: ...
 
 
-JsonDict = dict[str, Any]
+class Cutter(Protocol):
+    """Stores cuts. `pending` lists what waits per case and kind; `cut` seals, in one
+    transaction, everything of the order's case and kind still pending into its dossiers
+    and queues their `sealed` events; it returns the new dossier ids, none when nothing
+    was pending after all."""
+
+    async def pending(self) -> list[PendingCase]: ...
+
+    async def cut(self, order: CutOrder) -> list[uuid.UUID]: ...
+
+
+class Catalogue(Protocol):
+    """The cases as last read from the catalogue topic; `loaded` once read to its end."""
+
+    @property
+    def loaded(self) -> asyncio.Event: ...
+
+    @property
+    def cases(self) -> Mapping[str, CaseRecord]: ...
+
+    def get(self, case_id: str) -> CaseRecord | None: ...
+
+
+class Sender(Protocol):
+    """One transmission channel; raises SendFailed (or OSError) when it could not deliver."""
+
+    async def send(self, item: Outgoing, files: dict[str, Path]) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """Writes dossier events durably (returns once every one is acknowledged)."""
+
+    async def publish(self, events: Sequence[DossierEvent]) -> None: ...
