@@ -1,5 +1,5 @@
-"""Checks every action route makes before handing over to the handlers: who is calling,
-within their rate, with a publisher ready; and the answers when one fails."""
+"""Checks every action route makes before handing over to the use cases: who is calling,
+within their rate, with a publisher ready; and the refusals when one fails."""
 
 from __future__ import annotations
 
