@@ -22,10 +22,7 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def create_api(
-    state: IntakeState,
-    lifespan: Lifespan | None = None,
-    ready: ReadinessCheck | None = None,
-    problem_of: ReadinessProblem | None = None,
+    state: IntakeState, lifespan: Lifespan, ready: ReadinessCheck, problem_of: ReadinessProblem
 ) -> FastAPI:
     """The FastAPI app: every route, the documents, `/readyz` from `ready`/`problem_of`."""
     api = FastAPI(
@@ -36,13 +33,9 @@ def create_api(
     )
     api.state.intake = state
     http.install(api)
-    add_operational_routes(api, ready or _never_ready, problem_of)
+    add_operational_routes(api, ready, problem_of)
     openapi.install(api)
     return api
-
-
-async def _never_ready() -> bool:
-    return False
 
 
 def served_app(api: FastAPI, state: IntakeState) -> ASGIApp:
