@@ -22,9 +22,8 @@ from shared.settings import InfraSettings
 from shared.topic_health import topics_health
 
 SERVICES = ("intake", "counter", "delivery")
-# The module whose `run()` serves a service: its composition root (bootstrap), where the
-# service has one; the others still start from their entrypoints.
-RUNNERS = {"delivery": "services.delivery.bootstrap"}
+# The module whose run() serves a service: its composition root where it has one.
+RUNNERS = {"intake": "services.intake.bootstrap", "delivery": "services.delivery.bootstrap"}
 Command = Callable[[argparse.Namespace, InfraSettings], int]
 
 
@@ -71,8 +70,8 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _serve(args: argparse.Namespace, _: InfraSettings) -> int:
-    default = f"services.{args.service}.entrypoints.app"
-    module = importlib.import_module(RUNNERS.get(args.service, default))
+    runner = RUNNERS.get(args.service, f"services.{args.service}.entrypoints.app")
+    module = importlib.import_module(runner)
     module.run()
     return 0
 

@@ -1,65 +1,144 @@
-"""Composition root: builds the intake's adapters from its settings and the ASGI app that
-uses them. Nothing connects until the app's lifespan starts."""
+"""Composition root of the intake: `Intake` builds every part from the settings (the
+catalogue view, the routes' state, the ASGI app), and `running()` is the one context
+manager that connects PostgreSQL and Kafka, runs the background work on the supervisor and
+closes it all in order. Nothing connects until the app's lifespan enters it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from services.intake import metrics
-from services.intake.entrypoints import http, openapi
-from services.intake.entrypoints.cors import ProblemCORSMiddleware
-from services.intake.entrypoints.fast_path import FastPath
-from services.intake.runtime import Intake, running
+from services.intake.adapters.kafka_publisher import KafkaActionPublisher
+from services.intake.adapters.keys import PostgresKeyStore
+from services.intake.entrypoints.app import create_api, served_app
+from services.intake.entrypoints.state import IntakeState
+from services.intake.service import send_heartbeats
 from services.intake.settings import IntakeSettings
-from shared.admission import Admission
+from shared import apikeys
 from shared.catalog import CatalogView
-from shared.http import add_operational_routes
-from shared.request_metrics import RequestMetrics
+from shared.db import create_pool, is_reachable
+from shared.kafka import durable_producer
+from shared.kafka_probe import KafkaProbe
+from shared.logs import configure_logging
+from shared.serve import relax_gc, serve, uvicorn_options
+from shared.supervisor import Supervisor
+from shared.workers import serve_workers
+
+APP_FACTORY = "services.intake.bootstrap:app_from_env"
+CLIENT_ID = "plume-intake"
 
 
-def create_api(intake: Intake) -> FastAPI:
-    """The FastAPI app: every route, the documents, the life cycle."""
+class Intake:
+    """The parts of one intake process; the supervisor runs its background tasks:
+    `publisher` (the Kafka sender), `catalogue` (the case follower), `heartbeat`."""
+
+    def __init__(self, settings: IntakeSettings) -> None:
+        self.settings = settings
+        self.catalog = CatalogView(settings.cases_topic)
+        self.state = IntakeState(settings, self.catalog)
+        self.supervisor = Supervisor(settings.service_name)
+        self.kafka_probe = KafkaProbe(settings.kafka_bootstrap, CLIENT_ID)
+        self.pool: asyncpg.Pool | None = None
+        self.publisher: KafkaActionPublisher | None = None
+        self.api = create_api(self.state, self._lifespan, self.ready, self.problem)
+
+    def asgi_app(self) -> ASGIApp:
+        return served_app(self.api, self.state)
+
+    async def ready(self) -> bool:
+        """PostgreSQL and Kafka answer (the reasons of `problem()` are looked at first)."""
+        pool_ok = self.pool is not None and await is_reachable(self.pool)
+        return pool_ok and await self.kafka_probe.reachable()
+
+    def problem(self) -> str | None:
+        """Why actions cannot be taken now although the connections may work, or None."""
+        reasons = [self.supervisor.problem()]
+        if not self.catalog.loaded.is_set():
+            reasons.append("the case catalogue is still loading")
+        publisher = self.publisher
+        if publisher is not None and not publisher.available():
+            refusing_s = max(1, round(publisher.refusing_for_s()))
+            reasons.append(
+                f"Kafka did not acknowledge recent writes: actions are answered 503 "
+                f"for about {refusing_s} s more"
+            )
+        return "; ".join(reason for reason in reasons if reason) or None
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with running(intake):
+    async def running(self) -> AsyncIterator[None]:
+        settings = self.settings
+        pool = self.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+        producer = durable_producer(settings.kafka_bootstrap, CLIENT_ID, settings.linger_ms)
+        try:
+            await apikeys.prepare(pool)
+            self.state.keys = PostgresKeyStore(pool)
+            await producer.start()
+            publisher = KafkaActionPublisher(
+                producer, settings.actions_topic, settings.produce_timeout_s, settings.retry_after_s
+            )
+            await publisher.start()
+            self.publisher = self.state.publisher = publisher
+            self._start_tasks(publisher)
             yield
+        finally:
+            await self.supervisor.stop()
+            await producer.stop()
+            await self.kafka_probe.close()
+            await pool.close()
+            self.state.decoder.shutdown(wait=False, cancel_futures=True)
 
-    api = FastAPI(
-        title="plume intake",
-        version="1",
-        description="Takes in the actions of a letter-writing campaign and writes them to Kafka.",
-        lifespan=lifespan,
-    )
-    api.state.intake = intake
-    http.install(api)
-    add_operational_routes(api, intake.ready)
-    openapi.install(api)
-    return api
+    def _start_tasks(self, publisher: KafkaActionPublisher) -> None:
+        settings, supervisor = self.settings, self.supervisor
+        supervisor.start("publisher", publisher.run)
+        # Runs until cancelled (the supervisor stops it); after a restart the view reads
+        # the compacted topic from its start again.
+        never = asyncio.Event()
+        supervisor.start("catalogue", lambda: self.catalog.follow(settings.kafka_bootstrap, never))
+        if settings.heartbeat_interval_s:
+            # Not a readiness matter: actions are taken without it, and the missing
+            # heartbeat is itself what operators are alerted on.
+            every_s = settings.heartbeat_interval_s
+            supervisor.start(
+                "heartbeat", lambda: send_heartbeats(publisher, every_s), readiness=False
+            )
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        async with self.running():
+            yield
 
 
 def create_app(settings: IntakeSettings) -> ASGIApp:
-    """What uvicorn serves: request metrics, the in-flight cap and CORS around the API,
-    with the action routes dispatched straight to their handlers (see FastPath)."""
-    api = create_api(Intake(settings, CatalogView(settings.cases_topic)))
-    app: ASGIApp = FastPath(api, http.HOT_ROUTES)
-    if settings.cors_origins:
-        app = ProblemCORSMiddleware(
-            app,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "X-API-Key", "X-Request-Id"],
-            expose_headers=["Retry-After", "X-Request-Id"],
-            max_age=600,
-        )
-    app = Admission(app, settings.max_in_flight, settings.keyed_share, on_shed=metrics.shed)
-    return RequestMetrics(app, service=settings.service_name, api=api)
+    return Intake(settings).asgi_app()
 
 
 def openapi_document(settings: IntakeSettings) -> dict[str, Any]:
-    return create_api(Intake(settings, CatalogView(settings.cases_topic))).openapi()
+    return Intake(settings).api.openapi()
+
+
+def app_from_env() -> ASGIApp:
+    """The app of one worker process, its settings read from the environment."""
+    settings = IntakeSettings()  # the secret comes from PLUME_SUPPORTER_KEY_SECRET
+    configure_logging("intake", settings.log_level)
+    app = create_app(settings)
+    relax_gc()
+    return app
+
+
+def run() -> None:
+    """`plume serve intake`: one process, or `workers` of them on one port."""
+    settings = IntakeSettings()
+    configure_logging("intake", settings.log_level)
+    if settings.workers > 1:
+        # Each worker process builds its own app (and publisher, catalogue, rate limiter).
+        serve_workers(
+            APP_FACTORY, settings.host, settings.port, settings.workers, uvicorn_options(settings)
+        )
+    else:
+        serve(create_app(settings), settings)

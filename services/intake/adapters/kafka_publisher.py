@@ -46,28 +46,17 @@ class KafkaActionPublisher:
         self._wakeup = asyncio.Event()
         self._failing_until = 0.0
         self._partitions: list[int] = []
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Learn the topic's partitions; `run()` (on the supervisor) then does the writing."""
         self._partitions = sorted(await self.producer.partitions_for(self.topic))
-        self._task = asyncio.create_task(self._run(), name="intake-publisher")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     def available(self) -> bool:
         return time.monotonic() >= self._failing_until
 
-    async def reachable(self) -> bool:
-        # A metadata round trip: answers within a second while a broker is up, fails fast
-        # (connection refused) or times out while none is.
-        try:
-            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout=2.0)
-        except (KafkaError, OSError, TimeoutError):
-            return False
-        return True
+    def refusing_for_s(self) -> float:
+        """How long writes are still answered 503 at once after a failure (0 when not)."""
+        return max(0.0, self._failing_until - time.monotonic())
 
     def _failed(self, reason: str) -> None:
         metrics.PRODUCE_FAILURES.labels(reason).inc()
@@ -109,7 +98,9 @@ class KafkaActionPublisher:
         request.done.cancel()  # the sender skips settled requests
         raise TimeoutError
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """The sender: writes whatever requests have gathered, until cancelled. Requests it
+        was writing when cancelled time out and are answered 503 (their retry counts once)."""
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -154,7 +145,7 @@ class KafkaActionPublisher:
     async def _send_in_order(self, partition: int, batches: list[_Batch]) -> None:
         for batch in batches:
             future = await self.producer.send_batch(batch.builder, self.topic, partition=partition)
-            future.add_done_callback(lambda f, members=batch.members: _settle(f, members))
+            future.add_done_callback(lambda acked, members=batch.members: _settle(acked, members))
 
 
 @dataclass
@@ -178,4 +169,4 @@ def _fail(request: _Request, error: BaseException) -> None:
     if not request.done.done():
         request.done.set_exception(error)
         # Mark it retrieved: the request may have given up waiting already.
-        request.done.add_done_callback(lambda f: f.exception())
+        request.done.add_done_callback(lambda done: done.exception())

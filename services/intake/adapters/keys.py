@@ -1,20 +1,12 @@
-"""API keys from PostgreSQL, looked up on every request that carries one: a revoked key is
-refused on the very next request (an indexed lookup of a hash; cheap next to the write)."""
+"""API keys from PostgreSQL (the KeyStore port), looked up on every request that carries
+one: a revoked key is refused on the very next request (an indexed lookup of a hash; cheap
+next to the write)."""
 
 from __future__ import annotations
-
-from typing import Protocol
 
 import asyncpg
 
 from shared import apikeys
-
-
-class KeyStore(Protocol):
-    async def find(self, secret: str) -> apikeys.ApiKey | None:
-        """The live key matching `secret`, or None when unknown or revoked. Raises
-        OSError/asyncpg errors when the store cannot be asked."""
-        ...
 
 
 class PostgresKeyStore:

@@ -9,7 +9,7 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from services.intake.domain.errors import FieldError
-from services.intake.domain.model import ActionIn, occurred_in_future
+from services.intake.domain.model import ActionIn
 from services.intake.domain.supporter_key import supporter_key
 from shared.contracts.actions import NO_COUNTRY, ActionEvent, ActionType, Channel
 from shared.contracts.catalog import CaseRecord
@@ -49,7 +49,9 @@ class Rejection:
 def decide(
     action: ActionIn, caller: Caller, cases: CaseLookup, ctx: Context
 ) -> ActionEvent | Rejection:
-    """The event to publish for `action`, or why it is refused."""
+    """The event to publish for `action`, or why it is refused. `action` was validated
+    against the catalogue and the clock (model.Rules, at `ctx.now`): an unknown case or a
+    future date was refused there, listed with every other failing field."""
     action_id = action.action_id or uuid4()
     if action.count is not None and action.count > 1 and not caller.may_tally:
         return Rejection(
@@ -58,23 +60,15 @@ def decide(
             ({"field": "count", "message": "must be 1 without the actions:tally scope"},),
             action_id,
         )
-    errors: list[FieldError] = []
-    occurred_at = action.occurred_at or ctx.now
-    if occurred_in_future(occurred_at, ctx.now, ctx.clock_skew_s):
-        errors.append({"field": "occurred_at", "message": "must not be in the future"})
     case = cases(action.case_id)
-    if case is None:
-        errors.append({"field": "case_id", "message": "is not a case of the campaign"})
-    if errors:
-        return Rejection(422, "Validation failed", tuple(errors), action_id)
-    assert case is not None
-    if not case.is_open:
+    if case is None or not case.is_open:  # None: removed from the catalogue since then
         return Rejection(
             409,
             "The case is closed",
             ({"field": "case_id", "message": "is closed and takes no more actions"},),
             action_id,
         )
+    occurred_at = action.occurred_at or ctx.now
     return _event(action, action_id, occurred_at, _channel(action, caller), caller, ctx)
 
 

@@ -43,7 +43,7 @@ def field_errors(details: Iterable[ErrorDetails], skip: int = 0) -> list[FieldEr
         path = ".".join(str(part) for part in loc)
         ctx = error.get("ctx") or {}
         if "field" in ctx:
-            path = ".".join(p for p in (path, str(ctx["field"])) if p)
+            path = ".".join(part for part in (path, str(ctx["field"])) if part)
         errors.append({"field": path, "message": _message(error, loc)})
     return errors
 

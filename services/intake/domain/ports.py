@@ -1,11 +1,14 @@
-"""The ports the intake's handlers are given (adapters implement them)."""
+"""The ports the intake's use cases and routes are given (adapters implement them)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from shared.contracts.actions import ActionEvent
+
+if TYPE_CHECKING:  # for the annotation only: shared.apikeys holds its PostgreSQL queries
+    from shared.apikeys import ApiKey
 
 
 class PublishUnavailable(Exception):
@@ -28,6 +31,9 @@ class ActionPublisher(Protocol):
         """False while recent writes failed: callers are answered 503 at once."""
         ...
 
-    async def reachable(self) -> bool:
-        """Whether Kafka answers right now (for readiness), within about two seconds."""
+
+class KeyStore(Protocol):
+    async def find(self, secret: str) -> ApiKey | None:
+        """The live key matching `secret`, or None when unknown or revoked. Raises
+        OSError/asyncpg errors when the store cannot be asked."""
         ...

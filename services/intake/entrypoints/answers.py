@@ -20,7 +20,7 @@ class FieldErrorOut(BaseModel):
     message: str
 
 
-class Problem(BaseModel):
+class ProblemDetails(BaseModel):
     """RFC 9457 problem details, the body of every error (application/problem+json)."""
 
     type: Literal["about:blank"]
@@ -32,13 +32,13 @@ class Problem(BaseModel):
     )
 
 
-class ValidationProblem(Problem):
+class ValidationProblem(ProblemDetails):
     """A 422: `errors` lists every failing field."""
 
     errors: list[FieldErrorOut]  # required here
 
 
-class UnavailableProblem(Problem):
+class UnavailableProblem(ProblemDetails):
     """A 503: the write was not acknowledged, so its outcome is unknown."""
 
     action_id: UUID | None = Field(

@@ -1,34 +1,56 @@
-"""`plume serve intake`: build the settings, configure logging, run uvicorn."""
+"""The intake's ASGI app: the FastAPI app (routes, documents, operational routes) and what
+uvicorn serves around it. Given its state, readiness and life cycle by bootstrap."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from services.intake.bootstrap import create_app
-from services.intake.settings import IntakeSettings
-from shared.logs import configure_logging
-from shared.serve import relax_gc, serve, uvicorn_options
-from shared.workers import serve_workers
+from services.intake import metrics
+from services.intake.entrypoints import http, openapi
+from services.intake.entrypoints.cors import ProblemCORSMiddleware
+from services.intake.entrypoints.fast_path import FastPath
+from services.intake.entrypoints.state import IntakeState
+from shared.admission import Admission
+from shared.http import ReadinessCheck, ReadinessProblem, add_operational_routes
+from shared.request_metrics import RequestMetrics
 
-APP_FACTORY = "services.intake.entrypoints.app:app_from_env"
-
-
-def app_from_env() -> ASGIApp:
-    """The app of one worker process, its settings read from the environment."""
-    settings = IntakeSettings()  # the secret comes from PLUME_SUPPORTER_KEY_SECRET
-    configure_logging("intake", settings.log_level)
-    app = create_app(settings)
-    relax_gc()
-    return app
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def run() -> None:
-    settings = IntakeSettings()
-    configure_logging("intake", settings.log_level)
-    if settings.workers > 1:
-        # Each worker process builds its own app (and publisher, catalogue, rate limiter).
-        serve_workers(
-            APP_FACTORY, settings.host, settings.port, settings.workers, uvicorn_options(settings)
+def create_api(
+    state: IntakeState, lifespan: Lifespan, ready: ReadinessCheck, problem_of: ReadinessProblem
+) -> FastAPI:
+    """The FastAPI app: every route, the documents, `/readyz` from `ready`/`problem_of`."""
+    api = FastAPI(
+        title="plume intake",
+        version="1",
+        description="Takes in the actions of a letter-writing campaign and writes them to Kafka.",
+        lifespan=lifespan,
+    )
+    api.state.intake = state
+    http.install(api)
+    add_operational_routes(api, ready, problem_of)
+    openapi.install(api)
+    return api
+
+
+def served_app(api: FastAPI, state: IntakeState) -> ASGIApp:
+    """What uvicorn serves: request metrics, the in-flight cap and CORS around the API,
+    with the action routes dispatched straight to their handlers (see FastPath)."""
+    settings = state.settings
+    app: ASGIApp = FastPath(api, http.HOT_ROUTES)
+    if settings.cors_origins:
+        app = ProblemCORSMiddleware(
+            app,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key", "X-Request-Id"],
+            expose_headers=["Retry-After", "X-Request-Id"],
+            max_age=600,
         )
-    else:
-        serve(create_app(settings), settings)
+    app = Admission(app, settings.max_in_flight, settings.keyed_share, on_shed=metrics.shed)
+    return RequestMetrics(app, service=settings.service_name, api=api)

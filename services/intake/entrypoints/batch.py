@@ -13,46 +13,45 @@ from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.intake import handlers
+from services.intake import service
 from services.intake.domain.actions import Caller
 from services.intake.domain.errors import FieldError, field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, BatchIn, Rules
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.entrypoints import guards
 from services.intake.entrypoints.budget import NoRoom
-from services.intake.entrypoints.requests import BATCH_LIMIT, Problem, read_body, require_json
-from services.intake.runtime import Intake
+from services.intake.entrypoints.requests import BATCH_LIMIT, Refusal, read_body, require_json
+from services.intake.entrypoints.state import IntakeState
 from shared.apikeys import ApiKey, Scope
-from shared.http import problem
 
 
 async def post_batch(request: Request) -> Response:
-    intake: Intake = request.app.state.intake
+    intake: IntakeState = request.app.state.intake
     require_json(request)
     key = await guards.find_key(request, intake)
     if key is None:
-        raise Problem(problem(401, "An API key with the actions:batch scope is required"))
+        raise Refusal(401, "An API key with the actions:batch scope is required")
     if not key.allows(Scope.ACTIONS_BATCH):
-        raise Problem(problem(403, "Forbidden", "this key lacks the actions:batch scope"))
+        raise Refusal(403, "Forbidden", "this key lacks the actions:batch scope")
     settings = intake.settings
     try:
         room = intake.batch_budget.hold(key.name, announced_size(request), settings.batch_wait_s)
         async with room:
             return await _accept(request, intake, key)
     except NoRoom as full:
-        raise Problem(_no_room(full, settings.retry_after_s)) from None
+        raise _no_room(full, settings.retry_after_s) from None
 
 
-def _no_room(full: NoRoom, retry: int) -> Response:
+def _no_room(full: NoRoom, retry: int) -> Refusal:
     if full.owner_full:
         detail = "this key's batches in progress fill its share; nothing was accepted"
-        return problem(429, "Too many batches at once", detail, retry_after=retry)
-    return problem(
+        return Refusal(429, "Too many batches at once", detail, retry_after=retry)
+    return Refusal(
         503, "Busy", "other batches fill intake; nothing was accepted", retry_after=retry
     )
 
 
-async def _accept(request: Request, intake: Intake, key: ApiKey) -> Response:
+async def _accept(request: Request, intake: IntakeState, key: ApiKey) -> Response:
     body = await read_body(request, BATCH_LIMIT)
     publisher = guards.ready_publisher(intake)
     ctx = guards.context(intake)
@@ -61,9 +60,9 @@ async def _accept(request: Request, intake: Intake, key: ApiKey) -> Response:
     guards.throttle(request, intake, key, cost=len(items))
     caller = Caller(key.name, key.allows(Scope.ACTIONS_TALLY), partner=True)
     try:
-        results = await handlers.submit_batch(items, caller, intake.catalog.get, ctx, publisher)
+        results = await service.submit_batch(items, caller, intake.catalog.get, ctx, publisher)
     except PublishUnavailable as exc:
-        raise Problem(guards.unavailable(intake, None, action_ids=exc.action_ids)) from None
+        raise guards.unavailable(intake, None, action_ids=exc.action_ids) from None
     return Response(orjson.dumps(_answer(results)), media_type="application/json")
 
 
@@ -79,10 +78,10 @@ def parse_batch(body: bytes, rules: Rules) -> list[ActionIn | list[FieldError]]:
         return list(BatchIn.model_validate_json(body, context=rules).actions)
     except ValidationError as exc:
         if is_invalid_json(exc, body):
-            raise Problem(guards.invalid(exc, body)) from None
+            raise guards.invalid(exc, body) from None
         per_item, whole = _split(exc.errors())
         if whole:
-            raise Problem(problem(422, "Validation failed", errors=field_errors(whole))) from None
+            raise Refusal(422, "Validation failed", errors=field_errors(whole)) from None
     # Some items failed: parse again item by item (the slow path, only for bad batches).
     raw_items = orjson.loads(body)["actions"]  # strict JSON: is_invalid_json said so
     items: list[ActionIn | list[FieldError]] = []
@@ -108,15 +107,15 @@ def _split(
     return per_item, whole
 
 
-def _answer(results: list[handlers.ItemResult]) -> dict[str, Any]:
-    accepted = sum(1 for r in results if r.event is not None)
+def _answer(results: list[service.ItemResult]) -> dict[str, Any]:
+    accepted = sum(1 for result in results if result.event is not None)
     return {
         "accepted": accepted,
         "rejected": len(results) - accepted,
         "results": [
-            {"index": r.index, "status": "accepted", "action_id": str(r.event.action_id)}
-            if r.event is not None
-            else {"index": r.index, "status": "rejected", "errors": list(r.errors)}
-            for r in results
+            {"index": result.index, "status": "accepted", "action_id": str(result.event.action_id)}
+            if result.event is not None
+            else {"index": result.index, "status": "rejected", "errors": list(result.errors)}
+            for result in results
         ],
     }

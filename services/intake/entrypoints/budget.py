@@ -22,7 +22,10 @@ class NoRoom(Exception):
 
 class ByteBudget:
     def __init__(
-        self, total: int, per_owner: int, on_change: Callable[[int, int], None] = lambda u, w: None
+        self,
+        total: int,
+        per_owner: int,
+        on_change: Callable[[int, int], None] = lambda held, waiting: None,
     ) -> None:
         self.total = total
         self.per_owner = min(per_owner, total)

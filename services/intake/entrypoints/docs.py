@@ -121,7 +121,7 @@ class CasesAnswer:
 
     def body(self) -> bytes:
         if self._version != self.catalog.version:
-            records = sorted(self.catalog.cases.values(), key=lambda r: r.case.id)
+            records = sorted(self.catalog.cases.values(), key=lambda record: record.case.id)
             cases = [
                 {**record.case.model_dump(mode="json"), "campaign_id": record.campaign_id}
                 for record in records

@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from services.intake import metrics
 from services.intake.entrypoints.raw_route import Endpoint
-from services.intake.entrypoints.requests import Problem
+from services.intake.entrypoints.requests import Refusal
 
 
 class FastPath:
@@ -24,7 +24,7 @@ class FastPath:
         self.api = api
         self.routes = routes
         # The documented route of each path, for the request metrics' route label.
-        self.documented = {getattr(r, "path", None): r for r in api.routes}
+        self.documented = {getattr(route, "path", None): route for route in api.routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = None
@@ -41,6 +41,6 @@ class FastPath:
     async def _answer(self, endpoint: Endpoint, scope: Scope, receive: Receive) -> Response:
         try:
             return await endpoint(Request(scope, receive))
-        except Problem as refused:
-            metrics.rejected(refused.response.status_code)
-            return refused.response
+        except Refusal as refused:
+            metrics.rejected(refused.status)
+            return refused.response()

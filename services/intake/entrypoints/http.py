@@ -1,4 +1,4 @@
-"""The intake's HTTP routes: parse, authorise, rate-limit, hand over to the handlers, and
+"""The intake's HTTP routes: parse, authorise, rate-limit, hand over to the use cases, and
 answer in the contract's words (problem+json for every error)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.intake import handlers
+from services.intake import service
 from services.intake.domain.actions import Caller, Rejection
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.entrypoints import batch, docs
@@ -16,22 +16,22 @@ from services.intake.entrypoints.guards import (
     find_key,
     parse_action,
     ready_publisher,
-    rejection_response,
+    refusal_of,
     rules,
     throttle,
     unavailable,
 )
 from services.intake.entrypoints.raw_route import RawRoute
 from services.intake.entrypoints.refusals import naming_the_action
-from services.intake.entrypoints.requests import SINGLE_LIMIT, Problem, read_body, require_json
-from services.intake.runtime import Intake
+from services.intake.entrypoints.requests import SINGLE_LIMIT, Refusal, read_body, require_json
+from services.intake.entrypoints.state import IntakeState
 from shared.apikeys import Scope
-from shared.http import answer_problems, problem
+from shared.http import answer_problems
 
 
 def install(app: FastAPI) -> None:
     answer_problems(app)
-    app.add_exception_handler(Problem, _problem_response)
+    app.add_exception_handler(Refusal, _refusal_response)
     add = app.router.add_api_route
     add("/v1/actions", post_action, methods=["POST"], route_class_override=RawRoute, **docs.SINGLE)
     add(
@@ -49,18 +49,18 @@ async def post_action(request: Request) -> Response:
     action's id, the client's or one assigned here, to retry with (contract v2)."""
     try:
         return await _post_action(request)
-    except Problem as refused:
-        if refused.response.status_code != 503 or b'"action_id"' in refused.response.body:
+    except Refusal as refused:
+        if refused.status != 503 or "action_id" in refused.extra:
             raise
-        raise Problem(await naming_the_action(request, refused.response)) from None
+        raise await naming_the_action(request, refused) from None
 
 
 async def _post_action(request: Request) -> Response:
-    intake: Intake = request.app.state.intake
+    intake: IntakeState = request.app.state.intake
     require_json(request)
     key = await find_key(request, intake)
     if key is not None and not key.allows(Scope.ACTIONS_WRITE):
-        raise Problem(problem(403, "Forbidden", "this key lacks the actions:write scope"))
+        raise Refusal(403, "Forbidden", "this key lacks the actions:write scope")
     throttle(request, intake, key, cost=1)
     body = await read_body(request, SINGLE_LIMIT)
     publisher = ready_publisher(intake)
@@ -68,11 +68,11 @@ async def _post_action(request: Request) -> Response:
     action = parse_action(body, rules(intake, ctx))
     caller = Caller(key.name if key else "anonymous", bool(key and key.allows(Scope.ACTIONS_TALLY)))
     try:
-        outcome = await handlers.submit_action(action, caller, intake.catalog.get, ctx, publisher)
+        outcome = await service.submit_action(action, caller, intake.catalog.get, ctx, publisher)
     except PublishUnavailable as exc:
-        raise Problem(unavailable(intake, exc.action_id)) from None
+        raise unavailable(intake, exc.action_id) from None
     if isinstance(outcome, Rejection):
-        raise Problem(rejection_response(outcome))
+        raise refusal_of(outcome)
     return Response(
         b'{"action_id":"%s","status":"accepted"}' % str(outcome.action_id).encode(),
         status_code=202,
@@ -81,13 +81,13 @@ async def _post_action(request: Request) -> Response:
 
 
 async def list_cases(request: Request) -> Response:
-    intake: Intake = request.app.state.intake
+    intake: IntakeState = request.app.state.intake
     return Response(intake.cases_answer.body(), media_type="application/json")
 
 
-async def _problem_response(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Problem)
-    return exc.response
+async def _refusal_response(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refusal)
+    return exc.response()
 
 
 HOT_ROUTES = {("POST", "/v1/actions"): post_action, ("POST", "/v1/actions/batch"): batch.post_batch}

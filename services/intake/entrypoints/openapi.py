@@ -13,7 +13,11 @@ from starlette.responses import JSONResponse
 
 from services.intake.domain.model import ActionIn, BatchIn
 from services.intake.entrypoints import asyncapi
-from services.intake.entrypoints.answers import Problem, UnavailableProblem, ValidationProblem
+from services.intake.entrypoints.answers import (
+    ProblemDetails,
+    UnavailableProblem,
+    ValidationProblem,
+)
 
 REF = "#/components/schemas/{model}"
 API_KEY = {
@@ -24,13 +28,24 @@ API_KEY = {
 }
 
 
-def _schemas(*models: type[BaseModel]) -> dict[str, Any]:
+def _schemas(models: dict[str, type[BaseModel]]) -> dict[str, Any]:
+    """The models' JSON Schemas under the given names (and the models they refer to)."""
     found: dict[str, Any] = {}
-    for model in models:
+    for name, model in models.items():
         schema = model.model_json_schema(ref_template=REF)
         found.update(schema.pop("$defs", {}))
-        found[model.__name__] = schema
+        found[name] = {**schema, "title": name}
     return found
+
+
+# As /openapi.json names them (ProblemDetails is "Problem" there, as RFC 9457 calls it).
+DOCUMENTED: dict[str, type[BaseModel]] = {
+    "ActionIn": ActionIn,
+    "BatchIn": BatchIn,
+    "Problem": ProblemDetails,
+    "ValidationProblem": ValidationProblem,
+    "UnavailableProblem": UnavailableProblem,
+}
 
 
 def install(app: FastAPI) -> None:
@@ -43,9 +58,7 @@ def install(app: FastAPI) -> None:
                 routes=app.routes,
             )
             components = document.setdefault("components", {})
-            components.setdefault("schemas", {}).update(
-                _schemas(ActionIn, BatchIn, Problem, ValidationProblem, UnavailableProblem)
-            )
+            components.setdefault("schemas", {}).update(_schemas(DOCUMENTED))
             components["securitySchemes"] = {"ApiKey": API_KEY}
             app.openapi_schema = document
         return app.openapi_schema

@@ -8,26 +8,18 @@ import uuid
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
 
-from services.intake.entrypoints.requests import SINGLE_LIMIT, Problem, read_body
+from services.intake.entrypoints.requests import SINGLE_LIMIT, Refusal, read_body
 
 
-async def naming_the_action(request: Request, refused: Response) -> Response:
+async def naming_the_action(request: Request, refused: Refusal) -> Refusal:
     """`refused` with the action's id added; as it was when the body cannot be read."""
     try:
         body = await read_body(request, SINGLE_LIMIT)
-    except Problem:
+    except Refusal:
         return refused
-    answer = orjson.loads(refused.body)
-    answer["action_id"] = action_id_in(body)
-    headers = {k: v for k, v in refused.headers.items() if k.lower() == "retry-after"}
-    return Response(
-        orjson.dumps(answer),
-        status_code=refused.status_code,
-        media_type="application/problem+json",
-        headers=headers,
-    )
+    refused.extra["action_id"] = action_id_in(body)
+    return refused
 
 
 def action_id_in(body: bytes) -> str:

@@ -1,7 +1,10 @@
 """Reading a request the careful way: content type first, then the body, refused as soon
-as it passes its size limit (never buffered whole before checking)."""
+as it passes its size limit (never buffered whole before checking); and `Refusal`, how
+any step refuses a request."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,32 +15,42 @@ SINGLE_LIMIT = 64 * 1024
 BATCH_LIMIT = 4 * 1024 * 1024
 
 
-class Problem(Exception):
-    """Raised anywhere while answering a request; becomes its problem+json answer."""
+class Refusal(Exception):
+    """Raised anywhere while answering a request: it is answered with this problem+json
+    (shared.http.problem's arguments; `extra` may still gain fields, e.g. the action id)."""
 
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+    def __init__(self, status: int, title: str, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(status, title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+    def response(self) -> Response:
+        return problem(self.status, self.title, self.detail, **self.extra)
 
 
 def require_json(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
-        raise Problem(problem(415, "Unsupported media type", "send application/json"))
+        raise Refusal(415, "Unsupported media type", "send application/json")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    too_large = problem(413, "Body too large", f"at most {limit} bytes")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem(too_large)
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Problem(too_large)
+            raise _too_large(limit)
         chunks.append(chunk)
     body = b"".join(chunks)
     request._body = body  # Starlette's own cache: a second read (see refusals) gets it again
     return body
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(413, "Body too large", f"at most {limit} bytes")

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.intake.bootstrap import create_app
+from services.intake.bootstrap import Intake
 from services.intake.settings import IntakeSettings
 from shared import apikeys
 from shared.catalog import publish_campaign
@@ -104,6 +104,7 @@ class RunningIntake:
     url: str
     server: uvicorn.Server
     task: asyncio.Task[None]
+    parts: Intake  # its supervisor runs the background tasks (readiness tests kill them)
 
     async def stop(self) -> None:
         self.server.should_exit = True
@@ -111,8 +112,9 @@ class RunningIntake:
 
 
 async def serve(settings: IntakeSettings) -> RunningIntake:
+    parts = Intake(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        parts.asgi_app(),
         host="127.0.0.1",
         port=settings.port,
         lifespan="on",
@@ -128,7 +130,7 @@ async def serve(settings: IntakeSettings) -> RunningIntake:
         return bool(server.started)
 
     await wait_until(started, within=60, every=0.02)
-    return RunningIntake(settings, f"http://127.0.0.1:{settings.port}", server, task)
+    return RunningIntake(settings, f"http://127.0.0.1:{settings.port}", server, task, parts)
 
 
 async def wait_ready(

@@ -1,4 +1,4 @@
-"""In-memory stand-ins: a publisher (the port the handlers use) and a producer exposing
+"""In-memory stand-ins: a publisher (the port the use cases use) and a producer exposing
 the few calls the Kafka publisher makes, with acknowledgements the test controls."""
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ class FakePublisher:
         self.events.extend(events)
 
     def available(self) -> bool:
-        return not self.down
-
-    async def reachable(self) -> bool:
         return not self.down
 
 

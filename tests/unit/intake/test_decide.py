@@ -8,6 +8,7 @@ from uuid import UUID
 
 import orjson
 import pytest
+from pydantic import ValidationError
 
 from services.intake.domain.actions import ANONYMOUS, Caller, Context, Rejection, decide
 from services.intake.domain.model import ActionIn
@@ -99,10 +100,25 @@ def test_the_batch_endpoint_is_the_partner_channel() -> None:
     assert event(decide(action(count=5), caller, CASES.get, CTX)).channel is Channel.PARTNER
 
 
-def test_a_closed_case_is_409_and_an_unknown_one_422() -> None:
+def test_a_closed_case_is_409_and_so_is_one_removed_since_validation() -> None:
     closed = decide(action(case_id="closed-case"), ANONYMOUS, CASES.get, CTX)
     assert isinstance(closed, Rejection) and closed.status == 409
+    # An unknown case is refused by validation (model.Rules, test_model); one removed from
+    # the catalogue (a tombstone) between validation and decision takes no actions either.
     no_cases: dict[str, CaseRecord] = {}
-    unknown = decide(action(), ANONYMOUS, no_cases.get, CTX)
-    assert isinstance(unknown, Rejection) and unknown.status == 422
-    assert unknown.errors[0]["field"] == "case_id"
+    removed = decide(action(), ANONYMOUS, no_cases.get, CTX)
+    assert isinstance(removed, Rejection) and removed.status == 409
+    assert removed.errors[0]["field"] == "case_id"
+
+
+def test_unknown_cases_and_future_dates_are_refused_once_by_validation() -> None:
+    """The two rules that need the world (the catalogue, the clock) live in model.Rules
+    only; decide() trusts them instead of checking again."""
+    body = signature(case_id="no-such-case", occurred_at="2025-12-10T13:00:00Z")  # NOW + 1 h
+    with pytest.raises(ValidationError) as caught:
+        ActionIn.model_validate_json(orjson.dumps(body), context=rules())
+    messages = {str(e["loc"][0]): e["msg"] for e in caught.value.errors()}
+    assert messages == {
+        "case_id": "Value error, is not a case of the campaign",
+        "occurred_at": "Value error, must not be in the future",
+    }

@@ -12,8 +12,7 @@ from starlette.responses import Response
 from starlette.types import Message
 
 from services.intake.entrypoints.fast_path import FastPath
-from services.intake.entrypoints.requests import Problem
-from shared.http import problem
+from services.intake.entrypoints.requests import Refusal
 
 pytestmark = pytest.mark.unit
 
@@ -47,7 +46,7 @@ async def test_action_routes_go_to_their_handler_and_problems_are_answered() -> 
         return {"from": "fastapi"}
 
     async def refuse(_: Request) -> Response:
-        raise Problem(problem(422, "Validation failed"))
+        raise Refusal(422, "Validation failed")
 
     app = FastPath(api, {("POST", "/v1/actions"): refuse})
     assert status_of(await call(app, "POST", "/v1/actions")) == 422

@@ -4,6 +4,7 @@ every batch holding its events is acknowledged."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -41,18 +42,24 @@ async def producer() -> FakeProducer:
     return FakeProducer()
 
 
-async def started(producer: FakeProducer, **options: Any) -> KafkaActionPublisher:
+@contextlib.asynccontextmanager
+async def running(producer: FakeProducer, **options: Any) -> AsyncIterator[KafkaActionPublisher]:
+    """The publisher with its sender running, as the supervisor runs it in the service."""
     settings: dict[str, Any] = {"timeout_s": 2.0, "retry_after_s": 5.0, **options}
     publisher = KafkaActionPublisher(producer, "actions", **settings)
     await publisher.start()
-    return publisher
+    sender = asyncio.create_task(publisher.run())
+    try:
+        yield publisher
+    finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
 
 
 @pytest.fixture
 async def publisher(producer: FakeProducer) -> AsyncIterator[KafkaActionPublisher]:
-    publisher = await started(producer)
-    yield publisher
-    await publisher.stop()
+    async with running(producer) as publisher:
+        yield publisher
 
 
 async def test_concurrent_requests_share_one_batch_per_partition(
@@ -111,8 +118,7 @@ async def test_no_acknowledgement_within_the_timeout_is_unavailable(
     producer: FakeProducer,
 ) -> None:
     producer.auto_ack = False
-    publisher = await started(producer, timeout_s=0.05, retry_after_s=0.05)
-    try:
+    async with running(producer, timeout_s=0.05, retry_after_s=0.05) as publisher:
         with pytest.raises(PublishUnavailable):
             await publisher.publish([make_event()])
         assert not publisher.available()
@@ -123,8 +129,6 @@ async def test_no_acknowledgement_within_the_timeout_is_unavailable(
         await wait_until(available, within=1, every=0.01)
         producer.auto_ack = True
         await publisher.publish([make_event()])
-    finally:
-        await publisher.stop()
 
 
 async def test_a_blocked_event_loop_does_not_make_kafka_look_down(
@@ -134,8 +138,7 @@ async def test_a_blocked_event_loop_does_not_make_kafka_look_down(
     large batch, say): when the loop runs again, both are due at once. The write was
     acknowledged; it must count as such and the publisher must stay available."""
     producer.auto_ack = False
-    publisher = await started(producer, timeout_s=0.2, retry_after_s=5.0)
-    try:
+    async with running(producer, timeout_s=0.2, retry_after_s=5.0) as publisher:
         request = asyncio.create_task(publisher.publish([make_event()]))
         await asyncio.wait_for(producer.sent_event.wait(), 1)
         loop = asyncio.get_running_loop()
@@ -143,5 +146,3 @@ async def test_a_blocked_event_loop_does_not_make_kafka_look_down(
         loop.call_later(0.05, producer.sent[0].ack.set_result, None)  # due meanwhile
         await asyncio.wait_for(request, 2)
         assert publisher.available()
-    finally:
-        await publisher.stop()

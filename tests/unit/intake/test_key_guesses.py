@@ -12,8 +12,8 @@ from starlette.requests import Request
 
 from services.intake.domain.key_guesses import KeyGuessGuard
 from services.intake.entrypoints import guards
-from services.intake.entrypoints.requests import Problem
-from services.intake.runtime import Intake
+from services.intake.entrypoints.requests import Refusal
+from services.intake.entrypoints.state import IntakeState
 from services.intake.settings import IntakeSettings
 from shared.apikeys import ApiKey, Scope
 from shared.catalog import CatalogView
@@ -93,19 +93,19 @@ def request_from(address: str, key: str) -> Request:
 
 
 async def test_past_the_limit_find_key_answers_429_without_asking_the_store() -> None:
-    intake = Intake(
+    intake = IntakeState(
         IntakeSettings(supporter_key_secret="s" * 16, key_guess_limit=5), CatalogView("cases")
     )
     store = intake.keys = CountingStore()
     refused_before = REGISTRY.get_sample_value(REFUSED_GUESSES) or 0.0
-    refusals: list[Problem] = []
+    refusals: list[Refusal] = []
     for n in range(50):
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(Refusal) as refused:
             await guards.find_key(request_from("10.0.0.1", f"guess-{n}"), intake)
         refusals.append(refused.value)
-    assert [r.response.status_code for r in refusals] == [401] * 5 + [429] * 45
+    assert [r.status for r in refusals] == [401] * 5 + [429] * 45
     assert store.asked == 5
     assert REGISTRY.get_sample_value(REFUSED_GUESSES) == refused_before + 45
-    assert refusals[-1].response.headers["retry-after"] == "12"  # 5 a minute: one per 12 s
+    assert refusals[-1].response().headers["retry-after"] == "12"  # 5 a minute: one per 12 s
     key = await guards.find_key(request_from("10.0.0.2", LIVE), intake)
     assert key is not None and key.name == "partner"

@@ -18,7 +18,7 @@ from services.intake.domain.actions import Rejection
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
 from services.intake.entrypoints import guards
-from services.intake.runtime import Intake
+from services.intake.entrypoints.state import IntakeState
 from services.intake.settings import IntakeSettings
 from shared.catalog import CatalogView
 from tests.unit.intake.builders import signature
@@ -108,15 +108,15 @@ def test_a_single_actions_503_carries_its_action_id_and_a_batch_answers_per_item
 
 
 def test_problem_bodies_as_the_service_makes_them_match_their_schemas() -> None:
-    intake = Intake(IntakeSettings(supporter_key_secret="s" * 16), CatalogView("cases"))
+    intake = IntakeState(IntakeSettings(supporter_key_secret="s" * 16), CatalogView("cases"))
     field: FieldError = {"field": "supporter", "message": "is required for a signature"}
     made = {
-        "ValidationProblem": [guards.rejection_response(Rejection(422, "Invalid", (field,)))],
+        "ValidationProblem": [guards.refusal_of(Rejection(422, "Invalid", (field,))).response()],
         "UnavailableProblem": [
-            guards.unavailable(intake, uuid4()),
-            guards.unavailable(intake, None, "the service is starting"),
+            guards.unavailable(intake, uuid4()).response(),
+            guards.unavailable(intake, None, "the service is starting").response(),
         ],
-        "Problem": [guards.rejection_response(Rejection(403, "Tallies need…", (field,)))],
+        "Problem": [guards.refusal_of(Rejection(403, "Tallies need…", (field,))).response()],
     }
     for name, responses in made.items():
         for response in responses:

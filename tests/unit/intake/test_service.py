@@ -8,7 +8,7 @@ import asyncio
 import orjson
 import pytest
 
-from services.intake import handlers
+from services.intake import service
 from services.intake.domain.actions import ANONYMOUS, HEARTBEAT_CASE, Caller, Rejection
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
@@ -28,13 +28,13 @@ def parse(**overrides: object) -> ActionIn:
 
 async def test_an_accepted_action_is_published() -> None:
     publisher = FakePublisher()
-    out = await handlers.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher)
+    out = await service.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher)
     assert isinstance(out, ActionEvent) and publisher.events == [out]
 
 
 async def test_a_rejected_action_is_not_published() -> None:
     publisher = FakePublisher()
-    out = await handlers.submit_action(
+    out = await service.submit_action(
         parse(case_id="closed-case"), ANONYMOUS, CASES.get, CTX, publisher
     )
     assert isinstance(out, Rejection) and publisher.events == []
@@ -44,7 +44,7 @@ async def test_unavailable_publisher_propagates_with_the_action_id() -> None:
     publisher = FakePublisher()
     publisher.down = True
     with pytest.raises(PublishUnavailable) as caught:
-        await handlers.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher)
+        await service.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher)
     assert str(caught.value.action_id) == signature()["action_id"]
 
 
@@ -56,7 +56,7 @@ async def test_a_batch_gives_per_item_results_in_order() -> None:
         parse(action_id=None, case_id="closed-case"),
         parse(action_id=None, count=3),
     ]
-    results = await handlers.submit_batch(
+    results = await service.submit_batch(
         items, Caller("ngo", partner=True), CASES.get, CTX, publisher
     )
     assert [r.index for r in results] == [0, 1, 2, 3]
@@ -69,22 +69,21 @@ async def test_a_batch_accepts_nothing_when_the_publisher_is_down() -> None:
     publisher = FakePublisher()
     publisher.down = True
     with pytest.raises(PublishUnavailable):
-        await handlers.submit_batch(
+        await service.submit_batch(
             [parse()], Caller("ngo", partner=True), CASES.get, CTX, publisher
         )
 
 
-async def test_heartbeats_are_flagged_on_a_reserved_case_until_stopped() -> None:
+async def test_heartbeats_are_flagged_on_a_reserved_case_until_cancelled() -> None:
     publisher = FakePublisher()
-    stop = asyncio.Event()
-    beating = asyncio.create_task(handlers.send_heartbeats(publisher, 0.01, stop))
+    beating = asyncio.create_task(service.send_heartbeats(publisher, 0.01))
 
     async def sent() -> int:
         return len(publisher.events)
 
     await wait_until(sent, lambda n: n >= 3, within=5, every=0.01)
-    stop.set()
-    await asyncio.wait_for(beating, 5)
+    beating.cancel()
+    await asyncio.gather(beating, return_exceptions=True)
     assert all(e.heartbeat and e.case_id == HEARTBEAT_CASE for e in publisher.events)
     assert len({e.action_id for e in publisher.events}) == len(publisher.events)
 
@@ -92,16 +91,15 @@ async def test_heartbeats_are_flagged_on_a_reserved_case_until_stopped() -> None
 async def test_a_heartbeat_kafka_refuses_is_skipped_not_fatal() -> None:
     publisher = FakePublisher()
     publisher.down = True
-    stop = asyncio.Event()
-    beating = asyncio.create_task(handlers.send_heartbeats(publisher, 0.01, stop))
+    beating = asyncio.create_task(service.send_heartbeats(publisher, 0.01))
 
     async def refused() -> int:
         return publisher.refused
 
     await wait_until(refused, lambda n: n >= 3, within=5, every=0.01)
     assert not beating.done(), "a refused heartbeat must not end the loop"
-    stop.set()
-    await asyncio.wait_for(beating, 5)
+    beating.cancel()
+    await asyncio.gather(beating, return_exceptions=True)
 
 
 async def test_a_batch_kafka_refuses_names_each_items_action_id() -> None:
@@ -113,7 +111,7 @@ async def test_a_batch_kafka_refuses_names_each_items_action_id() -> None:
         parse(action_id=None),
     ]
     with pytest.raises(PublishUnavailable) as caught:
-        await handlers.submit_batch(items, Caller("ngo", partner=True), CASES.get, CTX, publisher)
+        await service.submit_batch(items, Caller("ngo", partner=True), CASES.get, CTX, publisher)
     ids = caught.value.action_ids
     assert ids is not None and len(ids) == 3
     assert ids[0] == signature()["action_id"] and ids[1] is None

@@ -1,9 +1,9 @@
-"""Use cases of the intake, given their ports: accept one action, accept a batch."""
+"""Use cases of the intake, given their ports: accept one action, accept a batch, send
+heartbeats."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -72,12 +72,14 @@ async def submit_batch(
             results.append(ItemResult(index, errors=outcome.errors))
         else:
             results.append(ItemResult(index, event=outcome))
-    events = [r.event for r in results if r.event is not None]
+    events = [result.event for result in results if result.event is not None]
     if events:
         try:
             await publisher.publish(events)
         except PublishUnavailable as exc:  # the ids the client retries with, item by item
-            exc.action_ids = [str(r.event.action_id) if r.event else None for r in results]
+            exc.action_ids = [
+                str(result.event.action_id) if result.event else None for result in results
+            ]
             raise
         _count_accepted(events)
         if log.isEnabledFor(logging.DEBUG):
@@ -86,15 +88,14 @@ async def submit_batch(
     return results
 
 
-async def send_heartbeats(publisher: ActionPublisher, every_s: float, stop: asyncio.Event) -> None:
-    """Publish a heartbeat action every `every_s` seconds until `stop`; a failed one is
+async def send_heartbeats(publisher: ActionPublisher, every_s: float) -> None:
+    """Publish a heartbeat action every `every_s` seconds until cancelled; a failed one is
     skipped (the missing heartbeat is the signal operators watch)."""
-    while not stop.is_set():
+    while True:
         try:
             beat = heartbeat(datetime.now(UTC))
             await publisher.publish([beat])
             log.info("heartbeat sent", extra=trace_fields(beat))
         except PublishUnavailable:
             log.warning("heartbeat not written: Kafka unavailable")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every_s)
+        await asyncio.sleep(every_s)

@@ -1,0 +1,44 @@
+"""What the intake's HTTP routes need, built by bootstrap and kept on `app.state.intake`;
+the publisher and the key store are set once bootstrap has connected them."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from services.intake import metrics
+from services.intake.domain.key_guesses import KeyGuessGuard
+from services.intake.domain.ports import ActionPublisher, KeyStore
+from services.intake.domain.rate_limit import RateLimiter
+from services.intake.entrypoints.budget import ByteBudget
+from services.intake.entrypoints.docs import CasesAnswer
+from services.intake.settings import IntakeSettings
+from shared.catalog import CatalogView
+
+
+@dataclass
+class IntakeState:
+    settings: IntakeSettings
+    catalog: CatalogView
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    publisher: ActionPublisher | None = None
+    keys: KeyStore | None = None
+    secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
+    key_guesses: KeyGuessGuard = field(init=False, repr=False)
+    cases_answer: CasesAnswer = field(init=False, repr=False)
+    batch_budget: ByteBudget = field(init=False, repr=False)
+    # Batches are decoded here, off the event loop, which keeps serving (and reading Kafka's
+    # acknowledgements) meanwhile; one thread, as decoding holds the GIL anyway.
+    decoder: ThreadPoolExecutor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        self.secret = settings.supporter_key_secret.get_secret_value().encode()
+        self.key_guesses = KeyGuessGuard(settings.key_guess_limit)
+        self.cases_answer = CasesAnswer(self.catalog)
+        self.batch_budget = ByteBudget(
+            settings.batch_budget_bytes,
+            settings.batch_budget_per_key_bytes,
+            metrics.batch_budget_changed,
+        )
+        self.decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-decoder")
