@@ -22,8 +22,6 @@ from shared.settings import InfraSettings
 from shared.topic_health import topics_health
 
 SERVICES = ("intake", "counter", "delivery")
-# The module whose run() serves a service: its composition root where it has one.
-RUNNERS = {"intake": "services.intake.bootstrap", "delivery": "services.delivery.bootstrap"}
 Command = Callable[[argparse.Namespace, InfraSettings], int]
 
 
@@ -70,9 +68,8 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _serve(args: argparse.Namespace, _: InfraSettings) -> int:
-    runner = RUNNERS.get(args.service, f"services.{args.service}.entrypoints.app")
-    module = importlib.import_module(runner)
-    module.run()
+    # Every service is served by its composition root.
+    importlib.import_module(f"services.{args.service}.bootstrap").run()
     return 0
 
 

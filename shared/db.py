@@ -17,8 +17,14 @@ log = logging.getLogger(__name__)
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 
+def unopened_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool that connects when awaited (`await pool`): a service builds its parts on it
+    first, and opens it when it starts running them."""
+    return asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
+
+
 async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
+    pool = await unopened_pool(dsn, min_size, max_size)
     assert pool is not None
     return pool
 

@@ -135,6 +135,11 @@ class PositionedConsumer(Generic[T]):
                 self.committed[tp] = stored[tp.partition]
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop`. Run again after a run that died (a supervisor restarts
+        it), it resumes from the stored positions: what the dead run had fetched but not
+        committed is fetched again, never skipped."""
+        self.progress.crashed = None
+        await self._resume_from_stored()
         ahead: asyncio.Task[list[tuple[Record, T | Poison]]] | None = None
         try:
             while not stop.is_set():
@@ -151,6 +156,18 @@ class PositionedConsumer(Generic[T]):
             if ahead:
                 ahead.cancel()
                 await asyncio.gather(ahead, return_exceptions=True)
+
+    async def _resume_from_stored(self) -> None:
+        """Seek the partitions this consumer holds back to their stored positions, and
+        those without one to their beginning (auto_offset_reset's earliest: no fetch runs
+        now to race it). Nothing to do before the first assignment."""
+        assigned = self.consumer.assignment()
+        if not assigned:
+            return
+        await self.seek_to_stored(assigned)
+        unstored = [tp for tp in assigned if tp not in self.committed]
+        if unstored:
+            await self.consumer.seek_to_beginning(*unstored)
 
     def problem(self) -> str | None:
         """Why this consumer is not doing its job now, or None."""

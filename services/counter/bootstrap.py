@@ -1,154 +1,181 @@
-"""Composition root: builds the counter's parts from its settings and runs them."""
+"""Composition root: `build` makes the counter's parts and its HTTP app from the settings
+(no socket opened); `running` starts them, every long-running task on the supervisor,
+and closes them in order."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from fastapi import FastAPI
 
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
+from services.counter.adapters.pg_counting import MIGRATIONS, PostgresCounting
 from services.counter.adapters.snapshot import Snapshot
+from services.counter.entrypoints.app import create_app
 from services.counter.entrypoints.consumer import CountingHandler, Decoded
 from services.counter.entrypoints.observe import Observer, publish_totals
-from services.counter.service import CampaignOf
+from services.counter.service import campaign_of
 from services.counter.settings import CounterSettings
 from shared.catalog import CatalogView
-from shared.db import close_pool, create_pool, is_reachable, migrate
+from shared.db import close_pool, is_reachable, migrate, unopened_pool
 from shared.dead_letters import KafkaDeadLetters
 from shared.kafka import durable_producer, manual_consumer
-from shared.loops import end_tasks
+from shared.kafka_probe import KafkaProbe
+from shared.logs import configure_logging
 from shared.positioned_consumer import PositionedConsumer
 from shared.positions import PositionStore
+from shared.serve import relax_gc, serve
+from shared.supervisor import Supervisor
 
-log = logging.getLogger(__name__)
-MIGRATIONS = "services.counter.adapters.migrations"
 STOP_GRACE_S, CLOSE_GRACE_S = 4.0, 2.0
+MILESTONES_EVERY_S = 0.5  # leftovers of a failed publish; a reached milestone pokes at once
 
 
 @dataclass
 class Counter:
     settings: CounterSettings
-    pool: asyncpg.Pool
+    pool: asyncpg.Pool  # opened by `running`
     producer: AIOKafkaProducer
-    reader: AIOKafkaConsumer
+    reader: AIOKafkaConsumer  # the milestone outbox's view of the milestones topic
+    probe: KafkaProbe
     catalog: CatalogView
+    follows_catalog: bool  # False when a test gave a loaded catalogue
+    positions: PositionStore
     consumer: PositionedConsumer[Decoded]
     snapshot: Snapshot
     outbox: MilestoneOutbox
     observer: Observer
+    supervisor: Supervisor
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    failed: bool = False
+    app: FastAPI = field(init=False)
 
-    async def ready(self) -> bool:
-        if self.failed or not await is_reachable(self.pool):
-            return False
-        brokers = self.producer.client.cluster.brokers()
-        try:
-            return any(
-                [await asyncio.wait_for(self.producer.client.ready(b.nodeId), 1.0) for b in brokers]
-            )
-        except (OSError, TimeoutError, KafkaError):
-            return False
+    async def reachable(self) -> bool:
+        return await is_reachable(self.pool) and await self.probe.reachable()
 
-    def spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception:
-                self.failed = True  # /readyz turns 503; the supervisor sees it
-                log.exception("counter task died", extra={"task": name})
-
-        self.tasks.append(asyncio.create_task(guarded(), name=name))
+    def problem(self) -> str | None:
+        """What keeps the counter from serving fresh totals: a task down, the consumer
+        stalled, or the read snapshot stale."""
+        found = (
+            self.supervisor.problem(),
+            self.consumer.problem(),
+            self.snapshot.problem(self.settings.snapshot_stale_after_s),
+        )
+        return "; ".join(reason for reason in found if reason) or None
 
 
-def campaign_of(catalog: CatalogView) -> CampaignOf:
-    def lookup(case_id: str) -> tuple[str, list[int]] | None:
-        record = catalog.get(case_id)
-        return (record.campaign_id, record.milestones) if record else None
-
-    return lookup
-
-
-async def start(settings: CounterSettings, catalog: CatalogView | None = None) -> Counter:
-    """Migrate, connect, and start consuming. With `catalog` given (tests), it is used as
-    is; otherwise the counter follows plume.cases.v1 and waits until it is loaded."""
-    pool = await create_pool(settings.database_url, max_size=settings.pool_size)
-    await migrate(pool, settings.db_schema, MIGRATIONS)
-    positions = PositionStore(settings.db_schema)
-    async with pool.acquire() as conn:
-        await positions.create(conn)
+def build(
+    settings: CounterSettings,
+    catalog: CatalogView | None = None,
+    supervisor: Supervisor | None = None,
+) -> Counter:
+    """The counter's parts, wired. With `catalog` given (tests), it is used as is;
+    otherwise the counter follows plume.cases.v1. Kafka's clients want the event loop
+    that will run them: call this from inside it (uvicorn's app factory does)."""
+    schema, group = settings.db_schema, settings.group_id
+    pool = unopened_pool(settings.database_url, max_size=settings.db_pool_size)
     producer = durable_producer(settings.kafka_bootstrap, "plume-counter")
-    await producer.start()
     reader = manual_consumer(settings.kafka_bootstrap, None, "plume-counter-outbox")
-    await reader.start()
-    stop = asyncio.Event()
-    follow_catalog = catalog is None
+    follows_catalog = catalog is None
     catalog = catalog or CatalogView()
-    catalog_task = None
-    if follow_catalog:
-        catalog_task = asyncio.create_task(catalog.follow(settings.kafka_bootstrap, stop))
-        await _loaded(catalog, catalog_task)
-    handler = CountingHandler(settings.db_schema, campaign_of(catalog))
-    kafka_consumer = manual_consumer(
-        settings.kafka_bootstrap,
-        settings.group_id,
-        "plume-counter",
-        max_poll_records=settings.max_batch,
-    )
+    handler = CountingHandler(partial(PostgresCounting.on, schema=schema), campaign_of(catalog))
+    positions = PositionStore(schema)
     consumer = PositionedConsumer(
-        kafka_consumer,
+        manual_consumer(
+            settings.kafka_bootstrap, group, "plume-counter", max_poll_records=settings.max_batch
+        ),
         pool,
         positions,
         settings.actions_topic,
         handler,
-        KafkaDeadLetters(producer, settings.dlq_topic, settings.group_id, "counter"),
+        KafkaDeadLetters(producer, settings.dlq_topic, group, "counter"),
         max_records=settings.max_batch,
         stall_after_s=settings.stall_after_s,
     )
-    snapshot = Snapshot(pool, settings.db_schema)
-    outbox = MilestoneOutbox(pool, settings.db_schema, producer, reader, settings.milestones_topic)
+    snapshot = Snapshot(pool, schema)
+    outbox = MilestoneOutbox(pool, schema, producer, reader, settings.milestones_topic)
     observer = Observer(consumer, handler, snapshot, outbox)
     consumer.on_batch = observer.after_commit
     snapshot.listeners.append(publish_totals(producer, settings.totals_topic))
     counter = Counter(
-        settings, pool, producer, reader, catalog, consumer, snapshot, outbox, observer, stop
+        settings,
+        pool,
+        producer,
+        reader,
+        KafkaProbe(settings.kafka_bootstrap, "plume-counter-probe"),
+        catalog,
+        follows_catalog,
+        positions,
+        consumer,
+        snapshot,
+        outbox,
+        observer,
+        supervisor or Supervisor("counter"),
     )
-    if catalog_task:
-        counter.tasks.append(catalog_task)
-    await snapshot.refresh()
-    await consumer.start()
-    counter.spawn("consume", consumer.run(stop))
-    counter.spawn("snapshot", snapshot.follow(settings.refresh_interval_s, stop))
-    counter.spawn("milestones", outbox.follow(0.5, stop))
-    counter.spawn("lag", observer.watch_lag(stop))
+    counter.app = create_app(
+        settings,
+        snapshot,
+        catalog.cases.keys,
+        (counter.reachable, counter.problem),
+        lambda _: running(counter),
+    )
     return counter
 
 
-async def _loaded(catalog: CatalogView, follower: asyncio.Task[None]) -> None:
-    waiter = asyncio.create_task(catalog.loaded.wait())
-    await asyncio.wait({waiter, follower}, return_when=asyncio.FIRST_COMPLETED)
-    if not catalog.loaded.is_set():
-        waiter.cancel()
-        follower.result()  # raises what stopped the catalogue
-        raise RuntimeError("catalogue follower ended before loading")
+@asynccontextmanager
+async def running(counter: Counter) -> AsyncIterator[None]:
+    """Migrate, connect, load the catalogue and the snapshot, then run every task until
+    the block ends. Closing takes about STOP_GRACE_S + CLOSE_GRACE_S at most, even with a
+    statement that hangs: uncommitted work is replayed from the stored positions."""
+    await counter.pool  # connects
+    try:
+        await _start(counter)
+        yield
+    finally:
+        counter.stop.set()
+        await counter.supervisor.stop(STOP_GRACE_S)
+        await counter.consumer.stop()
+        await counter.reader.stop()
+        await counter.producer.stop()
+        await counter.probe.close()
+        await close_pool(counter.pool, CLOSE_GRACE_S)
 
 
-async def shutdown(counter: Counter) -> None:
-    """Within about STOP_GRACE_S + CLOSE_GRACE_S, even with the consumer stuck retrying
-    or in a statement that hangs: what is not finished by then is cancelled (uncommitted
-    work is replayed from the stored positions at the next start)."""
-    counter.stop.set()
-    counter.snapshot.poke.set()
-    counter.outbox.poke.set()
-    await end_tasks(counter.tasks, STOP_GRACE_S)
-    await counter.consumer.stop()
-    await counter.reader.stop()
-    await counter.producer.stop()
-    await close_pool(counter.pool, CLOSE_GRACE_S)
+async def _start(counter: Counter) -> None:
+    settings, tasks, stop = counter.settings, counter.supervisor, counter.stop
+    await migrate(counter.pool, settings.db_schema, MIGRATIONS)
+    async with counter.pool.acquire() as conn:
+        await counter.positions.create(conn)
+    await counter.producer.start()
+    await counter.reader.start()
+    if counter.follows_catalog:
+        tasks.start("catalog", lambda: counter.catalog.follow(settings.kafka_bootstrap, stop))
+        await counter.catalog.loaded.wait()  # milestones need the campaigns
+    await counter.snapshot.refresh()
+    await counter.consumer.start()
+    tasks.start("consume", lambda: counter.consumer.run(stop))
+    tasks.start("snapshot", lambda: counter.snapshot.follow(settings.refresh_interval_s, stop))
+    # Reads stay right without these two; a death shows in plume_task_restarts_total.
+    tasks.start(
+        "milestones", lambda: counter.outbox.follow(MILESTONES_EVERY_S, stop), readiness=False
+    )
+    tasks.start("lag", lambda: counter.observer.watch_lag(stop), readiness=False)
+
+
+def run() -> None:
+    """`plume serve counter`."""
+    settings = CounterSettings()
+    configure_logging("counter", settings.log_level)
+
+    def app() -> FastAPI:  # uvicorn calls it inside its event loop, as build wants
+        counter = build(settings)
+        relax_gc()  # the parts just built are long-lived too: out of the collector's sight
+        return counter.app
+
+    # open /v1/totals/stream connections must not hold a shutdown forever
+    serve(app, settings, factory=True, timeout_graceful_shutdown=3)

@@ -1,11 +1,13 @@
 """Use cases of the counter, written against the ports: count a batch, invalidate
-actions, recount from the ledger. Each runs inside one transaction of the caller."""
+actions, recount from the ledger. Each runs inside one transaction of the caller; the
+store's counting lock keeps batches (shared) and corrections (alone) apart."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from services.counter.domain.milestones import no_longer_reached, reached
 from services.counter.domain.model import (
@@ -16,12 +18,31 @@ from services.counter.domain.model import (
     identity_of,
     tally,
 )
-from services.counter.domain.ports import Invalidation, Ledger, Milestones, Totals
+from services.counter.domain.ports import (
+    Catalogue,
+    CountingStore,
+    Invalidation,
+    Ledger,
+    Milestones,
+    Totals,
+)
 from shared.action_ids import conflicting
 from shared.contracts.actions import ActionEvent
 
 # case id -> (campaign id, milestones), or None for a case the catalogue does not know
 CampaignOf = Callable[[str], tuple[str, list[int]] | None]
+
+
+def campaign_of(catalogue: Catalogue) -> CampaignOf:
+    def lookup(case_id: str) -> tuple[str, list[int]] | None:
+        record = catalogue.get(case_id)
+        return (record.campaign_id, record.milestones) if record else None
+
+    return lookup
+
+
+def no_campaigns(_: str) -> None:
+    """For a correction that announces no milestone (the next batch of the case does)."""
 
 
 @dataclass
@@ -32,6 +53,59 @@ class Outcome:
     retracted: dict[str, list[int]] = field(default_factory=dict)
     # indexes (in the entries given) of actions under an id an earlier, different action owns
     conflicting: list[int] = field(default_factory=list)
+
+
+@dataclass
+class BatchReport:
+    """What the last batch did; read after its transaction committed."""
+
+    outcome: Outcome = field(default_factory=Outcome)
+    # when intake accepted what this batch made readable: new counts and heartbeats
+    # (a replayed action was readable long ago and says nothing about freshness)
+    fresh: list[datetime] = field(default_factory=list)
+    newest: datetime | None = None  # newest action of the batch, counted or not
+    heartbeats: int = 0
+    conflicts: int = 0  # records refused: their action_id belongs to a different action
+    traced: list[ActionEvent] = field(default_factory=list)  # heartbeats; all at DEBUG
+
+
+async def count_batch(
+    store: CountingStore,
+    events: Sequence[ActionEvent],
+    entries: Sequence[LedgerEntry],
+    campaign_of: CampaignOf,
+    trace_all: bool = False,
+) -> BatchReport:
+    """Count a consumed batch while sharing the counting lock. `entries` are the countable
+    `events` (heartbeats count nothing), made by `countable` as each record was decoded,
+    off the database's time; `outcome.conflicting` indexes them."""
+    await store.lock.share()
+    outcome = await count_actions(
+        store.ledger, store.totals, store.milestones, entries, campaign_of
+    )
+    heartbeats = [e.accepted_at for e in events if e.heartbeat]
+    return BatchReport(
+        outcome=outcome,
+        fresh=[e.accepted_at for e in outcome.counted] + heartbeats,
+        newest=max((e.accepted_at for e in events), default=None),
+        heartbeats=len(heartbeats),
+        conflicts=len(outcome.conflicting),
+        traced=list(events) if trace_all else [e for e in events if e.heartbeat],
+    )
+
+
+async def invalidate_alone(store: CountingStore, criteria: Invalidation) -> Outcome:
+    """`invalidate`, with no batch committing meanwhile."""
+    await store.lock.alone()
+    return await invalidate(store.ledger, store.totals, store.milestones, criteria)
+
+
+async def recount_alone(
+    store: CountingStore, case_id: str | None, campaign_of: CampaignOf, repair: bool
+) -> tuple[Tally, Outcome]:
+    """`recount`, with no batch committing between reading the ledger and the totals."""
+    await store.lock.alone()
+    return await recount(store.ledger, store.totals, store.milestones, case_id, campaign_of, repair)
 
 
 def countable(event: ActionEvent) -> LedgerEntry | None:

@@ -39,10 +39,15 @@ class CounterSettings(ServiceSettings):
     stream_max_total: int = Field(default=2_000, ge=1)
     stream_max_per_client: int = Field(default=20, ge=1)
     stream_retry_after_s: int = Field(default=10, ge=1)
-    pool_size: int = Field(default=8, ge=2)
+    db_pool_size: int = Field(default=8, ge=2)
     # Records waiting longer than this for a commit (transient failures retried) turn
     # /readyz false and show in plume_counter_stalled_seconds.
     stall_after_s: float = Field(default=60.0, gt=0)
+    # A read snapshot not refreshed for this long (refreshes failing, or not running) turns
+    # /readyz false: the totals served would be stale. Healthy, it refreshes every
+    # refresh_interval_s.
+    snapshot_stale_after_s: float = Field(default=10.0, gt=0)
+    renamed: ClassVar[dict[str, str]] = {"pool_size": "db_pool_size"}
 
     def own_topics(self, actions_partitions: int) -> tuple[TopicSpec, ...]:
         """The topics these settings name, laid out as the contract's, for a counter run in

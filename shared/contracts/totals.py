@@ -10,9 +10,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class CaseTotalsMessage(BaseModel):
-    """Latest totals of a case. `revision` grows with every change: a reader that sees two
-    messages of a case keeps the one with the higher revision."""
+class CaseTotals(BaseModel):
+    """A case's latest totals: the one shape the counter reads from PostgreSQL, keeps in
+    its snapshot, publishes on the compacted totals topic (this model is the message) and
+    renders in its read API (without `schema_version` and `revision`). `revision` grows
+    with every change: a reader that sees two messages of a case keeps the higher one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -24,6 +26,23 @@ class CaseTotalsMessage(BaseModel):
     by_channel: dict[str, int]
     updated_at: datetime | None
     revision: int = Field(ge=0)
+
+    @classmethod
+    def zero(cls, case_id: str) -> CaseTotals:
+        """A case nothing was counted for yet."""
+        return cls(
+            case_id=case_id,
+            total=0,
+            by_type={},
+            by_country={},
+            by_channel={},
+            updated_at=None,
+            revision=0,
+        )
+
+
+# The name the topic's message had before the shapes were merged (older imports use it).
+CaseTotalsMessage = CaseTotals
 
 
 class MilestoneReached(BaseModel):

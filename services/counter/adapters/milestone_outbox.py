@@ -15,6 +15,7 @@ from services.counter import metrics
 from shared.contracts.totals import MilestoneReached
 from shared.kafka import decode, encode
 from shared.loops import repeat
+from shared.sending import send_all
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +49,18 @@ class MilestoneOutbox:
                 return 0
             await self._read_published()
             events = [_event_of(row) for row in rows]
-            futures = [
-                await self.producer.send(self.topic, encode(e), key=e.case_id.encode())
+            unpublished = [
+                (e.case_id.encode(), encode(e))
                 for e in events
                 if str(e.event_id) not in self.published
             ]
-            await asyncio.gather(*futures)
-            metrics.MILESTONES.inc(len(futures))
+            await send_all(self.producer, self.topic, unpublished)
+            metrics.MILESTONES.inc(len(unpublished))
             await conn.execute(
                 f"UPDATE {self.table} SET published_at = now() WHERE event_id = ANY($1::uuid[])",
                 [e.event_id for e in events],
             )
-            return len(futures)
+            return len(unpublished)
 
     async def _read_published(self) -> None:
         partitions = [

@@ -3,7 +3,8 @@ domain.ports.Totals and domain.ports.Milestones)."""
 
 from __future__ import annotations
 
-from services.counter.domain.model import CHANNEL, COUNTRY, HOUR, TYPE, CaseTotals, Tally
+from services.counter.domain.model import CHANNEL, COUNTRY, HOUR, TYPE, Tally
+from shared.contracts.totals import CaseTotals
 from shared.db import Conn
 
 _BREAKDOWN_FIELD = {TYPE: "by_type", COUNTRY: "by_country", CHANNEL: "by_channel"}

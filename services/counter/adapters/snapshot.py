@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from services.counter.adapters.pg_totals import PostgresTotals
-from services.counter.domain.model import CaseTotals
+from shared.contracts.totals import CaseTotals
 from shared.loops import repeat
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,16 @@ class Snapshot:
         self.poke = asyncio.Event()
         self.listeners: list[ChangeListener] = []
         self._history: dict[str, tuple[int, list[tuple[str, int]]]] = {}
+        self.refreshed_at: float | None = None  # monotonic time of the last refresh
+
+    def problem(self, stale_after_s: float) -> str | None:
+        """Why the totals served may be stale (a refresh failing or not running), or None."""
+        if self.refreshed_at is None:
+            return "the read snapshot is not loaded yet"
+        age = time.monotonic() - self.refreshed_at
+        if age <= stale_after_s:
+            return None
+        return f"the read snapshot was last refreshed {age:.0f} s ago; totals may be stale"
 
     async def refresh(self) -> list[CaseTotals]:
         async with self.pool.acquire() as conn:
@@ -36,6 +47,7 @@ class Snapshot:
             revisions = await totals.revisions()
             stale = [c for c, rev in revisions.items() if self._revision(c) != rev]
             fresh = await totals.read(stale) if stale else {}
+        self.refreshed_at = time.monotonic()
         if not fresh:
             return []
         self.cases.update(fresh)

@@ -1,4 +1,5 @@
-"""What the counter counts: ledger entries, the sums they add up to, and case totals."""
+"""What the counter counts: ledger entries and the sums they add up to (a case's totals as
+readers see them are shared.contracts.totals.CaseTotals)."""
 
 from __future__ import annotations
 
@@ -130,20 +131,3 @@ def first_of_each_action(entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
             seen.add(entry.action_id)
             unique.append(entry)
     return unique
-
-
-@dataclass(frozen=True)
-class CaseTotals:
-    """A case's totals as readers see them; `revision` grows with every change."""
-
-    case_id: str
-    total: int
-    by_type: dict[str, int]
-    by_country: dict[str, int]
-    by_channel: dict[str, int]
-    updated_at: datetime | None
-    revision: int = 0
-
-    @classmethod
-    def zero(cls, case_id: str) -> CaseTotals:
-        return cls(case_id, 0, {}, {}, {}, None, 0)

@@ -1,5 +1,6 @@
 """The counter's ports. PostgreSQL adapters implement them on one connection inside the
-caller's transaction; tests/unit/counter/fakes.py implements them in memory."""
+caller's transaction (adapters/pg_counting.py bundles them); tests/unit/counter/fakes.py
+implements them in memory."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from services.counter.domain.model import CaseTotals, LedgerEntry, Tally
+from services.counter.domain.model import LedgerEntry, Tally
 from shared.action_ids import ActionIdentity
+from shared.contracts.catalog import CaseRecord
+from shared.contracts.totals import CaseTotals
 
 
 @dataclass(frozen=True)
@@ -81,3 +84,35 @@ class Milestones(Protocol):
     ) -> list[int]: ...
 
     async def retract_above(self, case_id: str, total: int) -> list[int]: ...
+
+
+class CountingLock(Protocol):
+    """Held until the transaction ends. Batches `share` it (they count side by side); a
+    correction holds it `alone`, so no batch commits between its reading the ledger and
+    its writing the totals."""
+
+    async def share(self) -> None: ...
+
+    async def alone(self) -> None: ...
+
+
+class CountingStore(Protocol):
+    """The ports of one transaction: what a batch or a correction works on."""
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def totals(self) -> Totals: ...
+
+    @property
+    def milestones(self) -> Milestones: ...
+
+    @property
+    def lock(self) -> CountingLock: ...
+
+
+class Catalogue(Protocol):
+    """The case catalogue as followed from Kafka (shared.catalog.CatalogView)."""
+
+    def get(self, case_id: str) -> CaseRecord | None: ...

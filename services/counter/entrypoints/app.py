@@ -1,59 +1,36 @@
-"""`plume serve counter`: the read API over HTTP, with the consumer in its lifespan."""
+"""The counter's HTTP API: the read routes, the streams and the operational routes, built
+from the parts bootstrap made; its lifespan (given) runs them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
-from services.counter import bootstrap
+from services.counter.adapters.snapshot import Snapshot
 from services.counter.entrypoints.api import read_routes
 from services.counter.entrypoints.streams import STREAMS, StreamSlots
 from services.counter.settings import CounterSettings
-from shared.catalog import CatalogView
-from shared.http import add_operational_routes
-from shared.logs import configure_logging
-from shared.serve import protect, serve
+from shared.http import ReadinessCheck, ReadinessProblem, add_operational_routes
+from shared.serve import protect
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def create_app(settings: CounterSettings, catalog: CatalogView | None = None) -> FastAPI:
-    holder: dict[str, bootstrap.Counter] = {}
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        counter = await bootstrap.start(settings, catalog)
-        holder["counter"] = counter
-        slots = StreamSlots(
-            settings.stream_max_total,
-            settings.stream_max_per_client,
-            settings.stream_retry_after_s,
-        )
-        routes = read_routes(
-            counter.snapshot, counter.catalog.cases.keys, settings.stream_interval_s, slots
-        )
-        app.include_router(routes)
-        try:
-            yield
-        finally:
-            await bootstrap.shutdown(counter)
-
-    async def ready() -> bool:
-        counter = holder.get("counter")
-        return counter is not None and await counter.ready()
-
-    def consumer_problem() -> str | None:
-        counter = holder.get("counter")
-        return counter.consumer.problem() if counter else None
-
+def create_app(
+    settings: CounterSettings,
+    snapshot: Snapshot,
+    known_cases: Callable[[], Iterable[str]],
+    readiness: tuple[ReadinessCheck, ReadinessProblem],
+    lifespan: Lifespan,
+) -> FastAPI:
+    """`readiness`: whether Kafka and PostgreSQL answer, and what else is wrong (or None)."""
     app = FastAPI(title="plume counter", lifespan=lifespan)
-    add_operational_routes(app, ready, consumer_problem)
+    slots = StreamSlots(
+        settings.stream_max_total, settings.stream_max_per_client, settings.stream_retry_after_s
+    )
+    app.include_router(read_routes(snapshot, known_cases, settings.stream_interval_s, slots))
+    add_operational_routes(app, *readiness)
     protect(app, settings, exempt=STREAMS)  # streams have their own cap (settings)
     return app
-
-
-def run() -> None:
-    settings = CounterSettings()
-    configure_logging("counter", settings.log_level)
-    # open /v1/totals/stream connections must not hold a shutdown forever
-    serve(create_app(settings), settings, timeout_graceful_shutdown=3)

@@ -7,18 +7,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 
-from services.counter.adapters.pg_ledger import PostgresLedger
-from services.counter.adapters.pg_totals import PostgresMilestones, PostgresTotals
-from services.counter.bootstrap import MIGRATIONS, campaign_of
+from services.counter.adapters.pg_counting import one_transaction
 from services.counter.domain.model import Tally
 from services.counter.domain.ports import Invalidation
-from services.counter.entrypoints.consumer import counting_lock_key
-from services.counter.service import CampaignOf, Outcome, invalidate, recount
+from services.counter.service import (
+    CampaignOf,
+    Outcome,
+    campaign_of,
+    invalidate_alone,
+    no_campaigns,
+    recount_alone,
+)
 from services.counter.settings import CounterSettings
 from shared.catalog import CatalogView
-from shared.db import create_pool, migrate
 
 log = logging.getLogger(__name__)
 CATALOG_TIMEOUT_S = 15.0
@@ -39,38 +41,17 @@ async def load_campaigns(settings: CounterSettings) -> CampaignOf:
     return campaign_of(catalog)
 
 
-@contextlib.asynccontextmanager
-async def _counting_alone(
-    settings: CounterSettings,
-) -> AsyncIterator[tuple[PostgresLedger, PostgresTotals, PostgresMilestones]]:
-    """The counter's ports in one transaction that holds the counting lock exclusively:
-    running consumers wait at their next batch, so a correction never races them."""
-    pool = await create_pool(settings.database_url, max_size=2)
-    schema = settings.db_schema
-    try:
-        await migrate(pool, schema, MIGRATIONS)
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", counting_lock_key(schema))
-            yield (
-                PostgresLedger(conn, schema),
-                PostgresTotals(conn, schema),
-                PostgresMilestones(conn, schema),
-            )
-    finally:
-        await pool.close()
-
-
 async def run_recount(
     settings: CounterSettings, case_id: str | None, repair: bool
 ) -> tuple[Tally, Outcome]:
-    campaigns = await load_campaigns(settings) if repair else (lambda _: None)
-    async with _counting_alone(settings) as (ledger, totals, milestones):
-        return await recount(ledger, totals, milestones, case_id, campaigns, repair)
+    campaigns = await load_campaigns(settings) if repair else no_campaigns
+    async with one_transaction(settings.database_url, settings.db_schema) as store:
+        return await recount_alone(store, case_id, campaigns, repair)
 
 
 async def run_invalidate(settings: CounterSettings, criteria: Invalidation) -> Outcome:
-    async with _counting_alone(settings) as (ledger, totals, milestones):
-        return await invalidate(ledger, totals, milestones, criteria)
+    async with one_transaction(settings.database_url, settings.db_schema) as store:
+        return await invalidate_alone(store, criteria)
 
 
 def describe_drift(drift: Tally) -> list[str]:

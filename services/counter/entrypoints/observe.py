@@ -15,13 +15,13 @@ from aiokafka.errors import KafkaError
 from services.counter import metrics
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
 from services.counter.adapters.snapshot import ChangeListener, Snapshot
-from services.counter.domain.model import CaseTotals
 from services.counter.entrypoints.consumer import CountingHandler, Decoded
-from shared.contracts.totals import CaseTotalsMessage
+from shared.contracts.totals import CaseTotals
 from shared.kafka import encode
 from shared.lag import ConsumerLag
 from shared.logs import trace_fields
 from shared.positioned_consumer import PositionedConsumer
+from shared.sending import send_all
 
 log = logging.getLogger(__name__)
 LAG_EVERY_S = 0.5
@@ -75,24 +75,8 @@ def publish_totals(producer: AIOKafkaProducer, topic: str) -> ChangeListener:
             for country, total in totals.by_country.items():
                 metrics.CASE_TOTAL_BY_COUNTRY.labels(totals.case_id, country).set(total)
         try:
-            futures = [
-                await producer.send(topic, encode(_message(t)), key=t.case_id.encode())
-                for t in changed
-            ]
-            await asyncio.gather(*futures)
+            await send_all(producer, topic, [(t.case_id.encode(), encode(t)) for t in changed])
         except KafkaError as exc:  # the next change publishes the latest totals again
             log.warning("totals not published", extra={"error": type(exc).__name__})
 
     return publish
-
-
-def _message(totals: CaseTotals) -> CaseTotalsMessage:
-    return CaseTotalsMessage(
-        case_id=totals.case_id,
-        total=totals.total,
-        by_type=totals.by_type,
-        by_country=totals.by_country,
-        by_channel=totals.by_channel,
-        updated_at=totals.updated_at,
-        revision=totals.revision,
-    )

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from services.counter.adapters.snapshot import Snapshot
-from services.counter.domain.model import CaseTotals
+from shared.contracts.totals import CaseTotals
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -21,15 +21,15 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+# What the read API shows of a case's totals: all but the message's envelope
+# (`schema_version`) and `revision` (the ETag and the stream's event id carry it).
+BODY_FIELDS = set(CaseTotals.model_fields) - {"schema_version", "revision"}
+
+
 def totals_body(totals: CaseTotals) -> dict[str, Any]:
-    return {
-        "case_id": totals.case_id,
-        "total": totals.total,
-        "by_type": totals.by_type,
-        "by_country": totals.by_country,
-        "by_channel": totals.by_channel,
-        "updated_at": timestamp(totals.updated_at),
-    }
+    body = totals.model_dump(include=BODY_FIELDS)
+    body["updated_at"] = timestamp(totals.updated_at)  # the contract's form, to the ms
+    return body
 
 
 class Views:

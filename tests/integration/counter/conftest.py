@@ -13,7 +13,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from services.counter.bootstrap import MIGRATIONS
+from services.counter.adapters.pg_counting import MIGRATIONS
 from services.counter.settings import CounterSettings
 from shared.db import create_pool, migrate
 from shared.kafka import ensure_topics

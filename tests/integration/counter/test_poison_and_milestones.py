@@ -172,14 +172,11 @@ async def test_milestones_are_announced_once_across_restarts_replays_and_crashes
     settings: CounterSettings,
 ) -> None:
     catalog = catalog_with_milestones("case-a", [10, 100, 1000])
-    counter = await bootstrap.start(settings, catalog)
-    try:
+    async with bootstrap.running(bootstrap.build(settings, catalog)):
         await produce(settings, [action(count=1) for _ in range(9)])
         await produce(settings, [action(count=50, source="partner-x"), action(count=60)])
         events = await wait_until(lambda: announced(settings), lambda e: len(e) >= 2)
         assert [(e.case_id, e.milestone) for e in events] == [("case-a", 10), ("case-a", 100)]
-    finally:
-        await bootstrap.shutdown(counter)
 
     conn = await asyncpg.connect(settings.database_url)
     try:  # replay everything, and pretend the last publish crashed before it was marked
@@ -189,8 +186,8 @@ async def test_milestones_are_announced_once_across_restarts_replays_and_crashes
         )
     finally:
         await conn.close()
-    counter = await bootstrap.start(settings, catalog)
-    try:
+    counter = bootstrap.build(settings, catalog)
+    async with bootstrap.running(counter):
         await wait_until(lambda: replayed(counter, 11))
         await wait_until(lambda: unpublished(settings), lambda n: n == 0)
         assert len(await announced(settings)) == 2, "the outbox skipped what Kafka had"
@@ -200,5 +197,3 @@ async def test_milestones_are_announced_once_across_restarts_replays_and_crashes
         events = await wait_until(lambda: announced(settings), lambda e: len(e) >= 3)
         assert [e.milestone for e in events] == [10, 100, 100]
         assert events[2].event_id != events[1].event_id
-    finally:
-        await bootstrap.shutdown(counter)

@@ -3,7 +3,7 @@ PostgreSQL adapters (the contract suite checks both)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -12,7 +12,6 @@ from services.counter.domain.model import (
     COUNTRY,
     HOUR,
     TYPE,
-    CaseTotals,
     LedgerEntry,
     Tally,
     identity_of,
@@ -20,6 +19,7 @@ from services.counter.domain.model import (
 )
 from services.counter.domain.ports import Invalidation
 from shared.action_ids import ActionIdentity
+from shared.contracts.totals import CaseTotals
 
 
 @dataclass
@@ -98,8 +98,8 @@ class FakeTotals:
                 if c == case and d == dimension and n
             }
 
-        return replace(
-            CaseTotals.zero(case),
+        return CaseTotals(
+            case_id=case,
             total=self.stored.totals.get(case, 0),
             by_type=part(TYPE),
             by_country=part(COUNTRY),
@@ -135,3 +135,24 @@ class FakeMilestones:
         for milestone in gone:
             del self.reached[(case_id, milestone)]
         return gone
+
+
+@dataclass
+class FakeCountingLock:
+    """Records how each transaction held the counting lock."""
+
+    held: list[str] = field(default_factory=list)
+
+    async def share(self) -> None:
+        self.held.append("shared")
+
+    async def alone(self) -> None:
+        self.held.append("alone")
+
+
+@dataclass
+class FakeStore:
+    ledger: FakeLedger = field(default_factory=FakeLedger)
+    totals: FakeTotals = field(default_factory=FakeTotals)
+    milestones: FakeMilestones = field(default_factory=FakeMilestones)
+    lock: FakeCountingLock = field(default_factory=FakeCountingLock)

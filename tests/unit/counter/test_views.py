@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -10,9 +11,10 @@ import orjson
 import pytest
 
 from services.counter.adapters.snapshot import Snapshot
-from services.counter.domain.model import CaseTotals, entry_of
+from services.counter.domain.model import entry_of
 from services.counter.domain.ports import Invalidation
 from services.counter.entrypoints.views import Views
+from shared.contracts.totals import CaseTotals
 from tests.unit.counter.builders import ACCEPTED, action
 
 pytestmark = pytest.mark.unit
@@ -27,7 +29,13 @@ def snapshot_with(*cases: CaseTotals) -> Snapshot:
 def totals(case_id: str, total: int, revision: int) -> CaseTotals:
     moment = datetime(2025, 12, 10, 9, 0, 1, 250_000, tzinfo=UTC)
     return CaseTotals(
-        case_id, total, {"letter": total}, {"ZZ": total}, {"web": total}, moment, revision
+        case_id=case_id,
+        total=total,
+        by_type={"letter": total},
+        by_country={"ZZ": total},
+        by_channel={"web": total},
+        updated_at=moment,
+        revision=revision,
     )
 
 
@@ -63,3 +71,14 @@ def test_invalidation_criteria_all_must_match() -> None:
     assert not criteria.matches(entry_of(action(source="partner-y")))
     assert not criteria.matches(entry_of(action(source="partner-x", accepted_at=later)))
     assert Invalidation().is_empty()
+
+
+def test_a_snapshot_not_refreshed_for_long_is_a_readiness_problem() -> None:
+    snapshot = snapshot_with()
+    assert snapshot.problem(10.0) == "the read snapshot is not loaded yet"
+    snapshot.refreshed_at = time.monotonic()
+    assert snapshot.problem(10.0) is None
+    snapshot.refreshed_at = time.monotonic() - 125
+    assert snapshot.problem(10.0) == (
+        "the read snapshot was last refreshed 125 s ago; totals may be stale"
+    )
