@@ -19,7 +19,7 @@ from uuid import uuid4
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 
-from shared.contracts.totals import CaseTotalsMessage
+from shared.contracts.totals import CaseTotals
 from shared.kafka import durable_producer, encode
 from shared.sending import send_all
 from shared.settings import InfraSettings
@@ -31,12 +31,12 @@ PARTITIONS = 6
 CASES = [f"case-{i}" for i in range(200)]
 
 
-def events(n: int) -> list[tuple[bytes, CaseTotalsMessage]]:
+def events(n: int) -> list[tuple[bytes, CaseTotals]]:
     now = datetime.now(UTC)
     return [
         (
             (case := CASES[i % len(CASES)]).encode(),
-            CaseTotalsMessage(
+            CaseTotals(
                 case_id=case,
                 total=i,
                 by_type={"signature": i},

@@ -12,7 +12,6 @@ log = logging.getLogger(__name__)
 
 Step = Callable[[], Awaitable[int]]
 MAX_PAUSE_S = 30.0
-CANCEL_GRACE_S = 1.0
 
 
 async def repeat(
@@ -47,16 +46,3 @@ async def _pause(seconds: float, stop: asyncio.Event, wake: asyncio.Event | None
             waiter.cancel()
     if wake is not None:
         wake.clear()
-
-
-async def end_tasks(tasks: list[asyncio.Task[None]], grace_s: float) -> None:
-    """Give `tasks` (told to stop) `grace_s` to end on their own, then cancel the rest
-    (a statement that hangs, a retry that would outlive the service's stop deadline)."""
-    if not tasks:
-        return
-    _, late = await asyncio.wait(tasks, timeout=grace_s)
-    for task in late:
-        log.warning("task cancelled at stop", extra={"task": task.get_name()})
-        task.cancel()
-    if late:  # bounded too: a cancelled statement waits for the server to acknowledge
-        await asyncio.wait(late, timeout=CANCEL_GRACE_S)

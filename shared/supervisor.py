@@ -19,7 +19,6 @@ Work = Callable[[], Coroutine[Any, Any, None]]
 FIRST_PAUSE_S = 1.0  # long enough for a probe polling /readyz to see the task down
 MAX_PAUSE_S = 30.0
 STEADY_S = 60.0  # a task that ran this long before dying starts again at FIRST_PAUSE_S
-CANCEL_GRACE_S = 1.0
 
 RESTARTS = Counter(
     "plume_task_restarts_total",

@@ -41,10 +41,6 @@ class CaseTotals(BaseModel):
         )
 
 
-# The name the topic's message had before the shapes were merged (older imports use it).
-CaseTotalsMessage = CaseTotals
-
-
 class MilestoneReached(BaseModel):
     """A case's total reached a campaign milestone; announced once per reaching
     (`event_id` identifies it; a correction below it and a new reaching gives a new one)."""

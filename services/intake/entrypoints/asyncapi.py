@@ -16,7 +16,7 @@ from shared.contracts.actions import ActionEvent
 from shared.contracts.catalog import CaseRecord
 from shared.contracts.dlq import DeadLetter
 from shared.contracts.dossiers import DossierEvent
-from shared.contracts.totals import CaseTotalsMessage, MilestoneReached
+from shared.contracts.totals import CaseTotals, MilestoneReached
 from shared.settings import DEFAULT_KAFKA
 from shared.topics import ACTIONS, ACTIONS_DLQ, CASE_TOTALS, CASES, DOSSIERS, MILESTONES
 
@@ -24,7 +24,7 @@ from shared.topics import ACTIONS, ACTIONS_DLQ, CASE_TOTALS, CASES, DOSSIERS, MI
 _MESSAGES: tuple[tuple[str, type[BaseModel], str, str], ...] = (
     (ACTIONS, ActionEvent, "supporter key, or action id", "An accepted action"),
     (CASES, CaseRecord, "case id", "The latest state of a case (compacted)"),
-    (CASE_TOTALS, CaseTotalsMessage, "case id", "A case's latest totals (compacted)"),
+    (CASE_TOTALS, CaseTotals, "case id", "A case's latest totals (compacted)"),
     (MILESTONES, MilestoneReached, "case id", "A campaign milestone reached"),
     (DOSSIERS, DossierEvent, "dossier id", "A dossier life-cycle event"),
     (ACTIONS_DLQ, DeadLetter, "the original record's key", "A record no consumer could process"),

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from services.counter.settings import CounterSettings
-from shared.contracts.totals import CaseTotalsMessage
+from shared.contracts.totals import CaseTotals
 from shared.kafka import decode
 from tests.integration.counter.conftest import (
     clean_up,
@@ -42,10 +42,10 @@ async def settings() -> AsyncIterator[CounterSettings]:
     await clean_up(settings)
 
 
-async def latest_published(settings: CounterSettings) -> dict[str, CaseTotalsMessage]:
-    latest: dict[str, CaseTotalsMessage] = {}
+async def latest_published(settings: CounterSettings) -> dict[str, CaseTotals]:
+    latest: dict[str, CaseTotals] = {}
     for _, value in await read_topic(settings, settings.totals_topic):
-        message = decode(CaseTotalsMessage, value)
+        message = decode(CaseTotals, value)
         if message.revision >= latest.get(message.case_id, message).revision:
             latest[message.case_id] = message
     return latest

@@ -53,7 +53,7 @@ def test_every_topic_of_the_contract_has_a_channel() -> None:
 CONTRACT_MESSAGES = {
     "plume.actions.v1": ("ActionEvent", "supporter key, or action id"),
     "plume.cases.v1": ("CaseRecord", "case id"),
-    "plume.case-totals.v1": ("CaseTotalsMessage", "case id"),
+    "plume.case-totals.v1": ("CaseTotals", "case id"),
     "plume.milestones.v1": ("MilestoneReached", "case id"),
     "plume.dossiers.v1": ("DossierEvent", "dossier id"),
     "plume.actions.dlq.v1": ("DeadLetter", "the original record's key"),
