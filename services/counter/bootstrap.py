@@ -154,11 +154,11 @@ async def _start(counter: Counter) -> None:
     await counter.producer.start()
     await counter.reader.start()
     if counter.follows_catalog:
-        tasks.start("catalog", lambda: counter.catalog.follow(settings.kafka_bootstrap, stop))
+        tasks.start("catalogue", lambda: counter.catalog.follow(settings.kafka_bootstrap, stop))
         await counter.catalog.loaded.wait()  # milestones need the campaigns
     await counter.snapshot.refresh()
     await counter.consumer.start()
-    tasks.start("consume", lambda: counter.consumer.run(stop))
+    tasks.start("consumer", lambda: counter.consumer.run(stop))
     tasks.start("snapshot", lambda: counter.snapshot.follow(settings.refresh_interval_s, stop))
     # Reads stay right without these two; a death shows in plume_task_restarts_total.
     tasks.start(

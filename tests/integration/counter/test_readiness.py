@@ -58,12 +58,12 @@ async def test_killed_consumer_and_catalogue_turn_readyz_503_then_it_recovers_co
         await produce(settings, [action(case_id=cases[i % 3]) for i in range(6_000)])
         await wait_until(lambda: stored_totals(settings), lambda t: sum(t.values()) > 0)
 
-        for name in ("consume", "catalog"):  # mid-stream, as likely as not inside a batch
+        for name in ("consumer", "catalogue"):  # mid-stream, as likely as not inside a batch
             task = counter.supervisor.task(name)
             assert task is not None, name
             task.cancel()
         _, detail = await wait_until(lambda: readiness(client), lambda r: r[0] == 503)
-        assert "consume is down" in detail and "catalog is down" in detail, detail
+        assert "consumer is down" in detail and "catalogue is down" in detail, detail
         await produce(settings, [action(case_id=case, count=10) for case in cases])
 
         await wait_until(lambda: readiness(client), lambda r: r[0] == 200)
