@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from services.intake import metrics
-from services.intake.entrypoints import http, openapi
-from services.intake.entrypoints.cors import ProblemCORSMiddleware
+from services.intake.entrypoints import http, openapi, widget
 from services.intake.entrypoints.fast_path import FastPath
+from services.intake.entrypoints.origins import AllowedOrigins, LiveCORS
 from services.intake.runtime import Intake, running
 from services.intake.settings import IntakeSettings
 from shared.admission import Admission
@@ -38,6 +38,7 @@ def create_api(intake: Intake) -> FastAPI:
     )
     api.state.intake = intake
     http.install(api)
+    widget.install(api, intake.settings.counter_url)
     add_operational_routes(api, intake.ready)
     openapi.install(api)
     return api
@@ -48,15 +49,7 @@ def create_app(settings: IntakeSettings) -> ASGIApp:
     with the action routes dispatched straight to their handlers (see FastPath)."""
     api = create_api(Intake(settings, CatalogView(settings.cases_topic)))
     app: ASGIApp = FastPath(api, http.HOT_ROUTES)
-    if settings.cors_origins:
-        app = ProblemCORSMiddleware(
-            app,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "X-API-Key", "X-Request-Id"],
-            expose_headers=["Retry-After", "X-Request-Id"],
-            max_age=600,
-        )
+    app = LiveCORS(app, AllowedOrigins(settings.cors_origins, api.state.intake.catalog))
     app = Admission(app, settings.max_in_flight, settings.keyed_share, on_shed=metrics.shed)
     return RequestMetrics(app, service=settings.service_name, api=api)
 

@@ -19,7 +19,6 @@ from services.intake.domain.key_guesses import KeyGuessGuard
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import RateLimiter
 from services.intake.entrypoints.budget import ByteBudget
-from services.intake.entrypoints.docs import CasesAnswer
 from services.intake.handlers import send_heartbeats
 from services.intake.settings import IntakeSettings
 from shared import apikeys
@@ -41,7 +40,6 @@ class Intake:
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
     key_guesses: KeyGuessGuard = field(init=False, repr=False)
 
-    cases_answer: CasesAnswer = field(init=False, repr=False)
     batch_budget: ByteBudget = field(init=False, repr=False)
     # Batches are decoded here, off the event loop, which keeps serving (and reading Kafka's
     # acknowledgements) meanwhile; one thread, as decoding holds the GIL anyway.
@@ -49,7 +47,6 @@ class Intake:
 
     def __post_init__(self) -> None:
         self.secret = self.settings.supporter_key_secret.get_secret_value().encode()
-        self.cases_answer = CasesAnswer(self.catalog)
         self.key_guesses = KeyGuessGuard(self.settings.key_guess_limit)
         settings = self.settings
         self.batch_budget = ByteBudget(

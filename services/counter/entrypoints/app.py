@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from services.counter import bootstrap
 from services.counter.entrypoints.api import read_routes
+from services.counter.entrypoints.case_stream import CASE_STREAM_ENDING
+from services.counter.entrypoints.public_reads import open_to_any_origin
 from services.counter.entrypoints.streams import STREAMS, StreamSlots
 from services.counter.settings import CounterSettings
 from shared.catalog import CatalogView
@@ -48,7 +50,9 @@ def create_app(settings: CounterSettings, catalog: CatalogView | None = None) ->
 
     app = FastAPI(title="plume counter", lifespan=lifespan)
     add_operational_routes(app, ready, consumer_problem)
-    protect(app, settings, exempt=STREAMS)  # streams have their own cap (settings)
+    # streams have their own cap (settings)
+    protect(app, settings, exempt=STREAMS, exempt_endings=(CASE_STREAM_ENDING,))
+    open_to_any_origin(app)
     return app
 
 

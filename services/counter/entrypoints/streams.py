@@ -41,7 +41,7 @@ class StreamSlots:
             del self.open[client]
 
 
-class _SlotStream(StreamingResponse):
+class SlotStream(StreamingResponse):
     """A stream that gives its slot back when it ends, whichever way it ends."""
 
     def __init__(self, events: AsyncIterator[bytes], release: Callable[[], None]) -> None:
@@ -72,7 +72,7 @@ def add_stream_route(
                 "open streams are capped in total and per client address",
                 retry_after=slots.retry_after_s,
             )
-        return _SlotStream(_events(snapshot, views, interval), lambda: slots.give_back(client))
+        return SlotStream(_events(snapshot, views, interval), lambda: slots.give_back(client))
 
 
 async def _events(snapshot: Snapshot, views: Views, interval: float) -> AsyncIterator[bytes]:

@@ -1,0 +1,182 @@
+"""The widget in a real headless Chromium, embedded by a page on ANOTHER origin (a tiny
+local web server on a free port), as a national section's site would: the page's origin
+is allowed by reloading the campaign file (no restart), the widget shows the case in the
+page's language with its live total, refuses an invalid email next to the field, thanks
+the supporter for a valid signature, and its total rises without a reload. Screenshots:
+$PLUME_HOME/screenshots/widget-error.png and widget.png."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import Select
+
+from tests.browser import chromium, needs_chromium, save_screenshot
+from tests.conftest import Stack
+from tests.throwaway import free_port
+from tests.waiting import wait_until_sync
+
+pytestmark = [pytest.mark.e2e, needs_chromium()]
+CASE = "widget-e2e"
+MESSAGES = Path(__file__).parents[3] / "services/intake/entrypoints/widget_assets/messages"
+FR: dict[str, str] = json.loads((MESSAGES / "fr.json").read_text())
+PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Section page</title></head>
+<body style="font-family:sans-serif;margin:2em">
+<h1>Agissez maintenant</h1>
+<div data-plume-case="{case}" data-plume-lang="fr"></div>
+<script src="{intake}/widget/v1.js" async></script>
+</body></html>
+"""
+RISE_AFTER_COUNTED_S = 1.0  # the page's total follows the counter's within this
+
+
+def campaign(origin: str) -> dict[str, object]:
+    return {
+        "id": "widget-e2e",
+        "name": "Widget end-to-end",
+        "allowed_origins": [origin],
+        "cases": [
+            {
+                "id": CASE,
+                "name": "Widget Case",
+                "names": {"fr": "Cas du widget"},
+                "country": "FR",
+                "goal": 1000,
+                "solidarity_messages": True,
+                "summary": {
+                    "fr": "Un cas pour essayer le widget.",
+                    "en": "A case to try the widget.",
+                    "es": "Un caso para probar el widget.",
+                },
+                "targets": [
+                    {
+                        "id": "widget-target",
+                        "name": "Widget target",
+                        "country": "FR",
+                        "language": "fr",
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def page_origin(tmp_path: Path, stack: Stack) -> Iterator[str]:
+    """A page on its own origin that embeds the widget, allowed by the campaign file."""
+    body = PAGE.format(case=CASE, intake=stack.intake_url).encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    path = tmp_path / "campaign.json"
+    path.write_text(json.dumps(campaign(origin)))
+    plume = Path(sys.executable).with_name("plume")
+    subprocess.run([str(plume), "campaign", "load", str(path)], check=True, timeout=60)
+    try:
+        yield origin
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def preflight_allowed(stack: Stack, origin: str) -> bool:
+    answer = httpx.options(
+        f"{stack.intake_url}/v1/actions",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    return answer.status_code == 200 and answer.headers["access-control-allow-origin"] == origin
+
+
+def counted(stack: Stack) -> int:
+    total = httpx.get(f"{stack.counter_url}/v1/cases/{CASE}/totals").json()["total"]
+    assert isinstance(total, int)
+    return total
+
+
+def shown_total(driver: WebDriver) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, ".plume-total").text)
+
+
+def fr_total(n: int) -> str:
+    digits = f"{n:,}".replace(",", "\u202f")  # French groups thousands with a narrow space
+    return FR["total_one" if n <= 1 else "total_other"].format(n=digits)
+
+
+def field(driver: WebDriver, name: str) -> tuple[WebElement, str]:
+    control = driver.find_element(By.CSS_SELECTOR, f'[name="{name}"]')
+    error = driver.find_element(By.ID, control.get_attribute("aria-describedby"))
+    return control, error.text
+
+
+def test_a_page_on_another_origin_signs_through_the_widget(stack: Stack, page_origin: str) -> None:
+    wait_until_sync(lambda: preflight_allowed(stack, page_origin), within=30)
+    with chromium(width=900, height=900) as driver:
+        driver.get(page_origin)
+        before = counted(stack)
+        wait_until_sync(lambda: shown_total(driver), lambda text: text == fr_total(before))
+        assert driver.find_element(By.TAG_NAME, "h2").text == "Cas du widget"
+        assert "Un cas pour essayer le widget." in driver.page_source
+
+        sign(driver, "Awa Diallo", "not-an-email")
+        wait_until_sync(lambda: field(driver, "supporter.email")[1], within=10)
+        control, error = field(driver, "supporter.email")
+        assert error == FR["field.supporter.email"]
+        assert control.get_attribute("aria-invalid") == "true"
+        save_screenshot(driver, "widget-error")
+
+        email = driver.find_element(By.CSS_SELECTOR, '[name="supporter.email"]')
+        email.clear()
+        email.send_keys(f"widget-{uuid4().hex}@example.org")
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        thanks = wait_until_sync(
+            lambda: driver.find_elements(By.CSS_SELECTOR, ".plume-thanks h3"), within=15
+        )
+        assert thanks[0].text == FR["thanks_title"].format(name="Awa Diallo")
+
+        wait_until_sync(lambda: counted(stack), lambda n: n == before + 1, within=15)
+        counted_at = time.monotonic()
+        wait_until_sync(
+            lambda: shown_total(driver),
+            lambda text: text == fr_total(before + 1),
+            within=RISE_AFTER_COUNTED_S,
+        )
+        assert time.monotonic() - counted_at <= RISE_AFTER_COUNTED_S + 0.2
+        save_screenshot(driver, "widget")
+
+
+def sign(driver: WebDriver, name: str, email: str) -> None:
+    driver.find_element(By.CSS_SELECTOR, '[name="supporter.name"]').send_keys(name)
+    driver.find_element(By.CSS_SELECTOR, '[name="supporter.email"]').send_keys(email)
+    Select(driver.find_element(By.CSS_SELECTOR, '[name="supporter.country"]')).select_by_value("SN")
+    driver.find_element(By.CSS_SELECTOR, 'input[type="checkbox"]').click()
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
