@@ -38,8 +38,25 @@ PAGE = """<!doctype html>
 <body style="font-family:sans-serif;margin:2em">
 <h1>Agissez maintenant</h1>
 <div data-plume-case="{case}" data-plume-lang="fr"></div>
-<script src="{intake}/widget/v1.js" async></script>
+{prelude}<script src="{intake}/widget/v1.js" async></script>
 </body></html>
+"""
+# The /busy page answers the widget's first POST itself with a 503 and Retry-After: 1, as
+# intake does when Kafka cannot take a write, and records every body the widget sends.
+BUSY = """<script>
+window.sent = [];
+var realFetch = window.fetch;
+window.fetch = function (url, init) {
+  if (init && init.method === "POST") {
+    window.sent.push(JSON.parse(init.body));
+    if (window.sent.length === 1) {
+      return Promise.resolve(new Response('{"status":503}',
+        {status: 503, headers: {"Retry-After": "1", "Content-Type": "application/problem+json"}}));
+    }
+  }
+  return realFetch.apply(this, arguments);
+};
+</script>
 """
 RISE_AFTER_COUNTED_S = 1.0  # the page's total follows the counter's within this
 
@@ -78,14 +95,18 @@ def campaign(origin: str) -> dict[str, object]:
 @pytest.fixture
 def page_origin(tmp_path: Path, stack: Stack) -> Iterator[str]:
     """A page on its own origin that embeds the widget, allowed by the campaign file."""
-    body = PAGE.format(case=CASE, intake=stack.intake_url).encode()
+    pages = {
+        "/": PAGE.format(case=CASE, intake=stack.intake_url, prelude="").encode(),
+        "/busy": PAGE.format(case=CASE, intake=stack.intake_url, prelude=BUSY).encode(),
+    }
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200)
+            body = pages.get(self.path)
+            self.send_response(200 if body else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(body or b"")
 
         def log_message(self, *_: object) -> None:
             pass
@@ -180,3 +201,26 @@ def sign(driver: WebDriver, name: str, email: str) -> None:
     Select(driver.find_element(By.CSS_SELECTOR, '[name="supporter.country"]')).select_by_value("SN")
     driver.find_element(By.CSS_SELECTOR, 'input[type="checkbox"]').click()
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def test_a_busy_intake_is_retried_after_retry_after_with_the_same_action_id(
+    stack: Stack, page_origin: str
+) -> None:
+    wait_until_sync(lambda: preflight_allowed(stack, page_origin), within=30)
+    with chromium(width=900, height=900) as driver:
+        driver.get(f"{page_origin}/busy")
+        wait_until_sync(lambda: driver.find_elements(By.CSS_SELECTOR, ".plume-total"))
+        sign(driver, "Kofi Mensah", f"widget-{uuid4().hex}@example.org")
+        busy = FR["busy"].format(s=1)
+        wait_until_sync(
+            lambda: driver.find_element(By.CSS_SELECTOR, "[role=status]").text,
+            lambda text: text == busy,
+            within=10,
+        )
+        wait_until_sync(
+            lambda: driver.find_elements(By.CSS_SELECTOR, ".plume-thanks h3"), within=15
+        )
+        sent = driver.execute_script("return window.sent")
+    assert len(sent) == 2, sent
+    assert sent[0] == sent[1], "the retry is the same action"
+    assert sent[0]["action_id"]
