@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from services.counter.adapters.snapshot import Snapshot
-from services.counter.entrypoints.streams import KEEPALIVE_S, SlotStream, StreamSlots
+from services.counter.entrypoints.streams import KEEPALIVE_S, StreamSlots, slotted
 from services.counter.entrypoints.views import Views
-from shared.http import client_address, problem
+from shared.http import problem
 
 CASE_STREAM_ENDING = "/totals/stream"  # exempt from the in-flight cap, like /v1/totals/stream
 
@@ -31,16 +31,7 @@ def add_case_stream_route(
     async def case_stream(case_id: str, request: Request) -> Response:
         if not is_known(case_id):
             return problem(404, "Unknown case", f"no case {case_id!r}")
-        client = client_address(request)
-        if not slots.take(client):
-            return problem(
-                503,
-                "Too many streams",
-                "open streams are capped in total and per client address",
-                retry_after=slots.retry_after_s,
-            )
-        events = case_events(snapshot, views, case_id, interval)
-        return SlotStream(events, lambda: slots.give_back(client))
+        return slotted(request, slots, case_events(snapshot, views, case_id, interval))
 
 
 async def case_events(
