@@ -8,10 +8,11 @@ import gzip
 import json
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.testclient import TestClient
+from starlette.types import ASGIApp
 
 from services.intake.entrypoints import widget
 from services.intake.entrypoints.case_texts import LocalizedCases
@@ -64,8 +65,12 @@ def load(catalog: CatalogView, file: CampaignFile) -> None:
         catalog.apply(record.case.id.encode(), encode(record))
 
 
+def client_of(app: ASGIApp) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://intake")
+
+
 @pytest.fixture
-def cases() -> TestClient:
+def cases() -> httpx.AsyncClient:
     app = FastAPI()
     localized = LocalizedCases(catalog_of(campaign([])))
 
@@ -73,7 +78,7 @@ def cases() -> TestClient:
         return localized.answer(request)
 
     app.router.add_api_route("/v1/cases", list_cases, methods=["GET"])
-    return TestClient(app)
+    return client_of(app)
 
 
 @pytest.mark.parametrize(
@@ -87,17 +92,17 @@ def cases() -> TestClient:
         ("?lang=xx", "es;q=0.1, fr;q=0.4", "fr"),
     ],
 )
-def test_cases_answer_in_the_language_asked_and_say_which(
-    cases: TestClient, query: str, header: str, language: str
+async def test_cases_answer_in_the_language_asked_and_say_which(
+    cases: httpx.AsyncClient, query: str, header: str, language: str
 ) -> None:
-    answer = cases.get(f"/v1/cases{query}", headers={"Accept-Language": header})
+    answer = await cases.get(f"/v1/cases{query}", headers={"Accept-Language": header})
     assert answer.headers["content-language"] == language
     assert answer.headers["vary"] == "Accept-Language"
     assert answer.json()["language"] == language
 
 
-def test_each_case_falls_back_to_a_language_it_has(cases: TestClient) -> None:
-    body = cases.get("/v1/cases?lang=es").json()
+async def test_each_case_falls_back_to_a_language_it_has(cases: httpx.AsyncClient) -> None:
+    body = (await cases.get("/v1/cases?lang=es")).json()
     texts = {case["id"]: case["text"] for case in body["cases"]}
     assert texts["juan-lopez"] == {
         "language": "es",
@@ -116,14 +121,14 @@ def test_a_case_name_given_in_the_language_is_used() -> None:
     assert sonia["text"]["name"] == "Sonia Dahmani (avocate)"
 
 
-def cors_client(configured: list[str], catalog: CatalogView) -> TestClient:
+def cors_client(configured: list[str], catalog: CatalogView) -> httpx.AsyncClient:
     api = FastAPI()
     api.router.add_api_route("/v1/actions", lambda: {"ok": True}, methods=["POST"])
-    return TestClient(LiveCORS(api, AllowedOrigins(configured, catalog)))
+    return client_of(LiveCORS(api, AllowedOrigins(configured, catalog)))
 
 
-def preflight(client: TestClient, origin: str) -> Any:
-    return client.options(
+async def preflight(client: httpx.AsyncClient, origin: str) -> httpx.Response:
+    return await client.options(
         "/v1/actions",
         headers={
             "Origin": origin,
@@ -133,20 +138,20 @@ def preflight(client: TestClient, origin: str) -> Any:
     )
 
 
-def test_origins_of_a_reloaded_campaign_file_are_taken_without_a_restart() -> None:
+async def test_origins_of_a_reloaded_campaign_file_are_taken_without_a_restart() -> None:
     catalog = catalog_of(campaign([PAGE]))
     client = cors_client(["https://configured.example.org"], catalog)
-    assert preflight(client, PAGE).headers["access-control-allow-origin"] == PAGE
-    refused = preflight(client, OTHER)
+    assert (await preflight(client, PAGE)).headers["access-control-allow-origin"] == PAGE
+    refused = await preflight(client, OTHER)
     assert refused.status_code == 400
     assert refused.headers["content-type"] == "application/problem+json"
 
     load(catalog, campaign([OTHER]))  # the file loaded again, with another origin
-    assert preflight(client, OTHER).status_code == 200
-    assert preflight(client, PAGE).status_code == 400
-    configured = preflight(client, "https://configured.example.org")
+    assert (await preflight(client, OTHER)).status_code == 200
+    assert (await preflight(client, PAGE)).status_code == 400
+    configured = await preflight(client, "https://configured.example.org")
     assert configured.status_code == 200
-    posted = client.post("/v1/actions", headers={"Origin": OTHER})
+    posted = await client.post("/v1/actions", headers={"Origin": OTHER})
     assert posted.headers["access-control-allow-origin"] == OTHER
 
 
@@ -155,10 +160,10 @@ def test_campaign_file_refuses_an_origin_with_a_path() -> None:
         campaign(["https://section.example.org/petition"])
 
 
-def widget_client(counter: str = "http://counter.example.org:8002/") -> TestClient:
+def widget_client(counter: str = "http://counter.example.org:8002/") -> httpx.AsyncClient:
     app = FastAPI()
     widget.install(app, counter)
-    return TestClient(app)
+    return client_of(app)
 
 
 def test_the_script_carries_the_counter_address_and_every_catalogue() -> None:
@@ -173,21 +178,22 @@ def test_the_script_carries_the_counter_address_and_every_catalogue() -> None:
     assert "SN" in config["countries"] and "ZZ" not in config["countries"]
 
 
-def test_the_script_is_served_small_and_gzipped_to_browsers_that_take_it() -> None:
+async def test_the_script_is_served_small_and_gzipped_to_browsers_that_take_it() -> None:
     client = widget_client()
-    plain = client.get("/widget/v1.js", headers={"Accept-Encoding": "identity"})
+    plain = await client.get("/widget/v1.js", headers={"Accept-Encoding": "identity"})
     assert plain.headers["content-type"].startswith("text/javascript")
-    raw = client.get("/widget/v1.js", headers={"Accept-Encoding": "gzip"})
+    raw = await client.get("/widget/v1.js", headers={"Accept-Encoding": "gzip"})
     assert raw.headers["content-encoding"] == "gzip"
-    assert raw.content == plain.content  # the test client inflates it
+    assert raw.content == plain.content  # httpx inflates it
     size = len(gzip.compress(plain.content, 9))
     assert size < 10_000, f"{size} bytes gzipped: keep the widget small"
-    again = client.get("/widget/v1.js", headers={"If-None-Match": plain.headers["etag"]})
+    again = await client.get("/widget/v1.js", headers={"If-None-Match": plain.headers["etag"]})
     assert again.status_code == 304
 
 
-def test_the_demo_page_embeds_the_case_and_escapes_what_it_is_given() -> None:
-    page = widget_client().get('/widget/demo.html?case=sonia-dahmani"><script>&lang=fr').text
+async def test_the_demo_page_embeds_the_case_and_escapes_what_it_is_given() -> None:
+    answer = await widget_client().get('/widget/demo.html?case=sonia-dahmani"><script>&lang=fr')
+    page = answer.text
     assert '<div data-plume-case="sonia-dahmaniscript" data-plume-lang="fr"></div>' in page
     assert '<script src="/widget/v1.js" async></script>' in page
     assert "<script>" not in page.split("<body>")[1].replace('<script src="', "")

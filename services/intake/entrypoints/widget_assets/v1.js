@@ -8,12 +8,18 @@
   var INTAKE = script ? new URL(script.src, location.href).origin : "";
   var POLL_MS = 5000, MAX_TRIES = 6, MAX_WAIT_S = 60, uid = 0;
 
+  function primary(tag) { return (tag || "").split("-")[0].toLowerCase(); }
+
+  // The page's language: the element's, else the document's (empty: the browser's).
+  function pageLang(el) {
+    return primary(el.getAttribute("data-plume-lang") || document.documentElement.lang);
+  }
+
+  // The widget's own texts: the first wanted language with a catalogue, else English.
   function pickLang(el) {
-    var wanted = [el.getAttribute("data-plume-lang"), document.documentElement.lang]
-      .concat(navigator.languages || [navigator.language]);
+    var wanted = [pageLang(el)].concat(navigator.languages || [navigator.language]);
     for (var i = 0; i < wanted.length; i++) {
-      var lang = (wanted[i] || "").split("-")[0].toLowerCase();
-      if (CONFIG.messages[lang]) return lang;
+      if (CONFIG.messages[primary(wanted[i])]) return primary(wanted[i]);
     }
     return "en";
   }
@@ -67,7 +73,10 @@
 
   Widget.prototype.load = function () {
     var self = this;
-    fetch(INTAKE + "/v1/cases?lang=" + encodeURIComponent(this.lang))
+    // Case texts in any language the campaign file gives: the page's, else the browser's
+    // (its Accept-Language), whether or not the widget has a catalogue for it.
+    var lang = pageLang(this.el);
+    fetch(INTAKE + "/v1/cases" + (lang ? "?lang=" + encodeURIComponent(lang) : ""))
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (body) {
         var found = body.cases.filter(function (c) { return c.id === self.caseId; })[0];
@@ -80,11 +89,11 @@
   Widget.prototype.render = function (c) {
     var t = this.t, text = c.text || { name: c.name, summary: "", language: this.lang };
     this.case = c;
-    this.totalNode = h("p", { "class": "plume-total", "aria-live": "polite", id: this.id + "-total" });
-    this.root = h("section", { "class": "plume-w", lang: text.language,
+    this.totalNode = h("p", { "class": "plume-total", "aria-live": "polite", "aria-atomic": "true" });
+    this.root = h("section", { "class": "plume-w", lang: this.lang,
       "aria-labelledby": this.id + "-title" }, [
-      h("h2", { id: this.id + "-title", text: text.name }),
-      text.summary ? h("p", { text: text.summary }) : null,
+      h("h2", { id: this.id + "-title", lang: text.language, text: text.name }),
+      text.summary ? h("p", { lang: text.language, text: text.summary }) : null,
       this.totalNode
     ]);
     if (c.goal) {
@@ -119,8 +128,6 @@
     CONFIG.countries.map(function (code) { return [names ? names.of(code) : code, code]; })
       .sort(function (a, b) { return a[0].localeCompare(b[0], self.lang); })
       .forEach(function (p) { country.appendChild(h("option", { value: p[1], text: p[0] })); });
-    var region = (navigator.language || "").split("-")[1];
-    if (region && CONFIG.countries.indexOf(region.toUpperCase()) >= 0) country.value = region.toUpperCase();
     this.share = h("input", { type: "checkbox", id: this.id + "-share" });
     this.contact = h("input", { type: "checkbox", id: this.id + "-contact" });
     this.status = h("p", { "class": "plume-err", role: "status", "aria-live": "polite" });
