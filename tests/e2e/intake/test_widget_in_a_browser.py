@@ -2,8 +2,10 @@
 local web server on a free port), as a national section's site would: the page's origin
 is allowed by reloading the campaign file (no restart), the widget shows the case in the
 page's language with its live total, refuses an invalid email next to the field, thanks
-the supporter for a valid signature, and its total rises without a reload. Screenshots:
-$PLUME_HOME/screenshots/widget-error.png and widget.png."""
+the supporter for a valid signature, and its total rises without a reload. Also: a 503
+retried after its Retry-After with the same action, and the total polled where the
+browser has no EventSource. Screenshots: $PLUME_HOME/screenshots/widget-error.png and
+widget.png."""
 
 from __future__ import annotations
 
@@ -58,6 +60,8 @@ window.fetch = function (url, init) {
 };
 </script>
 """
+NO_STREAMS = "<script>window.EventSource = undefined;</script>\n"  # an old browser
+POLL_S = 5.0  # the widget's polling period without streams
 RISE_AFTER_COUNTED_S = 1.0  # the page's total follows the counter's within this
 
 
@@ -98,6 +102,7 @@ def page_origin(tmp_path: Path, stack: Stack) -> Iterator[str]:
     pages = {
         "/": PAGE.format(case=CASE, intake=stack.intake_url, prelude="").encode(),
         "/busy": PAGE.format(case=CASE, intake=stack.intake_url, prelude=BUSY).encode(),
+        "/old": PAGE.format(case=CASE, intake=stack.intake_url, prelude=NO_STREAMS).encode(),
     }
 
     class Page(BaseHTTPRequestHandler):
@@ -224,3 +229,20 @@ def test_a_busy_intake_is_retried_after_retry_after_with_the_same_action_id(
     assert len(sent) == 2, sent
     assert sent[0] == sent[1], "the retry is the same action"
     assert sent[0]["action_id"]
+
+
+def test_without_server_sent_events_the_widget_polls_the_total(
+    stack: Stack, page_origin: str
+) -> None:
+    wait_until_sync(lambda: preflight_allowed(stack, page_origin), within=30)
+    with chromium(width=900, height=900) as driver:
+        driver.get(f"{page_origin}/old")
+        before = counted(stack)
+        wait_until_sync(lambda: shown_total(driver), lambda text: text == fr_total(before))
+        sign(driver, "Ana Souza", f"widget-{uuid4().hex}@example.org")
+        wait_until_sync(lambda: counted(stack), lambda n: n == before + 1, within=15)
+        wait_until_sync(
+            lambda: shown_total(driver),
+            lambda text: text == fr_total(before + 1),
+            within=POLL_S + 1,
+        )
