@@ -34,6 +34,16 @@
     return node;
   }
 
+  // crypto.randomUUID exists only on https pages (and localhost); a v4 UUID otherwise.
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16)), x = "";
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    for (var i = 0; i < 16; i++) x += (b[i] + 256).toString(16).slice(1);
+    return x.slice(0, 8) + "-" + x.slice(8, 12) + "-" + x.slice(12, 16) + "-" + x.slice(16, 20) + "-" + x.slice(20);
+  }
+
   function fill(text, values) {
     return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; });
   }
@@ -160,7 +170,7 @@
     if (this.value("supporter.country")) supporter.country = this.value("supporter.country");
     var consent = { share_name_with_target: this.share.checked, contact: this.contact.checked };
     // One id per action, kept across retries so that a retried action counts once.
-    this.ids = this.ids || [crypto.randomUUID(), crypto.randomUUID()];
+    this.ids = this.ids || [uuid(), uuid()];
     var list = [{ action_id: this.ids[0], case_id: this.caseId, type: "signature",
       supporter: supporter, consent: consent }];
     var message = this.value("message");
