@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from uuid import uuid4
@@ -164,12 +165,27 @@ def field(driver: WebDriver, name: str) -> tuple[WebElement, str]:
     return control, error.text
 
 
-def test_a_page_on_another_origin_signs_through_the_widget(stack: Stack, page_origin: str) -> None:
-    wait_until_sync(lambda: preflight_allowed(stack, page_origin), within=30)
+@contextmanager
+def widget_page(stack: Stack, origin: str, path: str = "/") -> Iterator[tuple[WebDriver, int]]:
+    """Chromium on the page at `path` once its origin is allowed, with the case's total as
+    counted when the page opened, shown."""
+    wait_until_sync(lambda: preflight_allowed(stack, origin), within=30)
     with chromium(width=900, height=900) as driver:
-        driver.get(page_origin)
+        driver.get(origin + path)
         before = counted(stack)
         wait_until_sync(lambda: shown_total(driver), lambda text: text == fr_total(before))
+        yield driver, before
+
+
+def thanked(driver: WebDriver) -> str:
+    thanks = wait_until_sync(
+        lambda: driver.find_elements(By.CSS_SELECTOR, ".plume-thanks h3"), within=15
+    )
+    return str(thanks[0].text)
+
+
+def test_a_page_on_another_origin_signs_through_the_widget(stack: Stack, page_origin: str) -> None:
+    with widget_page(stack, page_origin) as (driver, before):
         assert driver.find_element(By.TAG_NAME, "h2").text == "Cas du widget"
         assert "Un cas pour essayer le widget." in driver.page_source
 
@@ -184,10 +200,7 @@ def test_a_page_on_another_origin_signs_through_the_widget(stack: Stack, page_or
         email.clear()
         email.send_keys(f"widget-{uuid4().hex}@example.org")
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        thanks = wait_until_sync(
-            lambda: driver.find_elements(By.CSS_SELECTOR, ".plume-thanks h3"), within=15
-        )
-        assert thanks[0].text == FR["thanks_title"].format(name="Awa Diallo")
+        assert thanked(driver) == FR["thanks_title"].format(name="Awa Diallo")
 
         wait_until_sync(lambda: counted(stack), lambda n: n == before + 1, within=15)
         counted_at = time.monotonic()
@@ -211,10 +224,7 @@ def sign(driver: WebDriver, name: str, email: str) -> None:
 def test_a_busy_intake_is_retried_after_retry_after_with_the_same_action_id(
     stack: Stack, page_origin: str
 ) -> None:
-    wait_until_sync(lambda: preflight_allowed(stack, page_origin), within=30)
-    with chromium(width=900, height=900) as driver:
-        driver.get(f"{page_origin}/busy")
-        wait_until_sync(lambda: driver.find_elements(By.CSS_SELECTOR, ".plume-total"))
+    with widget_page(stack, page_origin, "/busy") as (driver, _):
         sign(driver, "Kofi Mensah", f"widget-{uuid4().hex}@example.org")
         busy = FR["busy"].format(s=1)
         wait_until_sync(
@@ -222,9 +232,7 @@ def test_a_busy_intake_is_retried_after_retry_after_with_the_same_action_id(
             lambda text: text == busy,
             within=10,
         )
-        wait_until_sync(
-            lambda: driver.find_elements(By.CSS_SELECTOR, ".plume-thanks h3"), within=15
-        )
+        thanked(driver)
         sent = driver.execute_script("return window.sent")
     assert len(sent) == 2, sent
     assert sent[0] == sent[1], "the retry is the same action"
@@ -234,11 +242,7 @@ def test_a_busy_intake_is_retried_after_retry_after_with_the_same_action_id(
 def test_without_server_sent_events_the_widget_polls_the_total(
     stack: Stack, page_origin: str
 ) -> None:
-    wait_until_sync(lambda: preflight_allowed(stack, page_origin), within=30)
-    with chromium(width=900, height=900) as driver:
-        driver.get(f"{page_origin}/old")
-        before = counted(stack)
-        wait_until_sync(lambda: shown_total(driver), lambda text: text == fr_total(before))
+    with widget_page(stack, page_origin, "/old") as (driver, before):
         sign(driver, "Ana Souza", f"widget-{uuid4().hex}@example.org")
         wait_until_sync(lambda: counted(stack), lambda n: n == before + 1, within=15)
         wait_until_sync(
