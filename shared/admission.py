@@ -28,18 +28,26 @@ class Admission:
         retry_after_s: int = 1,
         exempt: Collection[str] = OPERATIONAL,
         on_shed: Callable[[], None] = lambda: None,
+        exempt_endings: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.limit = limit  # 0 = no cap
         self.anonymous_limit = limit - math.ceil(limit * keyed_share)
         self.retry_after_s = retry_after_s
         self.exempt = frozenset(exempt)  # paths never refused here: health, long streams
+        self.exempt_endings = exempt_endings  # paths with an id inside: per-case streams
         self.on_shed = on_shed
         self.in_flight = 0
         self.anonymous = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.limit or scope["path"] in self.exempt:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not self.limit
+            or path in self.exempt
+            or path.endswith(self.exempt_endings)
+        ):
             await self.app(scope, receive, send)
             return
         keyed = any(name == b"x-api-key" for name, _ in scope["headers"])

@@ -30,7 +30,12 @@ def relax_gc() -> None:
     gc.set_threshold(GEN0, GEN1, GEN2)
 
 
-def protect(app: FastAPI, settings: ServiceSettings, exempt: Collection[str] = ()) -> None:
+def protect(
+    app: FastAPI,
+    settings: ServiceSettings,
+    exempt: Collection[str] = (),
+    exempt_endings: tuple[str, ...] = (),
+) -> None:
     """The layers every service's API gets: problem+json for the framework's own errors,
     the in-flight cap with its share kept for keyed callers (`exempt` paths, such as long
     streams with a cap of their own, never shed), request metrics outermost."""
@@ -40,6 +45,7 @@ def protect(app: FastAPI, settings: ServiceSettings, exempt: Collection[str] = (
         limit=settings.max_in_flight,
         keyed_share=settings.keyed_share,
         exempt=(*OPERATIONAL, *exempt),
+        exempt_endings=exempt_endings,
     )
     app.add_middleware(RequestMetrics, service=settings.service_name)
 

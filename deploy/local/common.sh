@@ -15,6 +15,8 @@ export PLUME_PROMETHEUS_PORT="${PLUME_PROMETHEUS_PORT:-9090}"
 export PLUME_INTAKE_PORT="${PLUME_INTAKE_PORT:-8001}"
 export PLUME_COUNTER_PORT="${PLUME_COUNTER_PORT:-8002}"
 export PLUME_DELIVERY_PORT="${PLUME_DELIVERY_PORT:-8003}"
+# The widget served by intake reads live totals from the counter's public address.
+export PLUME_INTAKE_COUNTER_URL="${PLUME_INTAKE_COUNTER_URL:-http://127.0.0.1:$PLUME_COUNTER_PORT}"
 # 1: one Kafka node; 3: a cluster of three, node i on PLUME_KAFKA_PORT + 2(i-1) (kafka.sh).
 export PLUME_KAFKA_BROKERS="${PLUME_KAFKA_BROKERS:-1}"
 [[ "$PLUME_KAFKA_BROKERS" =~ ^[1-5]$ ]] \

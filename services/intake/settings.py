@@ -28,6 +28,8 @@ class IntakeSettings(ServiceSettings):
         min_length=16,
     )
     cors_origins: list[str] = Field(default_factory=list)
+    # Where browsers reach the counter's public reads: the widget reads totals there.
+    counter_url: str = "http://127.0.0.1:8002"
     anonymous_rate_limit: int = Field(
         default=120, ge=0, description="actions per minute per client address; 0 = unlimited"
     )

@@ -11,6 +11,8 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=1, max_length=80)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+# A web origin allowed to call intake from a browser (CORS): scheme, host, optional port.
+Origin = Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", max_length=300)]
 
 
 class Strict(BaseModel):
@@ -56,7 +58,13 @@ class Case(Strict):
     name: str = Field(min_length=1, max_length=200)
     country: CountryCode
     status: CaseStatus = CaseStatus.OPEN
+    # The name in other languages, shown to supporters in theirs (the widget).
+    names: dict[LanguageCode, str] = Field(default_factory=dict)
     summary: dict[LanguageCode, str] = Field(default_factory=dict)
+    # Actions the widget's progress bar aims at; none: no progress bar.
+    goal: int | None = Field(default=None, gt=0)
+    # Whether the widget also offers a solidarity message to the person of the case.
+    solidarity_messages: bool = False
     # What the case asks of its targets, for the dossiers' cover letters (any languages).
     request: dict[LanguageCode, str] = Field(default_factory=dict)
     targets: list[Target] = Field(min_length=1)
@@ -84,6 +92,8 @@ class CampaignFile(Strict):
     name: str = Field(min_length=1, max_length=200)
     milestones: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
     sender: Sender | None = None
+    # Web origins whose pages may call intake from a browser (with PLUME_INTAKE_CORS_ORIGINS).
+    allowed_origins: list[Origin] = Field(default_factory=list)
     cases: list[Case] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -107,6 +117,7 @@ class CaseRecord(Strict):
     milestones: list[int]
     case: Case
     sender: Sender | None = None
+    allowed_origins: list[str] = Field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -123,6 +134,7 @@ def case_records(campaign: CampaignFile) -> list[CaseRecord]:
             milestones=milestones,
             case=case,
             sender=campaign.sender,
+            allowed_origins=campaign.allowed_origins,
         )
         for case in campaign.cases
     ]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from services.counter.adapters.snapshot import Snapshot
+from services.counter.entrypoints.case_stream import add_case_stream_route
 from services.counter.entrypoints.streams import StreamSlots, add_stream_route
 from services.counter.entrypoints.views import Views
 from shared.http import problem
@@ -48,6 +49,7 @@ def read_routes(
         return Response(body, media_type="application/json", headers={"Cache-Control": CACHE})
 
     add_stream_route(router, snapshot, views, slots, stream_interval)
+    add_case_stream_route(router, snapshot, views, slots, stream_interval, is_known)
     return router
 
 

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from services.counter.adapters.snapshot import Snapshot
 from services.counter.entrypoints.api import read_routes
+from services.counter.entrypoints.case_stream import CASE_STREAM_ENDING
+from services.counter.entrypoints.public_reads import open_to_any_origin
 from services.counter.entrypoints.streams import STREAMS, StreamSlots
 from services.counter.settings import CounterSettings
 from shared.http import ReadinessCheck, ReadinessProblem, add_operational_routes
@@ -32,5 +34,7 @@ def create_app(
     )
     app.include_router(read_routes(snapshot, known_cases, settings.stream_interval_s, slots))
     add_operational_routes(app, *readiness)
-    protect(app, settings, exempt=STREAMS)  # streams have their own cap (settings)
+    # streams have their own cap (settings)
+    protect(app, settings, exempt=STREAMS, exempt_endings=(CASE_STREAM_ENDING,))
+    open_to_any_origin(app)
     return app

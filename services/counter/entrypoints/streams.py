@@ -41,7 +41,7 @@ class StreamSlots:
             del self.open[client]
 
 
-class _SlotStream(StreamingResponse):
+class SlotStream(StreamingResponse):
     """A stream that gives its slot back when it ends, whichever way it ends."""
 
     def __init__(self, events: AsyncIterator[bytes], release: Callable[[], None]) -> None:
@@ -64,15 +64,20 @@ def add_stream_route(
 ) -> None:
     @router.get("/v1/totals/stream")
     async def stream(request: Request) -> Response:
-        client = client_address(request)
-        if not slots.take(client):
-            return problem(
-                503,
-                "Too many streams",
-                "open streams are capped in total and per client address",
-                retry_after=slots.retry_after_s,
-            )
-        return _SlotStream(_events(snapshot, views, interval), lambda: slots.give_back(client))
+        return slotted(request, slots, _events(snapshot, views, interval))
+
+
+def slotted(request: Request, slots: StreamSlots, events: AsyncIterator[bytes]) -> Response:
+    """`events` as a stream holding one of the slots, or 503 when none is left."""
+    client = client_address(request)
+    if not slots.take(client):
+        return problem(
+            503,
+            "Too many streams",
+            "open streams are capped in total and per client address",
+            retry_after=slots.retry_after_s,
+        )
+    return SlotStream(events, lambda: slots.give_back(client))
 
 
 async def _events(snapshot: Snapshot, views: Views, interval: float) -> AsyncIterator[bytes]:

@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from services.intake import metrics
-from services.intake.entrypoints import http, openapi
-from services.intake.entrypoints.cors import ProblemCORSMiddleware
+from services.intake.entrypoints import http, openapi, widget
 from services.intake.entrypoints.fast_path import FastPath
+from services.intake.entrypoints.origins import AllowedOrigins, LiveCORS
 from services.intake.entrypoints.state import IntakeState
 from shared.admission import Admission
 from shared.http import ReadinessCheck, ReadinessProblem, add_operational_routes
@@ -33,6 +33,7 @@ def create_api(
     )
     api.state.intake = state
     http.install(api)
+    widget.install(api, state.settings.counter_url)
     add_operational_routes(api, ready, problem_of)
     openapi.install(api)
     return api
@@ -43,14 +44,6 @@ def served_app(api: FastAPI, state: IntakeState) -> ASGIApp:
     with the action routes dispatched straight to their handlers (see FastPath)."""
     settings = state.settings
     app: ASGIApp = FastPath(api, http.HOT_ROUTES)
-    if settings.cors_origins:
-        app = ProblemCORSMiddleware(
-            app,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "X-API-Key", "X-Request-Id"],
-            expose_headers=["Retry-After", "X-Request-Id"],
-            max_age=600,
-        )
+    app = LiveCORS(app, AllowedOrigins(settings.cors_origins, state.catalog))
     app = Admission(app, settings.max_in_flight, settings.keyed_share, on_shed=metrics.shed)
     return RequestMetrics(app, service=settings.service_name, api=api)

@@ -1,24 +1,29 @@
 """How the routes are described in /openapi.json (bodies are parsed from raw bytes for
-speed and exact errors, so their schemas are declared here rather than inferred), and the
-cached answer of GET /v1/cases."""
+speed and exact errors, so their schemas are declared here rather than inferred)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from pydantic import BaseModel
 
 from services.intake.entrypoints.answers import Accepted, BatchAnswer
-from shared.catalog import CatalogView
 from shared.contracts.catalog import Case
+
+
+class CaseText(BaseModel):
+    language: str
+    name: str
+    summary: str
 
 
 class CaseOut(Case):
     campaign_id: str
+    text: CaseText  # name and summary in the answer's language (or the case's best)
 
 
 class CasesOut(BaseModel):
+    language: str  # chosen from ?lang= or Accept-Language; also in Content-Language
     cases: list[CaseOut]
 
 
@@ -107,24 +112,6 @@ BATCH: dict[str, Any] = {
 }
 CASES: dict[str, Any] = {
     "summary": "The open and closed cases with their targets",
+    "description": "Texts in the language of `?lang=` or `Accept-Language` (see `language`).",
     "response_model": CasesOut,
 }
-
-
-class CasesAnswer:
-    """The body of GET /v1/cases, rebuilt only when the catalogue has changed."""
-
-    def __init__(self, catalog: CatalogView) -> None:
-        self.catalog = catalog
-        self._version = -1
-        self._body = b""
-
-    def body(self) -> bytes:
-        if self._version != self.catalog.version:
-            records = sorted(self.catalog.cases.values(), key=lambda record: record.case.id)
-            cases = [
-                {**record.case.model_dump(mode="json"), "campaign_id": record.campaign_id}
-                for record in records
-            ]
-            self._version, self._body = self.catalog.version, orjson.dumps({"cases": cases})
-        return self._body

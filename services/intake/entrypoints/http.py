@@ -11,6 +11,7 @@ from services.intake import service
 from services.intake.domain.actions import Caller, Rejection
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.entrypoints import batch, docs
+from services.intake.entrypoints.case_texts import LocalizedCases
 from services.intake.entrypoints.guards import (
     context,
     find_key,
@@ -31,6 +32,7 @@ from shared.http import answer_problems
 
 def install(app: FastAPI) -> None:
     answer_problems(app)
+    app.state.cases = LocalizedCases(app.state.intake.catalog)
     app.add_exception_handler(Refusal, _refusal_response)
     add = app.router.add_api_route
     add("/v1/actions", post_action, methods=["POST"], route_class_override=RawRoute, **docs.SINGLE)
@@ -81,8 +83,8 @@ async def _post_action(request: Request) -> Response:
 
 
 async def list_cases(request: Request) -> Response:
-    intake: IntakeState = request.app.state.intake
-    return Response(intake.cases_answer.body(), media_type="application/json")
+    cases: LocalizedCases = request.app.state.cases
+    return cases.answer(request)
 
 
 async def _refusal_response(_: Request, exc: Exception) -> Response:

@@ -11,7 +11,6 @@ from services.intake.domain.key_guesses import KeyGuessGuard
 from services.intake.domain.ports import ActionPublisher, KeyStore
 from services.intake.domain.rate_limit import RateLimiter
 from services.intake.entrypoints.budget import ByteBudget
-from services.intake.entrypoints.docs import CasesAnswer
 from services.intake.settings import IntakeSettings
 from shared.catalog import CatalogView
 
@@ -25,7 +24,6 @@ class IntakeState:
     keys: KeyStore | None = None
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
     key_guesses: KeyGuessGuard = field(init=False, repr=False)
-    cases_answer: CasesAnswer = field(init=False, repr=False)
     batch_budget: ByteBudget = field(init=False, repr=False)
     # Batches are decoded here, off the event loop, which keeps serving (and reading Kafka's
     # acknowledgements) meanwhile; one thread, as decoding holds the GIL anyway.
@@ -35,7 +33,6 @@ class IntakeState:
         settings = self.settings
         self.secret = settings.supporter_key_secret.get_secret_value().encode()
         self.key_guesses = KeyGuessGuard(settings.key_guess_limit)
-        self.cases_answer = CasesAnswer(self.catalog)
         self.batch_budget = ByteBudget(
             settings.batch_budget_bytes,
             settings.batch_budget_per_key_bytes,

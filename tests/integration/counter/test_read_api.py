@@ -1,4 +1,5 @@
-"""The counter's read API as the contract states it, served by `plume serve counter`."""
+"""The counter's read API as the contract states it (v1 and v2), served by `plume serve
+counter`."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 CATALOGUE_CASE = "sonia-dahmani"  # of the default campaign `make up` loads
+PAGE = "https://section.example.org"  # a web page on another origin (contract v2, "Browsers")
 
 
 @pytest.fixture
@@ -116,3 +118,64 @@ async def test_stream_sends_changes_coalesced_per_case(counter: CounterProcess) 
 async def _latest(events: list[dict[str, object]], case_id: str) -> object:
     mine = [e["total"] for e in events if e["case_id"] == case_id]
     return mine[-1] if mine else None
+
+
+async def test_first_event_is_the_current_totals_zero_included(counter: CounterProcess) -> None:
+    events: list[dict[str, object]] = []
+    async with (
+        httpx.AsyncClient(base_url=counter.url, timeout=None) as client,
+        client.stream(
+            "GET", f"/v1/cases/{CATALOGUE_CASE}/totals/stream", headers={"Origin": PAGE}
+        ) as response,
+    ):
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["access-control-allow-origin"] == "*"
+        reader = asyncio.create_task(read_events(response, events))
+        try:
+            await wait_until(lambda: _count(events), lambda n: n >= 1, within=10)
+        finally:
+            reader.cancel()
+    assert events[0]["case_id"] == CATALOGUE_CASE
+    assert events[0]["total"] == 0
+
+
+async def test_the_case_stream_carries_only_its_case(counter: CounterProcess) -> None:
+    await produce(counter.settings, [action("case-p")])
+    events: list[dict[str, object]] = []
+    async with httpx.AsyncClient(base_url=counter.url, timeout=None) as client:
+        await wait_until(
+            lambda: client.get("/v1/cases/case-p/totals"), lambda r: r.status_code == 200
+        )
+        async with client.stream("GET", "/v1/cases/case-p/totals/stream") as response:
+            reader = asyncio.create_task(read_events(response, events))
+            try:
+                await wait_until(lambda: _count(events), lambda n: n >= 1, within=10)
+                await produce(counter.settings, [action("case-q"), action("case-p")])
+                await wait_until(lambda: _last_total(events), lambda t: t == 2, within=15)
+            finally:
+                reader.cancel()
+        unknown = await client.get("/v1/cases/no-such-case/totals/stream")
+    assert events[0]["total"] == 1
+    assert {e["case_id"] for e in events} == {"case-p"}
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+
+
+async def test_public_reads_answer_any_origin(counter: CounterProcess) -> None:
+    async with httpx.AsyncClient(base_url=counter.url, timeout=5.0) as client:
+        totals = await client.get("/v1/totals", headers={"Origin": PAGE})
+        preflight = await client.options(
+            f"/v1/cases/{CATALOGUE_CASE}/totals",
+            headers={"Origin": PAGE, "Access-Control-Request-Method": "GET"},
+        )
+    assert totals.headers["access-control-allow-origin"] == "*"
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+
+
+async def _count(events: list[dict[str, object]]) -> int:
+    return len(events)
+
+
+async def _last_total(events: list[dict[str, object]]) -> object:
+    return events[-1]["total"] if events else None

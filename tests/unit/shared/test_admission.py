@@ -81,3 +81,14 @@ async def test_anonymous_requests_leave_the_keyed_share_free() -> None:
     held.release.set()
     assert {status_of(await task) for task in [*anonymous, *keyed]} == {202}
     assert (app.in_flight, app.anonymous) == (0, 0)
+
+
+async def test_paths_with_an_exempt_ending_are_never_shed() -> None:
+    held = Held()
+    app = Admission(held, limit=1, keyed_share=0, exempt_endings=("/totals/stream",))
+    first = await fill(app, 1, key=False)
+    assert status_of(await call(app)) == 503
+    stream = asyncio.create_task(call(app, "/v1/cases/sonia-dahmani/totals/stream"))
+    held.release.set()  # the stream got in although the cap was full
+    assert status_of(await stream) == 202
+    assert [status_of(await task) for task in first] == [202]
