@@ -11,7 +11,13 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from services.delivery.domain.console import ConsoleSession, csrf_valid, open_session, page_size
+from services.delivery.domain.console import (
+    MAX_PAGE,
+    ConsoleSession,
+    csrf_valid,
+    open_session,
+    page_size,
+)
 from services.delivery.entrypoints.api import acknowledge_dossier, send_file
 from services.delivery.entrypoints.console_web import (
     SESSION_COOKIE,
@@ -49,7 +55,7 @@ def _parts(request: Request) -> ConsoleParts:
 
 
 Parts = Annotated[ConsoleParts, Depends(_parts)]
-Page = Annotated[int | None, Query(ge=1, le=1000)]
+Page = Annotated[int | None, Query(ge=1, le=MAX_PAGE)]
 
 
 async def _signed_in(request: Request, parts: Parts) -> ConsoleSession | Response:
