@@ -14,8 +14,10 @@ from datetime import timedelta
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from services.delivery import service
+from services.delivery.adapters.console_sessions import PgConsoleSessions
 from services.delivery.adapters.cutting import PgCutter
 from services.delivery.adapters.dossier_queries import PgDossierQueries
 from services.delivery.adapters.events import KafkaEventPublisher
@@ -26,7 +28,8 @@ from services.delivery.adapters.senders import EmailSender, WebhookSender
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.adapters.statuses import PgStatuses
 from services.delivery.domain.policy import CutPolicy
-from services.delivery.entrypoints import api
+from services.delivery.entrypoints import api, console
+from services.delivery.entrypoints.console_web import ConsoleParts
 from services.delivery.entrypoints.consumer import ActionHandler, Received
 from services.delivery.entrypoints.workers import Loops
 from services.delivery.settings import DeliverySettings
@@ -66,6 +69,7 @@ class Delivery:
     loops: Loops
     lag: ConsumerLag
     api: api.ApiParts
+    console: ConsoleParts
     supervisor: Supervisor
 
     def problem(self) -> str | None:
@@ -116,6 +120,7 @@ async def build(settings: DeliverySettings) -> Delivery:
         send_every_s=settings.send_check_s,
     )
     queries = PgDossierQueries(pool, settings.db_schema)
+    api_parts = api.ApiParts(pool, queries, ledger, cutter, catalog, settings.dossier_dir)
     return Delivery(
         settings=settings,
         pool=pool,
@@ -128,7 +133,12 @@ async def build(settings: DeliverySettings) -> Delivery:
         webhook=webhook,
         loops=loops,
         lag=lag,
-        api=api.ApiParts(pool, queries, ledger, cutter, catalog, settings.dossier_dir),
+        api=api_parts,
+        console=ConsoleParts(
+            api_parts,
+            PgConsoleSessions(pool, settings.db_schema),
+            timedelta(seconds=settings.console_session_s),
+        ),
         supervisor=Supervisor("delivery"),
     )
 
@@ -199,12 +209,13 @@ def create_app(settings: DeliverySettings) -> FastAPI:
         async with running(settings) as delivery:
             app.state.delivery = delivery
             app.state.delivery_api = delivery.api  # what the routes use
+            app.state.delivery_console = delivery.console
             try:
                 yield
             finally:
                 del app.state.delivery
 
-    app = FastAPI(title="plume delivery", lifespan=lifespan)
+    app = FastAPIOffline(title="plume delivery", lifespan=lifespan)
 
     def started() -> Delivery | None:
         delivery: Delivery | None = getattr(app.state, "delivery", None)
@@ -220,6 +231,7 @@ def create_app(settings: DeliverySettings) -> FastAPI:
 
     add_operational_routes(app, ready, problem_of)
     api.install(app)
+    console.install(app)
     protect(app, settings)
     return app
 

@@ -59,6 +59,7 @@ class DeliverySettings(ServiceSettings):
     # Longest wait at start for the catalogue (to check the webhook targets' secret).
     catalogue_wait_s: float = Field(default=30.0, gt=0)
     font_dir: Path = Path("/usr/share/fonts/truetype")
+    console_session_s: float = Field(default=8 * 3600, gt=0)  # the console's sign-in lasts
 
     @field_validator("webhook_secret", mode="before")
     @classmethod

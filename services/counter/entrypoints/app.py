@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from services.counter.adapters.snapshot import Snapshot
 from services.counter.entrypoints.api import read_routes
@@ -28,7 +29,7 @@ def create_app(
     lifespan: Lifespan,
 ) -> FastAPI:
     """`readiness`: whether Kafka and PostgreSQL answer, and what else is wrong (or None)."""
-    app = FastAPI(title="plume counter", lifespan=lifespan)
+    app = FastAPIOffline(title="plume counter", lifespan=lifespan)
     slots = StreamSlots(
         settings.stream_max_total, settings.stream_max_per_client, settings.stream_retry_after_s
     )

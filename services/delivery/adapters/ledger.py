@@ -42,8 +42,8 @@ class PgTransmissionLedger:
     async def record_failed(self, dossier_id: uuid.UUID, error: str, retry_at: datetime) -> None:
         await self._move(dossier_id, DossierStatus.FAILED, error, retry_at)
 
-    async def acknowledge(self, dossier_id: uuid.UUID) -> DossierStatus:
-        await self._move(dossier_id, DossierStatus.ACKNOWLEDGED, None, None)
+    async def acknowledge(self, dossier_id: uuid.UUID, by: str, note: str | None) -> DossierStatus:
+        await self._move(dossier_id, DossierStatus.ACKNOWLEDGED, None, None, (by, note))
         return DossierStatus.ACKNOWLEDGED
 
     async def status_of(self, dossier_id: uuid.UUID) -> DossierStatus:
@@ -61,6 +61,7 @@ class PgTransmissionLedger:
         wanted: DossierStatus,
         error: str | None,
         retry_at: datetime | None,
+        acknowledged: tuple[str, str | None] | None = None,
     ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
@@ -79,6 +80,13 @@ class PgTransmissionLedger:
                 error,
                 retry_at,
             )
+            if acknowledged:
+                await conn.execute(
+                    f"UPDATE {self.schema_sql}.dossiers SET acknowledged_by = $2, "
+                    "ack_note = $3, acknowledged_at = now() WHERE id = $1",
+                    dossier_id,
+                    *acknowledged,
+                )
             await queue_event(conn, self.schema_sql, dossier_id, wanted, row["attempts"], error)
 
     async def unpublished(self, limit: int) -> list[StatusEvent]:

@@ -66,10 +66,10 @@ class TransmissionLedger(Protocol):
     """Dossier states and the events of their changes. `claim_due` returns rendered
     email/webhook dossiers that are sealed or failed and due at `now`, counts the attempt
     and defers them by `lease` so nobody else sends them meanwhile. `record_sent`,
-    `record_failed` and `acknowledge` follow the state machine (TransitionRefused
-    otherwise, NotFound for an unknown id) and each queues exactly one event, in the same
-    transaction as the change. `unpublished` lists queued events oldest first;
-    `mark_published` removes them from that list."""
+    `record_failed` and `acknowledge` (which keeps who and their note) follow the state
+    machine (TransitionRefused otherwise, NotFound for an unknown id) and each queues
+    exactly one event, in the same transaction as the change. `unpublished` lists queued
+    events oldest first; `mark_published` removes them from that list."""
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Outgoing]: ...
 
@@ -79,7 +79,9 @@ class TransmissionLedger(Protocol):
         self, dossier_id: uuid.UUID, error: str, retry_at: datetime
     ) -> None: ...
 
-    async def acknowledge(self, dossier_id: uuid.UUID) -> DossierStatus: ...
+    async def acknowledge(
+        self, dossier_id: uuid.UUID, by: str, note: str | None
+    ) -> DossierStatus: ...
 
     async def status_of(self, dossier_id: uuid.UUID) -> DossierStatus: ...
 

@@ -1,6 +1,6 @@
-"""The delivery team's API: list, manifest, downloads (each one recorded), acknowledge,
-cut now. Keys in `X-API-Key` with `dossiers:read` / `dossiers:write`. Every error is
-answered by shared.http.problem."""
+"""The delivery team's API: list (paged on request), manifest, downloads (each one
+recorded), acknowledge (who, note), cut now. Keys in `X-API-Key` with `dossiers:read` /
+`dossiers:write`. Every error is answered by shared.http.problem."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from services.delivery import service
 from services.delivery.adapters.dossier_queries import PgDossierQueries
+from services.delivery.domain.console import MAX_PAGE, page_size
 from services.delivery.domain.ports import Catalogue, Cutter, NotFound, TransmissionLedger
 from services.delivery.domain.status import DossierStatus, TransitionRefused
 from shared.apikeys import ApiKey, Scope, find_key
@@ -75,16 +77,69 @@ Writer = Annotated[ApiKey | Response, Depends(_key_check(Scope.DOSSIERS_WRITE))]
 NO_DOSSIER = (404, "No such dossier")
 
 
+class Acknowledgement(BaseModel):
+    """Who took the dossier over (a person or a team, as they sign) and their note."""
+
+    by: str = Field(min_length=1, max_length=200)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+async def send_file(
+    parts: ApiParts, dossier_id: uuid.UUID, key: ApiKey | Response, name: str, media: str
+) -> Response:
+    """One of the dossier's files, its download recorded (who, which file, when)."""
+    if isinstance(key, Response):
+        return key
+    found = await parts.queries.get(dossier_id)
+    if found is None:
+        return problem(*NO_DOSSIER)
+    if name not in found["sha256"]:
+        return problem(404, "File not ready", f"{name} is not rendered (yet) for this dossier")
+    path = parts.dossier_dir / str(dossier_id) / name
+    await parts.queries.record_download(dossier_id, key.name, name)
+    return FileResponse(path, media_type=media, filename=name)
+
+
+async def acknowledge_dossier(
+    parts: ApiParts, dossier_id: uuid.UUID, by: str, note: str | None
+) -> dict[str, Any] | Response:
+    """The hand-over recorded; the manifest after it, or the problem refusing it."""
+    try:
+        await parts.ledger.acknowledge(dossier_id, by, note or None)
+    except NotFound:
+        return problem(*NO_DOSSIER)
+    except TransitionRefused as exc:
+        return problem(409, "Cannot acknowledge", str(exc))
+    found = await parts.queries.get(dossier_id)
+    assert found is not None
+    return found
+
+
 def _router() -> APIRouter:
     router = APIRouter(prefix="/v1")
 
     @router.get("/dossiers", response_model=None)
     async def list_dossiers(
-        parts: Parts, key: Reader, case_id: CaseFilter = None, status: DossierStatus | None = None
+        request: Request,
+        parts: Parts,
+        key: Reader,
+        case_id: CaseFilter = None,
+        status: DossierStatus | None = None,
+        limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
+        after: uuid.UUID | None = None,
     ) -> list[dict[str, Any]] | Response:
         if isinstance(key, Response):
             return key
-        return await parts.queries.list_dossiers(case_id, status.value if status else None)
+        wanted = status.value if status else None
+        if limit is None and after is None:  # v1: the whole listing, as before pages
+            return await parts.queries.list_dossiers(case_id, wanted)
+        size = page_size(limit)
+        page = await parts.queries.list_dossiers(case_id, wanted, size, after)
+        answer = JSONResponse(page)
+        if len(page) == size:
+            following = request.url.include_query_params(limit=size, after=page[-1]["id"])
+            answer.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+        return answer
 
     @router.get("/dossiers/{dossier_id}", response_model=None)
     async def get_manifest(
@@ -95,47 +150,26 @@ def _router() -> APIRouter:
         found = await parts.queries.get(dossier_id)
         return problem(*NO_DOSSIER) if found is None else found
 
-    async def download(
-        parts: Parts, dossier_id: uuid.UUID, key: ApiKey | Response, name: str, media: str
-    ) -> Response:
-        if isinstance(key, Response):
-            return key
-        found = await parts.queries.get(dossier_id)
-        if found is None:
-            return problem(*NO_DOSSIER)
-        if name not in found["sha256"]:
-            return problem(404, "File not ready", f"{name} is not rendered (yet) for this dossier")
-        path = parts.dossier_dir / str(dossier_id) / name
-        await parts.queries.record_download(dossier_id, key.name, name)
-        return FileResponse(path, media_type=media, filename=name)
-
     @router.get("/dossiers/{dossier_id}/signatures.csv")
     async def signatures_csv(dossier_id: uuid.UUID, parts: Parts, key: Reader) -> Response:
-        return await download(parts, dossier_id, key, "signatures.csv", "text/csv; charset=utf-8")
+        return await send_file(parts, dossier_id, key, "signatures.csv", "text/csv; charset=utf-8")
 
     @router.get("/dossiers/{dossier_id}/messages.csv")
     async def messages_csv(dossier_id: uuid.UUID, parts: Parts, key: Reader) -> Response:
-        return await download(parts, dossier_id, key, "messages.csv", "text/csv; charset=utf-8")
+        return await send_file(parts, dossier_id, key, "messages.csv", "text/csv; charset=utf-8")
 
     @router.get("/dossiers/{dossier_id}/dossier.pdf")
     async def dossier_pdf(dossier_id: uuid.UUID, parts: Parts, key: Reader) -> Response:
-        return await download(parts, dossier_id, key, "dossier.pdf", "application/pdf")
+        return await send_file(parts, dossier_id, key, "dossier.pdf", "application/pdf")
 
     @router.post("/dossiers/{dossier_id}/acknowledge", response_model=None)
     async def acknowledge(
-        dossier_id: uuid.UUID, parts: Parts, key: Writer
+        dossier_id: uuid.UUID, parts: Parts, key: Writer, body: Acknowledgement | None = None
     ) -> dict[str, Any] | Response:
         if isinstance(key, Response):
             return key
-        try:
-            await parts.ledger.acknowledge(dossier_id)
-        except NotFound:
-            return problem(*NO_DOSSIER)
-        except TransitionRefused as exc:
-            return problem(409, "Cannot acknowledge", str(exc))
-        found = await parts.queries.get(dossier_id)
-        assert found is not None
-        return found
+        by, note = (body.by, body.note) if body else (key.name, None)
+        return await acknowledge_dossier(parts, dossier_id, by, note)
 
     @router.post("/cases/{case_id}/dossiers")
     async def cut_now(case_id: str, parts: Parts, key: Writer) -> Response:

@@ -67,7 +67,7 @@ class FakeTransmissionLedger:
     async def record_failed(self, dossier_id: uuid.UUID, error: str, retry_at: datetime) -> None:
         self._move(dossier_id, DossierStatus.FAILED, error, retry_at)
 
-    async def acknowledge(self, dossier_id: uuid.UUID) -> DossierStatus:
+    async def acknowledge(self, dossier_id: uuid.UUID, by: str, note: str | None) -> DossierStatus:
         self._move(dossier_id, DossierStatus.ACKNOWLEDGED, None, None)
         return DossierStatus.ACKNOWLEDGED
 

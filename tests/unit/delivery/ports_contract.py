@@ -47,7 +47,7 @@ class LedgerContract:
         await ledger.record_sent(dossier)
         assert await ledger.status_of(dossier) is DossierStatus.SENT
         assert await ledger.claim_due(now() + LEASE * 2, LEASE, 10) == []
-        await ledger.acknowledge(dossier)
+        await ledger.acknowledge(dossier, "team", None)
         assert await ledger.status_of(dossier) is DossierStatus.ACKNOWLEDGED
         with pytest.raises(TransitionRefused):
             await ledger.record_sent(dossier)
@@ -68,7 +68,7 @@ class LedgerContract:
         self, ledger: TransmissionLedger, seed: Seed
     ) -> None:
         dossier = await seed("manual", True)
-        await ledger.acknowledge(dossier)
+        await ledger.acknowledge(dossier, "team", None)
         events = [e for e in await ledger.unpublished(100) if e.dossier_id == dossier]
         assert [e.status for e in events] == [DossierStatus.SEALED, DossierStatus.ACKNOWLEDGED]
         assert events[0].event_id < events[1].event_id
@@ -77,6 +77,6 @@ class LedgerContract:
 
     async def test_unknown_dossier_is_not_found(self, ledger: TransmissionLedger) -> None:
         with pytest.raises(NotFound):
-            await ledger.acknowledge(uuid.uuid4())
+            await ledger.acknowledge(uuid.uuid4(), "team", None)
         with pytest.raises(NotFound):
             await ledger.status_of(uuid.uuid4())

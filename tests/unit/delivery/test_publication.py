@@ -27,7 +27,7 @@ def sealed_solidarity_dossier(ledger: FakeTransmissionLedger) -> uuid.UUID:
 async def test_queued_events_are_published_in_order_then_marked() -> None:
     ledger, publisher = FakeTransmissionLedger(), FakePublisher()
     dossier_id = sealed_solidarity_dossier(ledger)
-    await ledger.acknowledge(dossier_id)
+    await ledger.acknowledge(dossier_id, "team", None)
 
     assert await publish_events(ledger, publisher) == 2
     assert await publish_events(ledger, publisher) == 0
