@@ -1,6 +1,6 @@
-"""`/docs` works offline (issue 12, item 5): the Swagger UI page of delivery and counter
-loads its script and styles from the service itself (fastapi-offline ships them), and
-those assets are served. Intake is left to the engineers working on it."""
+"""`/docs` works offline (issue 12, item 5): the Swagger UI page of every service loads its
+script and styles from the service itself (fastapi-offline ships them), and those assets
+are served."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 ASSET = re.compile(r'(?:src|href)="([^"]+\.(?:js|css))"')
 
 
-@pytest.mark.parametrize("service", ["delivery", "counter"])
+@pytest.mark.parametrize("service", ["intake", "counter", "delivery"])
 def test_docs_assets_come_from_the_service_itself(stack: Stack, service: str) -> None:
     base = stack.service_urls[service]
     page = httpx.get(f"{base}/docs", timeout=10.0)

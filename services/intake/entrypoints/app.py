@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
 from services.intake import metrics
@@ -25,7 +26,7 @@ def create_api(
     state: IntakeState, lifespan: Lifespan, ready: ReadinessCheck, problem_of: ReadinessProblem
 ) -> FastAPI:
     """The FastAPI app: every route, the documents, `/readyz` from `ready`/`problem_of`."""
-    api = FastAPI(
+    api = FastAPIOffline(
         title="plume intake",
         version="1",
         description="Takes in the actions of a letter-writing campaign and writes them to Kafka.",
