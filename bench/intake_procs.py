@@ -26,12 +26,18 @@ REPO = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = """
 local bodies = {}
 for line in io.lines("%s") do bodies[#bodies + 1] = line end
+local headers = {%s}
 local n = 0
 request = function()
   n = n %% #bodies + 1
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[n])
+  return wrk.format("POST", nil, headers, bodies[n])
 end
 """
+# Answers in a row from /readyz on new connections (which the kernel spreads over the
+# workers of one port) before a multi-worker server counts as ready: one answer came from
+# one worker only, and the others could still answer 503 "starting" (2^-16 per worker
+# still starting, with two workers).
+READY_IN_A_ROW = 16
 
 
 @dataclass(frozen=True)
@@ -76,22 +82,30 @@ async def serving(what: str, env: dict[str, str]) -> AsyncIterator[Served]:
     process = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env}, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     try:
-        await _wait_ready(url + ready, process)
+        await _wait_ready(url + ready, process, READY_IN_A_ROW if what == "intake" else 1)
         yield Served(url, process.pid)
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
 
 
-async def _wait_ready(url: str, process: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
+async def _wait_ready(url: str, process: asyncio.subprocess.Process, in_a_row: int) -> None:
+    """Until `url` answers below 500 `in_a_row` times, each on a new connection."""
+    in_a_row_now = 0
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(limits=fresh) as client:
+        for _ in range(600 + in_a_row):
             if process.returncode is not None:
                 raise RuntimeError(f"server exited with {process.returncode}")
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(url)).status_code < 500:
-                    return
-            await asyncio.sleep(0.1)
+            try:
+                ready = (await client.get(url)).status_code < 500
+            except httpx.TransportError:
+                ready = False
+            in_a_row_now = in_a_row_now + 1 if ready else 0
+            if in_a_row_now >= in_a_row:
+                return
+            if not ready:
+                await asyncio.sleep(0.1)
     raise TimeoutError(f"{url} not ready in 60s")
 
 
@@ -104,11 +118,13 @@ async def load(
     rate: float = 0,
     connections: int = 64,
     headers: dict[str, str] | None = None,
+    wrk: bool = True,
 ) -> dict[str, float]:
-    """Run one load; returns sent, ok, failed, seconds, rate (ok/s), p50_ms, p99_ms."""
+    """Run one load; returns sent, ok, failed, seconds, rate (ok/s), p50_ms, p99_ms.
+    A closed loop runs on wrk when installed and `wrk`, else on bench.intake_load."""
     headers = headers or {}
-    if mode == "closed" and not headers and shutil.which("wrk"):
-        return await _wrk(url, bodies, seconds, connections)
+    if mode == "closed" and wrk and shutil.which("wrk"):
+        return await _wrk(url, bodies, seconds, connections, headers)
     args = [
         sys.executable,
         "-m",
@@ -132,9 +148,14 @@ async def load(
     return result
 
 
-async def _wrk(url: str, bodies: Path, seconds: float, connections: int) -> dict[str, float]:
+async def _wrk(
+    url: str, bodies: Path, seconds: float, connections: int, headers: dict[str, str]
+) -> dict[str, float]:
     script = bodies.with_suffix(".lua")
-    script.write_text(WRK_SCRIPT % bodies)
+    # JSON's string quoting is valid Lua for these plain header names and values.
+    every = {"Content-Type": "application/json", **headers}
+    lua_headers = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in every.items())
+    script.write_text(WRK_SCRIPT % (bodies, lua_headers))
     out = await _output(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", str(script), url]
     )

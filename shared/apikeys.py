@@ -14,6 +14,8 @@ from shared.db import Conn, migrate
 
 SCHEMA = "access"
 PREFIX = "plume_"
+# NOTIFYed (by a trigger, 002_notify_key_changes.sql) on every change to the keys.
+CHANGES_CHANNEL = "plume_api_keys"
 
 
 class Scope(StrEnum):
@@ -64,7 +66,8 @@ async def create_key(conn: Conn, name: str, scopes: set[Scope], rate_limit: int)
 
 
 async def revoke_key(conn: Conn, name: str) -> bool:
-    """Revoke at once: the next lookup of this key finds nothing. False if unknown."""
+    """Revoke at once: the next lookup finds nothing, and the trigger wakes the intake
+    processes holding the keys in memory (refused there within a second). False if unknown."""
     status = await conn.execute(
         "UPDATE access.api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL",
         name,
@@ -79,8 +82,18 @@ async def find_key(conn: Conn, secret: str) -> ApiKey | None:
         "WHERE key_hash = $1 AND revoked_at IS NULL",
         hash_key(secret),
     )
-    if row is None:
-        return None
+    return None if row is None else _api_key(row)
+
+
+async def live_keys(conn: Conn) -> dict[bytes, ApiKey]:
+    """Every live key by the hash of its secret (the secrets themselves are never stored)."""
+    rows = await conn.fetch(
+        "SELECT key_hash, name, scopes, rate_limit FROM access.api_keys WHERE revoked_at IS NULL"
+    )
+    return {bytes(row["key_hash"]): _api_key(row) for row in rows}
+
+
+def _api_key(row: asyncpg.Record) -> ApiKey:
     return ApiKey(row["name"], frozenset(Scope(s) for s in row["scopes"]), row["rate_limit"])
 
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
-from services.intake.adapters.keys import PostgresKeyStore
+from services.intake.adapters.keys import ListeningKeyStore
 from services.intake.entrypoints.app import create_api, served_app
 from services.intake.entrypoints.state import IntakeState
 from services.intake.service import send_heartbeats
@@ -36,7 +36,8 @@ CLIENT_ID = "plume-intake"
 
 class Intake:
     """The parts of one intake process; the supervisor runs its background tasks:
-    `publisher` (the Kafka sender), `catalogue` (the case follower), `heartbeat`."""
+    `publisher` (the Kafka sender), `catalogue` (the case follower), `keys` (the API keys
+    held in memory, following PostgreSQL's notifications), `heartbeat`."""
 
     def __init__(self, settings: IntakeSettings) -> None:
         self.settings = settings
@@ -46,6 +47,7 @@ class Intake:
         self.kafka_probe = KafkaProbe(settings.kafka_bootstrap, CLIENT_ID)
         self.pool: asyncpg.Pool | None = None
         self.publisher: KafkaActionPublisher | None = None
+        self.keys: ListeningKeyStore | None = None
         self.api = create_api(self.state, self._lifespan, self.ready, self.problem)
 
     def asgi_app(self) -> ASGIApp:
@@ -61,6 +63,8 @@ class Intake:
         reasons = [self.supervisor.problem()]
         if not self.catalog.loaded.is_set():
             reasons.append("the case catalogue is still loading")
+        if self.keys is not None and not self.keys.loaded():
+            reasons.append("the API keys are not loaded (keys are looked up in PostgreSQL)")
         publisher = self.publisher
         if publisher is not None and not publisher.available():
             refusing_s = max(1, round(publisher.refusing_for_s()))
@@ -77,14 +81,14 @@ class Intake:
         producer = durable_producer(settings.kafka_bootstrap, CLIENT_ID, settings.linger_ms)
         try:
             await apikeys.prepare(pool)
-            self.state.keys = PostgresKeyStore(pool)
+            keys = self.keys = self.state.keys = ListeningKeyStore(pool, settings.database_url)
             await producer.start()
             publisher = KafkaActionPublisher(
                 producer, settings.actions_topic, settings.produce_timeout_s, settings.retry_after_s
             )
             await publisher.start()
             self.publisher = self.state.publisher = publisher
-            self._start_tasks(publisher)
+            self._start_tasks(publisher, keys)
             yield
         finally:
             await self.supervisor.stop()
@@ -93,9 +97,10 @@ class Intake:
             await pool.close()
             self.state.decoder.shutdown(wait=False, cancel_futures=True)
 
-    def _start_tasks(self, publisher: KafkaActionPublisher) -> None:
+    def _start_tasks(self, publisher: KafkaActionPublisher, keys: ListeningKeyStore) -> None:
         settings, supervisor = self.settings, self.supervisor
         supervisor.start("publisher", publisher.run)
+        supervisor.start("keys", keys.follow)
         # Runs until cancelled (the supervisor stops it); after a restart the view reads
         # the compacted topic from its start again.
         never = asyncio.Event()

@@ -34,6 +34,7 @@ class ActionPublisher(Protocol):
 
 class KeyStore(Protocol):
     async def find(self, secret: str) -> ApiKey | None:
-        """The live key matching `secret`, or None when unknown or revoked. Raises
-        OSError/asyncpg errors when the store cannot be asked."""
+        """The live key matching `secret`, or None when unknown or revoked (refused within
+        a second of its revocation). Raises OSError/asyncpg errors when the store cannot
+        be asked."""
         ...

@@ -3,6 +3,7 @@ served over real HTTP with the real Kafka and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -86,9 +87,11 @@ async def test_401_for_an_unknown_key(client: httpx.AsyncClient) -> None:
     assert_problem(answer, 401)
 
 
-async def test_401_for_a_key_revoked_since_the_last_request(
+async def test_401_for_a_key_revoked_within_a_second(
     client: httpx.AsyncClient, intake: RunningIntake
 ) -> None:
+    """Intake holds the keys in memory, told of a revocation by PostgreSQL's notification:
+    refused within a second (issue 15), no longer on the very next request."""
     name = f"test-revoked-{uuid4().hex[:8]}"
     pool = await create_pool(intake.settings.database_url, max_size=1)
     try:
@@ -100,7 +103,12 @@ async def test_401_for_a_key_revoked_since_the_last_request(
         ).status_code == 202
         async with pool.acquire() as conn:
             assert await apikeys.revoke_key(conn, name)
-        assert_problem(await client.post("/v1/actions", json=signature(), headers=headers), 401)
+        revoked_at, statuses = time.monotonic(), []
+        while time.monotonic() - revoked_at < 1.0 and 401 not in statuses:
+            answer = await client.post("/v1/actions", json=signature(), headers=headers)
+            statuses.append(answer.status_code)
+        assert set(statuses) <= {202, 401} and statuses[-1] == 401, statuses
+        assert_problem(answer, 401)
     finally:
         await pool.close()
 

@@ -1,19 +1,26 @@
 """`plume serve intake` with several workers: one listening socket per worker on the same
-port (so the kernel spreads connections), none outliving its supervisor."""
+port (so the kernel spreads connections), none outliving its supervisor, and a revoked API
+key refused by every worker within a second (each holds the keys in memory)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from uuid import uuid4
 
+import asyncpg
 import httpx
 import pytest
 
 from services.intake.settings import IntakeSettings
+from shared import apikeys
+from shared.db import create_pool
 from tests.integration.intake.conftest import (
+    OPEN_CASE,
     campaign_for_tests,
     drop_topics,
     isolated_settings,
@@ -25,6 +32,9 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 WORKERS = 2
+# Each answer on a new connection, which the kernel gives to either worker: this many 200s
+# in a row leave a worker still starting a chance of 2^-20 of having been missed.
+READY_IN_A_ROW = 20
 
 
 @dataclass
@@ -47,16 +57,23 @@ async def served() -> AsyncIterator[Served]:
     )
     served = Served(config, process)
     try:
-        async with httpx.AsyncClient() as client:
-            await wait_ready(
-                client, served.url, within=60, exited=lambda: process.returncode is not None
-            )
+        async with fresh_connections() as client:
+            for _ in range(READY_IN_A_ROW):  # every worker, not only the first one up
+                await wait_ready(
+                    client, served.url, within=60, exited=lambda: process.returncode is not None
+                )
         yield served
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
         await drop_topics(config)
+
+
+def fresh_connections() -> httpx.AsyncClient:
+    """A client that opens a new connection for each request (none is kept alive), so
+    the kernel spreads its requests over the workers."""
+    return httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0), timeout=10)
 
 
 def listening_sockets(port: int) -> int:
@@ -109,3 +126,64 @@ async def test_metrics_sum_over_the_workers(served: Served) -> None:
         if line.startswith("plume_http_requests_total{") and 'route="/v1/cases"' in line
     ]
     assert sum(counted) == requests
+
+
+async def test_a_revoked_key_is_refused_by_every_worker_within_a_second(served: Served) -> None:
+    name = f"test-revoked-{uuid4().hex[:8]}"
+    pool = await create_pool(served.config.database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            secret = await apikeys.create_key(conn, name, {apikeys.Scope.ACTIONS_WRITE}, 0)
+        before, after = await revoke_under_load(served.url, secret, pool, name)
+    finally:
+        await pool.close()
+    assert before and set(before) == {202}  # the key works everywhere
+    # Refused: 401, then 429 once the address has spent its unknown-key attempts (a revoked
+    # key pays like a guess).
+    refused = {401, 429}
+    assert {status for _, status in after} <= {202, *refused}, after
+    taken = [sent_at for sent_at, status in after if status == 202]
+    print(f"\nlast request taken was sent {max(taken, default=-1):+.3f} s after revoking")
+    late = [status for sent_at, status in after if sent_at >= 1.0]
+    assert len(late) >= 2 * READY_IN_A_ROW and set(late) <= refused, after
+    assert 401 in {status for _, status in after}
+
+
+async def revoke_under_load(
+    url: str, secret: str, pool: asyncpg.Pool, name: str, pollers: int = 4, warmup: int = 20
+) -> tuple[list[int], list[tuple[float, int]]]:
+    """Post with `secret` on new connections from `pollers` loops, `warmup` times each,
+    then revoke it while they go on for 2 s. Returns the statuses answered before the
+    revocation began, and (seconds from its start to the sending, status) of the others."""
+    answers: list[tuple[float | None, int]] = []
+    revoked_at: float | None = None
+
+    async def poll() -> None:
+        async with fresh_connections() as client:
+            while revoked_at is None or time.monotonic() < revoked_at + 2.0:
+                sent, since = time.monotonic(), revoked_at
+                answer = await client.post(
+                    f"{url}/v1/actions",
+                    json={
+                        "case_id": OPEN_CASE,
+                        "type": "signature",
+                        "supporter": {"name": "Awa Diallo", "email": "a@example.org"},
+                        "consent": {"share_name_with_target": True, "contact": False},
+                    },
+                    headers={"X-API-Key": secret},
+                )
+                answers.append((None if since is None else sent - since, answer.status_code))
+
+    async def warmed() -> int:
+        return len(answers)
+
+    loops = [asyncio.create_task(poll()) for _ in range(pollers)]
+    await wait_until(warmed, lambda n: n >= pollers * warmup, within=30)
+    before = [status for _, status in answers]
+    async with pool.acquire() as conn:
+        revoked_at = time.monotonic()  # before the commit: the strictest clock
+        assert await apikeys.revoke_key(conn, name)
+    await asyncio.gather(*loops)
+    after = [(since, status) for since, status in answers[len(before) :]]
+    sent_after = [(since if since is not None else -1.0, status) for since, status in after]
+    return before, sent_after

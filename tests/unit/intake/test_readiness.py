@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import cast
 
+import asyncpg
 import httpx
 import pytest
 
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
+from services.intake.adapters.keys import ListeningKeyStore
 from services.intake.bootstrap import Intake
 from services.intake.domain.actions import heartbeat
 from services.intake.domain.ports import PublishUnavailable
@@ -80,3 +83,13 @@ async def test_a_task_down_is_named_beside_the_other_reasons() -> None:
     assert reason is not None
     assert reason.startswith("catalogue is down (it was cancelled), restarting"), reason
     assert reason.endswith("; the case catalogue is still loading"), reason
+
+
+async def test_readyz_names_the_api_keys_until_they_are_loaded() -> None:
+    intake = Intake(IntakeSettings(supporter_key_secret="s" * 16))
+    intake.catalog.loaded.set()
+    # Never followed: nothing connects, and the store holds no key yet.
+    intake.keys = ListeningKeyStore(cast(asyncpg.Pool, None), "postgresql://unused")
+    answer = await readyz(intake)
+    assert answer.status_code == 503
+    assert answer.json()["detail"].startswith("the API keys are not loaded")
