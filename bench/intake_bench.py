@@ -34,6 +34,9 @@ BATCH_CONNECTIONS = int(os.environ.get("PLUME_BENCH_BATCH_CONNECTIONS", "8"))
 # the default, then one per core for the batch figure, as the README advises for a peak.
 WORKERS = os.environ.get("PLUME_BENCH_INTAKE_WORKERS", "1")
 PEAK_WORKERS = str(os.cpu_count() or 2)
+# Actions per minute for the anonymous callers and the batch key: 0 (unlimited) skips the
+# rate limiter; a large figure puts it on every request's path without ever refusing.
+RATE_LIMIT = int(os.environ.get("PLUME_BENCH_RATE_LIMIT", "0"))
 
 
 def action(n: int) -> dict[str, Any]:
@@ -63,7 +66,7 @@ async def run() -> list[dict[str, Any]]:
     topic = f"bench.intake.actions.{suffix}"
     await ensure_topics(infra.kafka_bootstrap, (TopicSpec(topic, spec_of(ACTIONS).partitions),))
     key_name = f"bench-intake-{suffix}"
-    key = await procs.create_batch_key(infra.database_url, key_name)
+    key = await procs.create_batch_key(infra.database_url, key_name, RATE_LIMIT)
     folder = Path(tempfile.mkdtemp(prefix="plume-bench-"))
     try:
         single, batch = write_bodies(folder)
@@ -80,7 +83,7 @@ async def measure(
     env = {
         "PLUME_SUPPORTER_KEY_SECRET": secrets.token_hex(16),
         "PLUME_INTAKE_ACTIONS_TOPIC": topic,
-        "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": "0",
+        "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": str(RATE_LIMIT),
         "PLUME_LOG_LEVEL": "WARNING",
         "PLUME_INTAKE_WORKERS": WORKERS,
     }
