@@ -28,7 +28,7 @@ from shared.kafka import durable_producer, ensure_topics
 from shared.serve import uvicorn_options
 from shared.settings import InfraSettings
 from shared.topics import TopicSpec
-from tests.conftest import _port_answers
+from tests.conftest import _port_answers, stack_from_env
 from tests.throwaway import free_port
 from tests.waiting import wait_until
 
@@ -197,6 +197,15 @@ def _needs_stack(request: pytest.FixtureRequest) -> None:
     pg_address = infra.database_url.rsplit("@", 1)[-1].split("/", 1)[0]
     if not (_port_answers(infra.kafka_bootstrap.split(",")[0]) and _port_answers(pg_address)):
         request.getfixturevalue("stack")
+
+
+@pytest.fixture(scope="module")
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """The stack's Redis (where the rate limits are counted); `make up` when it is down."""
+    url = stack_from_env(os.environ).redis_url
+    if not _port_answers(url.split("//")[1].split("/")[0]):
+        request.getfixturevalue("stack")
+    return url
 
 
 @pytest.fixture(scope="module")
