@@ -37,6 +37,10 @@ PEAK_WORKERS = str(os.cpu_count() or 2)
 # Actions per minute for the anonymous callers and the batch key: 0 (unlimited) skips the
 # rate limiter; a large figure puts it on every request's path without ever refusing.
 RATE_LIMIT = int(os.environ.get("PLUME_BENCH_RATE_LIMIT", "0"))
+# The stack's Redis, where intake counts the rate limits (as `make up` configures it).
+REDIS_URL = os.environ.get(
+    "PLUME_INTAKE_REDIS_URL", f"redis://127.0.0.1:{os.environ.get('PLUME_REDIS_PORT', '6379')}/0"
+)
 
 
 def action(n: int) -> dict[str, Any]:
@@ -86,6 +90,7 @@ async def measure(
         "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": str(RATE_LIMIT),
         "PLUME_LOG_LEVEL": "WARNING",
         "PLUME_INTAKE_WORKERS": WORKERS,
+        "PLUME_INTAKE_REDIS_URL": REDIS_URL,
     }
     async with procs.serving("intake", env) as intake:
         closed = await procs.load(intake.url + "/v1/actions", "closed", single, SECONDS)

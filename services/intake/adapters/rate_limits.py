@@ -1,58 +1,29 @@
 """The rate limits' stores (domain/ports.py RateLimits): `RedisRateLimits`, counted in Redis
-for every intake worker and instance together, and `LocalRateLimits`, counted in this
-process alone (the fallback while Redis is unreachable, and the store without Redis).
+for every intake worker and instance together (sliding_window.py), and `LocalRateLimits`,
+counted in this process alone (the fallback while Redis is unreachable, and the store
+without Redis).
 
-In Redis each caller has a hash of per-slot counts, a slot being 1/60 of the window. One
-atomic script per request sums the current slot and the 60 before it (a span a little
-longer than the window, so that no window of that length ever holds more than the limit),
-takes the cost when it fits, and otherwise answers how long until enough slots expire."""
+Checks are gathered: while one script run is in flight, the checks of the requests that
+arrive meanwhile wait for the next, which asks for them all at once. One round trip per
+request at most, and far fewer under load, when a round trip per request would cost the
+event loop more than the rest of the request."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.intake import metrics
+from services.intake.adapters.sliding_window import SCRIPT, SLOTS
 from services.intake.domain.rate_limit import RateLimiter
 
-SLOTS = 60
 KEY_PREFIX = "plume:rate:"
-# KEYS[1]: the caller's hash; ARGV: limit, cost, slot length in ms. Returns the wait in ms
-# (0: taken). The server's clock, so that every instance agrees on the slots.
-SLIDING_WINDOW = """
-local limit, cost, slot_ms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local slots = 60
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local current = math.floor(now_ms / slot_ms)
-local fields = redis.call('HGETALL', KEYS[1])
-local used, live, stale = 0, {}, {}
-for i = 1, #fields, 2 do
-  local slot, count = tonumber(fields[i]), tonumber(fields[i + 1])
-  if slot < current - slots then
-    stale[#stale + 1] = fields[i]
-  else
-    used = used + count
-    live[#live + 1] = {slot, count}
-  end
-end
-if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
-if used + cost <= limit then
-  redis.call('HINCRBY', KEYS[1], current, cost)
-  redis.call('PEXPIRE', KEYS[1], slot_ms * (slots + 2))
-  return 0
-end
-table.sort(live, function(a, b) return a[1] < b[1] end)
-local excess = used + cost - limit
-for _, entry in ipairs(live) do
-  excess = excess - entry[2]
-  if excess <= 0 then return (entry[1] + slots + 1) * slot_ms - now_ms end
-end
-return slots * slot_ms
-"""
+MAX_BATCH = 500  # callers asked in one script run
 
 
 class LocalRateLimits:
@@ -78,29 +49,67 @@ class RedisRateLimits:
         self._redis = Redis.from_url(
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
         )
-        self._script = self._redis.register_script(SLIDING_WINDOW)
+        self._script = self._redis.register_script(SCRIPT)
         self._slot_ms = max(1, round(window_s * 1000 / SLOTS))
         self._longest_wait_s = max(1, math.ceil(window_s))  # Retry-After: at most the window
         self._fallback = LocalRateLimits(window_s)
         self._pause_s = pause_s
         self._paused_until = 0.0
+        self._pending: list[_Check] = []
+        self._asking: asyncio.Task[None] | None = None
 
     async def take(self, caller: str, limit: int, cost: int) -> int:
         if limit <= 0:
             return 0
-        if time.monotonic() < self._paused_until:
-            return await self._fallback.take(caller, limit, cost)
-        try:
-            wait_ms = await self._script(
-                keys=[KEY_PREFIX + caller], args=[limit, cost, self._slot_ms]
+        if time.monotonic() >= self._paused_until:
+            check = _Check(
+                KEY_PREFIX + caller, limit, cost, asyncio.get_running_loop().create_future()
             )
+            self._pending.append(check)
+            if self._asking is None:
+                self._asking = asyncio.create_task(self._ask_pending())
+            wait_ms = await check.answer
+            if wait_ms is not None:
+                return min(self._longest_wait_s, math.ceil(wait_ms / 1000)) if wait_ms > 0 else 0
+        return await self._fallback.take(caller, limit, cost)
+
+    async def _ask_pending(self) -> None:
+        batch: list[_Check] = []
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                waits = await self._ask(batch)
+                for check, wait_ms in zip(batch, waits, strict=True):
+                    if not check.answer.done():  # done: its request was cancelled
+                        check.answer.set_result(wait_ms)
+        finally:
+            self._asking = None
+            # Cancelled (intake stopping) or failed: whoever still waits goes by the fallback.
+            for check in batch + self._pending:
+                if not check.answer.done():
+                    check.answer.set_result(None)
+
+    async def _ask(self, batch: list[_Check]) -> list[int | None]:
+        args: list[int] = [self._slot_ms]
+        for check in batch:
+            args += [check.limit, check.cost]
+        try:
+            waits = await self._script(keys=[check.key for check in batch], args=args)
         except (RedisError, OSError, TimeoutError) as error:
             metrics.RATE_LIMIT_STORE_ERRORS.labels(type(error).__name__).inc()
             self._paused_until = time.monotonic() + self._pause_s
-            return await self._fallback.take(caller, limit, cost)
-        if int(wait_ms) <= 0:
-            return 0
-        return min(self._longest_wait_s, max(1, math.ceil(int(wait_ms) / 1000)))
+            return [None] * len(batch)
+        return [int(wait) for wait in waits]
 
     async def close(self) -> None:
+        if self._asking is not None:
+            self._asking.cancel()
         await self._redis.aclose()
+
+
+@dataclass
+class _Check:
+    key: str
+    limit: int
+    cost: int
+    answer: asyncio.Future[int | None]  # the wait in ms; None: Redis did not answer

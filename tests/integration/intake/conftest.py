@@ -5,9 +5,11 @@ unique names, and the intake app served in-process by uvicorn on a free port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +154,40 @@ async def wait_ready(
     await wait_until(status, lambda s: s == 200, within=within)
 
 
+@dataclass
+class ServedWorkers:
+    """`plume serve intake` as its own process, with `PLUME_INTAKE_WORKERS` workers."""
+
+    config: IntakeSettings
+    process: asyncio.subprocess.Process
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.config.port}"
+
+
+@contextlib.asynccontextmanager
+async def serve_workers(config: IntakeSettings, workers: int) -> AsyncIterator[ServedWorkers]:
+    """Its topics prepared, the process started and ready; killed and the topics dropped after."""
+    await prepare_topics(config, campaign_for_tests())
+    env = process_env(config, PLUME_INTAKE_WORKERS=str(workers))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
+    )
+    served = ServedWorkers(config, process)
+    try:
+        async with httpx.AsyncClient() as client:
+            await wait_ready(
+                client, served.url, within=60, exited=lambda: process.returncode is not None
+            )
+        yield served
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await drop_topics(config)
+
+
 @dataclass(frozen=True)
 class Keys:
     writer: str
@@ -163,10 +199,10 @@ class Keys:
     names: tuple[str, ...]
 
 
-async def create_keys(database_url: str) -> Keys:
+async def create_keys(database_url: str, writer_limit: int = 0) -> Keys:
     suffix = uuid4().hex[:8]
     specs = {
-        "writer": ({apikeys.Scope.ACTIONS_WRITE}, 0),
+        "writer": ({apikeys.Scope.ACTIONS_WRITE}, writer_limit),
         "tally": ({apikeys.Scope.ACTIONS_WRITE, apikeys.Scope.ACTIONS_TALLY}, 0),
         "batch": ({apikeys.Scope.ACTIONS_BATCH, apikeys.Scope.ACTIONS_TALLY}, 0),
         "batch_limited": ({apikeys.Scope.ACTIONS_BATCH}, 3),

@@ -3,6 +3,7 @@ and what Redis being unreachable means (fail open, to each process's own limit).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 
@@ -91,3 +92,13 @@ async def test_unreachable_redis_fails_open_to_this_process_limit() -> None:
     # Accepted (not 503): the campaign goes on; still limited, by this process alone.
     assert statuses == [202] * 5 + [429] * 2
     assert store_errors() > errors_before
+
+
+async def test_checks_made_together_are_asked_together_and_stay_within_the_limit(
+    store: RateLimits,
+) -> None:
+    who, other = caller(), caller()
+    waits = await asyncio.gather(*(store.take(who, 20, 1) for _ in range(50)))
+    others = await asyncio.gather(*(store.take(other, 20, 2) for _ in range(15)))
+    assert waits.count(0) == 20 and all(wait >= 1 for wait in waits if wait)
+    assert others.count(0) == 10

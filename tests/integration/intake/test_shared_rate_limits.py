@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,16 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.intake.settings import IntakeSettings
-from shared import apikeys
-from shared.db import create_pool
 from tests.integration.intake.conftest import (
-    campaign_for_tests,
-    drop_topics,
+    ServedWorkers,
+    create_keys,
     isolated_settings,
-    prepare_topics,
-    process_env,
-    wait_ready,
+    revoke_keys,
+    serve_workers,
 )
 from tests.integration.intake.test_status_table import signature
 
@@ -39,63 +34,25 @@ CONNECTIONS = 16
 
 
 @dataclass
-class Served:
-    config: IntakeSettings
-    process: asyncio.subprocess.Process
+class Limited:
+    served: ServedWorkers
     key: str
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.config.port}"
 
 
 @pytest.fixture(scope="module")
-async def served(redis_url: str) -> AsyncIterator[Served]:
+async def limited(redis_url: str) -> AsyncIterator[Limited]:
     config = isolated_settings(
         redis_url=redis_url, rate_window_s=WINDOW_S, anonymous_rate_limit=LIMIT
     )
-    await prepare_topics(config, campaign_for_tests())
-    key_name = f"test-shared-limit-{secrets.token_hex(4)}"
-    key = await limited_key(config.database_url, key_name)
-    env = process_env(config, PLUME_INTAKE_WORKERS=str(WORKERS))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
-    )
-    served = Served(config, process, key)
+    keys = await create_keys(config.database_url, writer_limit=LIMIT)
     try:
-        async with httpx.AsyncClient() as client:
-            await wait_ready(
-                client, served.url, within=60, exited=lambda: process.returncode is not None
-            )
-        yield served
+        async with serve_workers(config, WORKERS) as served:
+            yield Limited(served, keys.writer)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await revoke_key(config.database_url, key_name)
-        await drop_topics(config)
+        await revoke_keys(config.database_url, keys)
 
 
-async def limited_key(database_url: str, name: str) -> str:
-    pool = await create_pool(database_url, max_size=1)
-    try:
-        await apikeys.prepare(pool)
-        async with pool.acquire() as conn:
-            return await apikeys.create_key(conn, name, {apikeys.Scope.ACTIONS_WRITE}, LIMIT)
-    finally:
-        await pool.close()
-
-
-async def revoke_key(database_url: str, name: str) -> None:
-    pool = await create_pool(database_url, max_size=1)
-    try:
-        async with pool.acquire() as conn:
-            await apikeys.revoke_key(conn, name)
-    finally:
-        await pool.close()
-
-
-async def accepted_within_a_window(served: Served, headers: dict[str, str]) -> int:
+async def accepted_within_a_window(served: ServedWorkers, headers: dict[str, str]) -> int:
     """POST from CONNECTIONS connections of their own for one window; the 202s of requests
     sent within it. Checks before closing them that both workers hold some."""
     deadline = time.monotonic() + WINDOW_S
@@ -139,14 +96,14 @@ def connections_per_child(supervisor: int, port: int) -> list[int]:
     return counts
 
 
-async def test_a_keys_limit_holds_across_two_workers(served: Served) -> None:
-    accepted = await accepted_within_a_window(served, {"X-API-Key": served.key})
+async def test_a_keys_limit_holds_across_two_workers(limited: Limited) -> None:
+    accepted = await accepted_within_a_window(limited.served, {"X-API-Key": limited.key})
     print(f"key limited to {LIMIT} per {WINDOW_S:.0f} s, 2 workers: {accepted} accepted")
     assert LIMIT * 0.9 <= accepted <= LIMIT * 1.1
 
 
-async def test_the_anonymous_limit_holds_across_two_workers(served: Served) -> None:
+async def test_the_anonymous_limit_holds_across_two_workers(limited: Limited) -> None:
     address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
-    accepted = await accepted_within_a_window(served, {"X-Forwarded-For": address})
+    accepted = await accepted_within_a_window(limited.served, {"X-Forwarded-For": address})
     print(f"address limited to {LIMIT} per {WINDOW_S:.0f} s, 2 workers: {accepted} accepted")
     assert LIMIT * 0.9 <= accepted <= LIMIT * 1.1

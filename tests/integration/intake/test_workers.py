@@ -5,58 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from services.intake.settings import IntakeSettings
-from tests.integration.intake.conftest import (
-    campaign_for_tests,
-    drop_topics,
-    isolated_settings,
-    prepare_topics,
-    process_env,
-    wait_ready,
-)
+from tests.integration.intake.conftest import ServedWorkers as Served
+from tests.integration.intake.conftest import isolated_settings, serve_workers
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 WORKERS = 2
 
 
-@dataclass
-class Served:
-    config: IntakeSettings
-    process: asyncio.subprocess.Process
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.config.port}"
-
-
 @pytest.fixture
 async def served() -> AsyncIterator[Served]:
-    config = isolated_settings()
-    await prepare_topics(config, campaign_for_tests())
-    env = process_env(config, PLUME_INTAKE_WORKERS=str(WORKERS))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
-    )
-    served = Served(config, process)
-    try:
-        async with httpx.AsyncClient() as client:
-            await wait_ready(
-                client, served.url, within=60, exited=lambda: process.returncode is not None
-            )
+    async with serve_workers(isolated_settings(), WORKERS) as served:
         yield served
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await drop_topics(config)
 
 
 def listening_sockets(port: int) -> int:
