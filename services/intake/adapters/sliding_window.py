@@ -15,36 +15,53 @@ local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local current = math.floor(now_ms / slot_ms)
 
-local function take(key, limit, cost)
+-- A caller's counts of the span, read once per run however many of its checks it holds.
+local function load(key)
   local fields = redis.call('HGETALL', key)
-  local used, live, stale = 0, {}, {}
+  local state, stale = {used = 0, added = 0, live = {}}, {}
   for i = 1, #fields, 2 do
     local slot, count = tonumber(fields[i]), tonumber(fields[i + 1])
     if slot < current - slots then
       stale[#stale + 1] = fields[i]
     else
-      used = used + count
-      live[#live + 1] = {slot, count}
+      state.used = state.used + count
+      state.live[#state.live + 1] = {slot, count}
     end
   end
   if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
-  if used + cost <= limit then
-    redis.call('HINCRBY', key, current, cost)
-    redis.call('PEXPIRE', key, slot_ms * (slots + 2))
-    return 0
-  end
-  table.sort(live, function(a, b) return a[1] < b[1] end)
-  local excess = used + cost - limit
-  for _, entry in ipairs(live) do
+  table.sort(state.live, function(a, b) return a[1] < b[1] end)
+  return state
+end
+
+local function wait_ms(state, limit, cost)
+  local excess = state.used + cost - limit
+  for _, entry in ipairs(state.live) do
     excess = excess - entry[2]
     if excess <= 0 then return (entry[1] + slots + 1) * slot_ms - now_ms end
   end
-  return slots * slot_ms
+  return (current + slots + 1) * slot_ms - now_ms  -- only this run's own takes free it
 end
 
-local waits = {}
+local states, waits = {}, {}
 for k = 1, #KEYS do
-  waits[k] = take(KEYS[k], tonumber(ARGV[2 * k]), tonumber(ARGV[2 * k + 1]))
+  local key, limit, cost = KEYS[k], tonumber(ARGV[2 * k]), tonumber(ARGV[2 * k + 1])
+  local state = states[key]
+  if state == nil then
+    state = load(key)
+    states[key] = state
+  end
+  if state.used + cost <= limit then
+    state.used, state.added = state.used + cost, state.added + cost
+    waits[k] = 0
+  else
+    waits[k] = wait_ms(state, limit, cost)
+  end
+end
+for key, state in pairs(states) do
+  if state.added > 0 then
+    redis.call('HINCRBY', key, current, state.added)
+    redis.call('PEXPIRE', key, slot_ms * (slots + 2))
+  end
 end
 return waits
 """
