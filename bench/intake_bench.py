@@ -38,6 +38,13 @@ PEAK_WORKERS = str(os.cpu_count() or 2)
 # The anonymous and keyed closed loops alternate in this many rounds (each SECONDS/ROUNDS
 # long), so that the drift of a shared, noisy machine falls on both alike.
 ROUNDS = 3
+# Actions per minute for the anonymous callers and the batch key: 0 (unlimited) skips the
+# rate limiter; a large figure puts it on every request's path without ever refusing.
+RATE_LIMIT = int(os.environ.get("PLUME_BENCH_RATE_LIMIT", "0"))
+# The stack's Redis, where intake counts the rate limits (as `make up` configures it).
+REDIS_URL = os.environ.get(
+    "PLUME_INTAKE_REDIS_URL", f"redis://127.0.0.1:{os.environ.get('PLUME_REDIS_PORT', '6379')}/0"
+)
 
 
 def action(n: int) -> dict[str, Any]:
@@ -67,7 +74,7 @@ async def run() -> list[dict[str, Any]]:
     topic = f"bench.intake.actions.{suffix}"
     await ensure_topics(infra.kafka_bootstrap, (TopicSpec(topic, spec_of(ACTIONS).partitions),))
     key_name = f"bench-intake-{suffix}"
-    key = await procs.create_batch_key(infra.database_url, key_name)
+    key = await procs.create_batch_key(infra.database_url, key_name, RATE_LIMIT)
     folder = Path(tempfile.mkdtemp(prefix="plume-bench-"))
     try:
         single, batch = write_bodies(folder)
@@ -84,9 +91,10 @@ async def measure(
     env = {
         "PLUME_SUPPORTER_KEY_SECRET": secrets.token_hex(16),
         "PLUME_INTAKE_ACTIONS_TOPIC": topic,
-        "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": "0",
+        "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": str(RATE_LIMIT),
         "PLUME_LOG_LEVEL": "WARNING",
         "PLUME_INTAKE_WORKERS": WORKERS,
+        "PLUME_INTAKE_REDIS_URL": REDIS_URL,
     }
     async with procs.serving("intake", env) as intake:
         closed, keyed = await anonymous_and_keyed(intake.url + "/v1/actions", single, key)

@@ -302,13 +302,13 @@ async def producer_performance(
     return KafkaFigures(float(rate.group(1)), float(p99.group(1)))
 
 
-async def create_batch_key(database_url: str, name: str) -> str:
+async def create_batch_key(database_url: str, name: str, rate_limit: int = 0) -> str:
     pool = await create_pool(database_url, max_size=1)
     try:
         await apikeys.prepare(pool)
         async with pool.acquire() as conn:
             scopes = {apikeys.Scope.ACTIONS_BATCH, apikeys.Scope.ACTIONS_WRITE}
-            return await apikeys.create_key(conn, name, scopes, 0)
+            return await apikeys.create_key(conn, name, scopes, rate_limit)
     finally:
         await pool.close()
 

@@ -25,6 +25,7 @@ READY_DEADLINE_S = 60.0
 class Stack:
     kafka_bootstrap: str
     database_url: str
+    redis_url: str
     intake_url: str
     counter_url: str
     delivery_url: str
@@ -51,6 +52,7 @@ def stack_from_env(env: Mapping[str, str]) -> Stack:
         database_url=env.get(
             "PLUME_DATABASE_URL", f"postgresql://plume:plume@127.0.0.1:{port('PG', 5432)}/plume"
         ),
+        redis_url=f"redis://127.0.0.1:{port('REDIS', 6379)}/0",
         intake_url=f"http://127.0.0.1:{port('INTAKE', 8001)}",
         counter_url=f"http://127.0.0.1:{port('COUNTER', 8002)}",
         delivery_url=f"http://127.0.0.1:{port('DELIVERY', 8003)}",
@@ -75,7 +77,11 @@ def _port_answers(address: str) -> bool:
 
 def _stack_answers(stack: Stack) -> bool:
     pg_address = stack.database_url.rsplit("@", 1)[-1].split("/", 1)[0]
-    if not (_port_answers(stack.kafka_bootstrap.split(",")[0]) and _port_answers(pg_address)):
+    redis_address = stack.redis_url.split("//")[1].split("/")[0]
+    if not all(
+        _port_answers(address)
+        for address in (stack.kafka_bootstrap.split(",")[0], pg_address, redis_address)
+    ):
         return False
     try:
         return all(

@@ -24,6 +24,9 @@ export PLUME_KAFKA_BROKERS="${PLUME_KAFKA_BROKERS:-1}"
 # 9193: Alertmanager's usual 9093 is Kafka's controller port here.
 export PLUME_ALERTMANAGER_PORT="${PLUME_ALERTMANAGER_PORT:-9193}"
 export PLUME_NODE_EXPORTER_PORT="${PLUME_NODE_EXPORTER_PORT:-9100}"
+# Redis: the rate limits counted for every intake worker and instance together.
+export PLUME_REDIS_PORT="${PLUME_REDIS_PORT:-6379}"
+export PLUME_INTAKE_REDIS_URL="${PLUME_INTAKE_REDIS_URL:-redis://127.0.0.1:$PLUME_REDIS_PORT/0}"
 export PLUME_DATABASE_URL="postgresql://plume:plume@127.0.0.1:$PLUME_PG_PORT/plume"
 
 # Node i's client port (i = 1 … PLUME_KAFKA_BROKERS); its controller's is one above.
@@ -70,6 +73,7 @@ port_of() {
         delivery) echo "$PLUME_DELIVERY_PORT" ;;
         alertmanager) echo "$PLUME_ALERTMANAGER_PORT" ;;
         node-exporter) echo "$PLUME_NODE_EXPORTER_PORT" ;;
+        redis) echo "$PLUME_REDIS_PORT" ;;
         *) die "unknown component $1" ;;
     esac
 }

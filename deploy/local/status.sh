@@ -10,7 +10,7 @@ source "$HERE/services.sh"
 use_recorded_kafka_topology
 
 kafka_up=""
-for name in postgres $(kafka_node_names) prometheus alertmanager node-exporter $(service_instances); do
+for name in postgres redis $(kafka_node_names) prometheus alertmanager node-exporter $(service_instances); do
     port="$(port_of "$name")"
     if pid="$(live_pid "$name")"; then
         if port_open "$port"; then state="running (pid $pid)"; else state="starting? (pid $pid, port closed)"; fi

@@ -7,6 +7,7 @@ HERE="$(dirname "$0")"
 source "$HERE/common.sh"
 source "$HERE/postgres.sh"
 source "$HERE/kafka.sh"
+source "$HERE/redis.sh"
 source "$HERE/prometheus.sh"
 source "$HERE/alerting.sh"
 source "$HERE/services.sh"
@@ -43,6 +44,7 @@ print_addresses() {
   delivery      http://127.0.0.1:$PLUME_DELIVERY_PORT
   kafka         $PLUME_KAFKA_BOOTSTRAP
   postgresql    $PLUME_DATABASE_URL
+  redis         $PLUME_INTAKE_REDIS_URL (rate limits)
   prometheus    http://127.0.0.1:$PLUME_PROMETHEUS_PORT (console: /consoles/plume.html)
   alertmanager  http://127.0.0.1:$PLUME_ALERTMANAGER_PORT (webhook: $PLUME_ALERT_WEBHOOK_URL)
   node-exporter http://127.0.0.1:$PLUME_NODE_EXPORTER_PORT
@@ -59,7 +61,7 @@ MSG
 warn_ephemeral_ports() {
     local low high name port
     read -r low high </proc/sys/net/ipv4/ip_local_port_range || return 0
-    for name in postgres $(kafka_node_names) prometheus alertmanager node-exporter $(service_instances); do
+    for name in postgres redis $(kafka_node_names) prometheus alertmanager node-exporter $(service_instances); do
         port="$(port_of "$name")"
         if ((port >= low && port <= high)); then
             say "warning: port $port ($name) is in the ephemeral range $low-$high; if it is \
@@ -72,6 +74,7 @@ mkdir -p "$RUN_DIR" "$LOG_DIR"
 check_kafka_topology
 warn_ephemeral_ports
 start_postgres
+start_redis
 start_kafka
 # Skipped only when all was up already and a previous run got as far as the campaign.
 [[ -z "$STARTED_ANY" && -f "$CAMPAIGN_STAMP" ]] || ensure_topics

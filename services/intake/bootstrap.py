@@ -16,6 +16,8 @@ from starlette.types import ASGIApp
 
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
 from services.intake.adapters.keys import ListeningKeyStore
+from services.intake.adapters.rate_limits import LocalRateLimits, RedisRateLimits
+from services.intake.domain.ports import RateLimits
 from services.intake.entrypoints.app import create_api, served_app
 from services.intake.entrypoints.state import IntakeState
 from services.intake.service import send_heartbeats
@@ -42,7 +44,7 @@ class Intake:
     def __init__(self, settings: IntakeSettings) -> None:
         self.settings = settings
         self.catalog = CatalogView(settings.cases_topic)
-        self.state = IntakeState(settings, self.catalog)
+        self.state = IntakeState(settings, self.catalog, rate_limits(settings))
         self.supervisor = Supervisor(settings.service_name)
         self.kafka_probe = KafkaProbe(settings.kafka_bootstrap, CLIENT_ID)
         self.pool: asyncpg.Pool | None = None
@@ -95,6 +97,7 @@ class Intake:
             await producer.stop()
             await self.kafka_probe.close()
             await pool.close()
+            await self.state.limits.close()
             self.state.decoder.shutdown(wait=False, cancel_futures=True)
 
     def _start_tasks(self, publisher: KafkaActionPublisher, keys: ListeningKeyStore) -> None:
@@ -119,6 +122,14 @@ class Intake:
             yield
 
 
+def rate_limits(settings: IntakeSettings) -> RateLimits:
+    """Counted in Redis for all processes when configured; else in this process alone.
+    Nothing connects before the first request."""
+    if not settings.redis_url:
+        return LocalRateLimits(settings.rate_window_s)
+    return RedisRateLimits(settings.redis_url, settings.rate_window_s, settings.redis_timeout_s)
+
+
 def create_app(settings: IntakeSettings) -> ASGIApp:
     return Intake(settings).asgi_app()
 
@@ -141,7 +152,8 @@ def run() -> None:
     settings = IntakeSettings()
     configure_logging("intake", settings.log_level)
     if settings.workers > 1:
-        # Each worker process builds its own app (and publisher, catalogue, rate limiter).
+        # Each worker process builds its own app (publisher, catalogue); the rate limits are
+        # shared through Redis when configured.
         serve_workers(
             APP_FACTORY, settings.host, settings.port, settings.workers, uvicorn_options(settings)
         )

@@ -40,6 +40,18 @@ KEY_GUESSES_REFUSED = Counter(
 )
 
 
+RATE_LIMIT_DECISIONS = Counter(
+    "plume_intake_rate_limit_decisions_total",
+    "Rate-limit checks by whom they limit (key or address) and their outcome",
+    ["subject", "outcome"],
+)
+RATE_LIMIT_STORE_ERRORS = Counter(
+    "plume_intake_rate_limit_store_errors_total",
+    "Rate-limit checks Redis did not answer (the request was limited by this process alone)",
+    ["error"],
+)
+
+
 def shed() -> None:
     """A request refused at once because too many were in flight (shared.admission)."""
     REJECTED.labels("overloaded").inc()

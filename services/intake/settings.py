@@ -33,6 +33,15 @@ class IntakeSettings(ServiceSettings):
     anonymous_rate_limit: int = Field(
         default=120, ge=0, description="actions per minute per client address; 0 = unlimited"
     )
+    # Where the rate limits are counted for all intake workers and instances together
+    # (Redis); empty: each process counts alone, so N processes allow N times a limit.
+    redis_url: str = ""
+    # The limits' window: a limit is "actions per rate_window_s" (a minute; tests shorten
+    # it so as not to wait a minute, the arithmetic being the same).
+    rate_window_s: float = Field(default=60.0, gt=0)
+    # How long a rate-limit check may wait for Redis; past it the request is let through
+    # on this process's own limit (fail open, README) and Redis is left alone a second.
+    redis_timeout_s: float = Field(default=0.25, gt=0)
     # Unknown API keys per minute from one client address; past them, keyed requests from
     # that address get 429 without a database query until the bucket refills (0 = off).
     key_guess_limit: int = Field(
@@ -45,8 +54,7 @@ class IntakeSettings(ServiceSettings):
     # longer in the producer adds latency without making batches much bigger.
     linger_ms: int = Field(default=0, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
-    # Worker processes. Each keeps its own rate-limit buckets, so with N workers a caller
-    # may get up to N times its limit: set the limits accordingly.
+    # Worker processes; the rate limits hold across them through Redis (redis_url).
     workers: int = Field(default=1, ge=1)
     # A synthetic action on a reserved case, so freshness and "the pipeline is alive" are
     # measured end to end all the time; counter and delivery never count it (0 = off).

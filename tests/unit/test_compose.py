@@ -105,3 +105,10 @@ def test_prometheus_scrapes_the_three_services(config: str, hosts: dict[str, str
     }
     for name, port in APP_SERVICES.items():
         assert jobs[name] == [f"{hosts[name]}:{port}"]
+
+
+def test_intake_counts_its_rate_limits_in_the_redis_service(services: dict[str, Any]) -> None:
+    url = services["intake"]["environment"]["PLUME_INTAKE_REDIS_URL"]
+    host = url.split("//")[1].split(":")[0]
+    assert services[host]["image"].startswith("redis:")
+    assert services["intake"]["depends_on"][host]["condition"] == "service_healthy"

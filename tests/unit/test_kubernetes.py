@@ -236,3 +236,12 @@ def test_the_prometheus_rule_holds_exactly_the_groups_of_the_rules_files() -> No
     groups = [g for path in rule_files for g in yaml.safe_load(Path(path).read_text())["groups"]]
     (rule,) = _of_kind("PrometheusRule")
     assert groups and rule["spec"]["groups"] == groups
+
+
+def test_intake_counts_its_rate_limits_in_the_redis_service() -> None:
+    env = {v["name"]: v.get("value") for v in _container("intake")["env"]}
+    host, port = env["PLUME_INTAKE_REDIS_URL"].split("//")[1].split("/")[0].split(":")
+    service = _named("Service", host)
+    assert int(port) in {p["port"] for p in service["spec"]["ports"]}
+    pods = _named("Deployment", host)["spec"]["template"]["metadata"]["labels"]
+    assert _selects({"matchLabels": service["spec"]["selector"]}, pods)

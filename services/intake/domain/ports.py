@@ -32,6 +32,17 @@ class ActionPublisher(Protocol):
         ...
 
 
+class RateLimits(Protocol):
+    async def take(self, caller: str, limit: int, cost: int) -> int:
+        """Spend `cost` of `caller`'s `limit` actions per window (a minute): 0 when allowed,
+        else the whole seconds until they would be (at least 1). `limit` 0 is unlimited
+        and `cost` is never above `limit` (the caller refuses that first, AboveBurst).
+        Never raises for the store's outages: the adapter decides what they mean."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class KeyStore(Protocol):
     async def find(self, secret: str) -> ApiKey | None:
         """The live key matching `secret`, or None when unknown or revoked (refused within

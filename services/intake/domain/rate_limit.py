@@ -1,5 +1,6 @@
-"""Token buckets per caller: `per_minute` tokens refill evenly over a minute and a bucket
-holds at most a minute's worth, which may be spent at once (the burst). A request costs
+"""Token buckets per caller, in one process: `per_minute` tokens refill evenly over a minute
+(`window_s`, shorter only in tests) and a bucket holds at most a minute's worth, which may
+be spent at once (the burst). A request costs
 one token per action (a batch one per item). Time is passed in, so the arithmetic is
 testable."""
 
@@ -31,19 +32,20 @@ class _Bucket:
 
 
 class RateLimiter:
-    def __init__(self, max_callers: int = 100_000) -> None:
+    def __init__(self, max_callers: int = 100_000, window_s: float = 60.0) -> None:
         self._buckets: dict[str, _Bucket] = {}
         self._max_callers = max_callers
+        self._window_s = window_s
 
     def take(self, caller: str, per_minute: int, cost: int, now: float) -> int:
         """Spend `cost` tokens of `caller`: 0 if allowed, else the whole seconds until the
-        bucket holds them (never more than a minute). `per_minute` 0 means unlimited.
+        bucket holds them (never more than the window). `per_minute` 0 means unlimited.
         Raises AboveBurst when `cost` is more than the bucket can ever hold."""
         if per_minute <= 0:
             return 0
         if cost > burst(per_minute):
             raise AboveBurst(burst(per_minute))
-        rate = per_minute / 60.0
+        rate = per_minute / self._window_s
         bucket = self._refilled(caller, per_minute, now)
         if cost <= bucket.tokens:
             bucket.tokens -= cost
@@ -58,7 +60,7 @@ class RateLimiter:
             bucket.tokens = min(burst(per_minute), bucket.tokens + cost)
 
     def _refilled(self, caller: str, per_minute: int, now: float) -> _Bucket:
-        rate = per_minute / 60.0
+        rate = per_minute / self._window_s
         bucket = self._buckets.get(caller)
         if bucket is None:
             self._make_room(now, rate, per_minute)

@@ -57,7 +57,7 @@ async def _accept(request: Request, intake: IntakeState, key: ApiKey) -> Respons
     ctx = guards.context(intake)
     loop = asyncio.get_running_loop()
     items = await loop.run_in_executor(intake.decoder, parse_batch, body, guards.rules(intake, ctx))
-    guards.throttle(request, intake, key, cost=len(items))
+    await guards.throttle(request, intake, key, cost=len(items))
     caller = Caller(key.name, key.allows(Scope.ACTIONS_TALLY), partner=True)
     try:
         results = await service.submit_batch(items, caller, intake.catalog.get, ctx, publisher)

@@ -16,7 +16,7 @@ from services.intake.domain.actions import Context, Rejection
 from services.intake.domain.errors import STRICT_JSON, field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, Rules
 from services.intake.domain.ports import ActionPublisher
-from services.intake.domain.rate_limit import AboveBurst
+from services.intake.domain.rate_limit import burst
 from services.intake.entrypoints.requests import Refusal
 from services.intake.entrypoints.state import IntakeState
 from shared.apikeys import ApiKey, hash_key
@@ -50,21 +50,25 @@ async def find_key(request: Request, intake: IntakeState) -> ApiKey | None:
     return key
 
 
-def throttle(request: Request, intake: IntakeState, key: ApiKey | None, cost: int) -> None:
+async def throttle(request: Request, intake: IntakeState, key: ApiKey | None, cost: int) -> None:
+    """429 when the caller (its key, else its address) is over its limit; counted for all
+    intake processes together (intake.limits, Redis when configured)."""
     if key is None:
-        who, limit = "addr:" + client_address(request), intake.settings.anonymous_rate_limit
+        subject, limit = "address", intake.settings.anonymous_rate_limit
+        who = "addr:" + client_address(request)
     else:
-        who, limit = "key:" + key.name, key.rate_limit
-    try:
-        wait = intake.limiter.take(who, limit, cost, time.monotonic())
-    except AboveBurst as above:
+        subject, limit, who = "key", key.rate_limit, "key:" + key.name
+    if 0 < limit < cost:
         # Not a 429: no wait would let it pass. Refused like a batch above 1,000 items.
+        metrics.RATE_LIMIT_DECISIONS.labels(subject, "above_limit").inc()
         message = (
-            f"at most {above.burst} actions per batch with this key "
+            f"at most {burst(limit)} actions per batch with this key "
             f"(its rate limit is {limit}/minute): split the batch"
         )
         errors = [{"field": "actions", "message": message}]
-        raise Refusal(422, "Validation failed", errors=errors) from None
+        raise Refusal(422, "Validation failed", errors=errors)
+    wait = await intake.limits.take(who, limit, cost)
+    metrics.RATE_LIMIT_DECISIONS.labels(subject, "limited" if wait else "allowed").inc()
     if wait:
         raise Refusal(429, "Too many actions", f"limit {limit}/minute", retry_after=wait)
 

@@ -63,7 +63,7 @@ async def _post_action(request: Request) -> Response:
     key = await find_key(request, intake)
     if key is not None and not key.allows(Scope.ACTIONS_WRITE):
         raise Refusal(403, "Forbidden", "this key lacks the actions:write scope")
-    throttle(request, intake, key, cost=1)
+    await throttle(request, intake, key, cost=1)
     body = await read_body(request, SINGLE_LIMIT)
     publisher = ready_publisher(intake)
     ctx = context(intake)

@@ -1,5 +1,6 @@
 """What the intake's HTTP routes need, built by bootstrap and kept on `app.state.intake`;
-the publisher and the key store are set once bootstrap has connected them."""
+the publisher and the key store are set once bootstrap has connected them; the rate limits
+are counted here alone unless bootstrap gives a shared store (Redis)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from services.intake import metrics
+from services.intake.adapters.rate_limits import LocalRateLimits
 from services.intake.domain.key_guesses import KeyGuessGuard
-from services.intake.domain.ports import ActionPublisher, KeyStore
-from services.intake.domain.rate_limit import RateLimiter
+from services.intake.domain.ports import ActionPublisher, KeyStore, RateLimits
 from services.intake.entrypoints.budget import ByteBudget
 from services.intake.settings import IntakeSettings
 from shared.catalog import CatalogView
@@ -19,7 +20,7 @@ from shared.catalog import CatalogView
 class IntakeState:
     settings: IntakeSettings
     catalog: CatalogView
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limits: RateLimits = field(default_factory=LocalRateLimits)
     publisher: ActionPublisher | None = None
     keys: KeyStore | None = None
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes

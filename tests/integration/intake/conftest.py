@@ -5,9 +5,11 @@ unique names, and the intake app served in-process by uvicorn on a free port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +30,7 @@ from shared.kafka import durable_producer, ensure_topics
 from shared.serve import uvicorn_options
 from shared.settings import InfraSettings
 from shared.topics import TopicSpec
-from tests.conftest import _port_answers
+from tests.conftest import _port_answers, stack_from_env
 from tests.throwaway import free_port
 from tests.waiting import wait_until
 
@@ -152,6 +154,52 @@ async def wait_ready(
     await wait_until(status, lambda s: s == 200, within=within)
 
 
+@dataclass
+class ServedWorkers:
+    """`plume serve intake` as its own process, with `PLUME_INTAKE_WORKERS` workers."""
+
+    config: IntakeSettings
+    process: asyncio.subprocess.Process
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.config.port}"
+
+
+# Each answer on a new connection, which the kernel gives to either worker: this many 200s
+# in a row leave a worker still starting a chance of 2^-20 of having been missed.
+READY_IN_A_ROW = 20
+
+
+def fresh_connections() -> httpx.AsyncClient:
+    """A client that opens a new connection for each request (none is kept alive), so
+    the kernel spreads its requests over the workers."""
+    return httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0), timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def serve_workers(config: IntakeSettings, workers: int) -> AsyncIterator[ServedWorkers]:
+    """Its topics prepared, the process started and ready; killed and the topics dropped after."""
+    await prepare_topics(config, campaign_for_tests())
+    env = process_env(config, PLUME_INTAKE_WORKERS=str(workers))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
+    )
+    served = ServedWorkers(config, process)
+    try:
+        async with fresh_connections() as client:
+            for _ in range(READY_IN_A_ROW):  # every worker, not only the first one up
+                await wait_ready(
+                    client, served.url, within=60, exited=lambda: process.returncode is not None
+                )
+        yield served
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await drop_topics(config)
+
+
 @dataclass(frozen=True)
 class Keys:
     writer: str
@@ -163,10 +211,10 @@ class Keys:
     names: tuple[str, ...]
 
 
-async def create_keys(database_url: str) -> Keys:
+async def create_keys(database_url: str, writer_limit: int = 0) -> Keys:
     suffix = uuid4().hex[:8]
     specs = {
-        "writer": ({apikeys.Scope.ACTIONS_WRITE}, 0),
+        "writer": ({apikeys.Scope.ACTIONS_WRITE}, writer_limit),
         "tally": ({apikeys.Scope.ACTIONS_WRITE, apikeys.Scope.ACTIONS_TALLY}, 0),
         "batch": ({apikeys.Scope.ACTIONS_BATCH, apikeys.Scope.ACTIONS_TALLY}, 0),
         "batch_limited": ({apikeys.Scope.ACTIONS_BATCH}, 3),
@@ -197,6 +245,15 @@ def _needs_stack(request: pytest.FixtureRequest) -> None:
     pg_address = infra.database_url.rsplit("@", 1)[-1].split("/", 1)[0]
     if not (_port_answers(infra.kafka_bootstrap.split(",")[0]) and _port_answers(pg_address)):
         request.getfixturevalue("stack")
+
+
+@pytest.fixture(scope="module")
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """The stack's Redis (where the rate limits are counted); `make up` when it is down."""
+    url = stack_from_env(os.environ).redis_url
+    if not _port_answers(url.split("//")[1].split("/")[0]):
+        request.getfixturevalue("stack")
+    return url
 
 
 @pytest.fixture(scope="module")

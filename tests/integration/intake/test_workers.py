@@ -6,74 +6,34 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from uuid import uuid4
 
 import asyncpg
 import httpx
 import pytest
 
-from services.intake.settings import IntakeSettings
 from shared import apikeys
 from shared.db import create_pool
 from tests.integration.intake.conftest import (
     OPEN_CASE,
-    campaign_for_tests,
-    drop_topics,
+    READY_IN_A_ROW,
+    fresh_connections,
     isolated_settings,
-    prepare_topics,
-    process_env,
-    wait_ready,
+    serve_workers,
 )
+from tests.integration.intake.conftest import ServedWorkers as Served
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 WORKERS = 2
-# Each answer on a new connection, which the kernel gives to either worker: this many 200s
-# in a row leave a worker still starting a chance of 2^-20 of having been missed.
-READY_IN_A_ROW = 20
-
-
-@dataclass
-class Served:
-    config: IntakeSettings
-    process: asyncio.subprocess.Process
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.config.port}"
 
 
 @pytest.fixture
 async def served() -> AsyncIterator[Served]:
-    config = isolated_settings()
-    await prepare_topics(config, campaign_for_tests())
-    env = process_env(config, PLUME_INTAKE_WORKERS=str(WORKERS))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
-    )
-    served = Served(config, process)
-    try:
-        async with fresh_connections() as client:
-            for _ in range(READY_IN_A_ROW):  # every worker, not only the first one up
-                await wait_ready(
-                    client, served.url, within=60, exited=lambda: process.returncode is not None
-                )
+    async with serve_workers(isolated_settings(), WORKERS) as served:
         yield served
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await drop_topics(config)
-
-
-def fresh_connections() -> httpx.AsyncClient:
-    """A client that opens a new connection for each request (none is kept alive), so
-    the kernel spreads its requests over the workers."""
-    return httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0), timeout=10)
 
 
 def listening_sockets(port: int) -> int:
