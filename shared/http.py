@@ -62,7 +62,11 @@ async def _http_problem(_: Request, exc: Exception) -> Response:
 async def _invalid_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": ".".join(str(part) for part in error["loc"][1:]), "message": error["msg"]}
+        {
+            "field": ".".join(str(part) for part in error["loc"][1:]),
+            "code": error["type"],
+            "message": error["msg"],
+        }
         for error in exc.errors()
     ]
     return problem(422, "Invalid request", errors=errors)

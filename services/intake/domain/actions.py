@@ -57,7 +57,13 @@ def decide(
         return Rejection(
             403,
             "Tallies need a key with the actions:tally scope",
-            ({"field": "count", "message": "must be 1 without the actions:tally scope"},),
+            (
+                {
+                    "field": "count",
+                    "code": "tally_scope_required",
+                    "message": "must be 1 without the actions:tally scope",
+                },
+            ),
             action_id,
         )
     case = cases(action.case_id)
@@ -65,7 +71,13 @@ def decide(
         return Rejection(
             409,
             "The case is closed",
-            ({"field": "case_id", "message": "is closed and takes no more actions"},),
+            (
+                {
+                    "field": "case_id",
+                    "code": "case_closed",
+                    "message": "is closed and takes no more actions",
+                },
+            ),
             action_id,
         )
     occurred_at = action.occurred_at or ctx.now

@@ -1,5 +1,7 @@
 """Turn validation failures into the contract's field list:
-`[{"field": "supporter.email", "message": "…"}]`, paths dotted, list indices as numbers."""
+`[{"field": "supporter.email", "code": "invalid_email", "message": "…"}]`, paths dotted,
+list indices as numbers. The `code` is stable (frontends translate it); the `message` is
+English and may be reworded."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from services.intake.domain.model import SERVER_ONLY_FIELDS
 
 class FieldError(TypedDict):
     field: str
+    code: str
     message: str
 
 
@@ -44,8 +47,16 @@ def field_errors(details: Iterable[ErrorDetails], skip: int = 0) -> list[FieldEr
         ctx = error.get("ctx") or {}
         if "field" in ctx:
             path = ".".join(part for part in (path, str(ctx["field"])) if part)
-        errors.append({"field": path, "message": _message(error, loc)})
+        errors.append({"field": path, "code": _code(error, loc), "message": _message(error, loc)})
     return errors
+
+
+def _code(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
+    """pydantic's error type (stable across its releases: its documented error codes), or
+    plume's own; a field only the server sets has a code of its own."""
+    if error["type"] == "extra_forbidden" and len(loc) == 1 and loc[0] in SERVER_ONLY_FIELDS:
+        return "server_only"
+    return error["type"]
 
 
 def _message(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:

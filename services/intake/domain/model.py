@@ -62,7 +62,7 @@ def _countries() -> frozenset[str]:
 def _country(code: str) -> str:
     code = code.strip().upper()
     if code not in _countries():
-        raise ValueError("is not an ISO 3166-1 alpha-2 country code")
+        raise text.invalid("invalid_country", "is not an ISO 3166-1 alpha-2 country code")
     return code
 
 
@@ -70,14 +70,14 @@ def _email(address: str) -> str:
     address = text.check_text(address)
     local, at, domain = address.rpartition("@")
     if not at:
-        raise ValueError("An email address must have an @-sign.")
+        raise text.invalid("invalid_email", "An email address must have an @-sign.")
     # email-validator checks both halves. The domain's check costs the most and a campaign
     # sees few distinct domains, so it is remembered per domain; the local part is checked
     # by the library's own local-part rule (quoted local parts are refused, as by default).
     try:
         return f"{validate_email_local_part(local)['local_part']}@{_domain(domain)}"
     except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+        raise text.invalid("invalid_email", str(exc)) from None
 
 
 @lru_cache(maxsize=16_384)
@@ -88,7 +88,7 @@ def _domain(domain: str) -> str:
 def _message(value: str) -> str:
     value = text.check_text(value, allow_line_breaks=True)
     if not value:
-        raise ValueError("must not be blank")
+        raise text.invalid("blank", "must not be blank")
     return value
 
 
@@ -173,7 +173,7 @@ class ActionIn(Strict):
     def _known_case(cls, case_id: str, info: ValidationInfo) -> str:
         rules = info.context
         if isinstance(rules, Rules) and not rules.is_known_case(case_id):
-            raise ValueError("is not a case of the campaign")
+            raise text.invalid("unknown_case", "is not a case of the campaign")
         return case_id
 
     @field_validator("occurred_at")
@@ -182,12 +182,13 @@ class ActionIn(Strict):
         if occurred_at is None:
             return None
         if occurred_at < EARLIEST_OCCURRED_AT:
-            raise ValueError(f"must not be before {EARLIEST_OCCURRED_AT:%Y-%m-%dT%H:%M:%SZ}")
+            earliest = f"{EARLIEST_OCCURRED_AT:%Y-%m-%dT%H:%M:%SZ}"
+            raise text.invalid("too_early", f"must not be before {earliest}")
         rules = info.context
         if isinstance(rules, Rules) and occurred_in_future(
             occurred_at, rules.now, rules.clock_skew_s
         ):
-            raise ValueError("must not be in the future")
+            raise text.invalid("in_future", "must not be in the future")
         return occurred_at
 
     @model_validator(mode="after")

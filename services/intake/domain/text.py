@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pydantic_core import PydanticCustomError
+
 from services.intake.domain.joiners import JOINERS, joiner_in_word
 
 # Zero-width and bidirectional-override characters: invisible, so they can disguise text.
@@ -25,6 +27,12 @@ _URL = re.compile(
     r"(?i)(?:[a-z][a-z0-9+.-]*://|\bwww\.|\b[a-z0-9-]+\.(?:com|org|net|info|io|ly|me|ru|cn|xyz"
     r"|top|biz|co|tk|app|site|online|link|click)\b)"
 )
+
+
+def invalid(code: str, message: str) -> PydanticCustomError:
+    """A validation failure with its stable `code` (what frontends translate) and its
+    English `message`; the code is the error's type, so it reaches the field list as is."""
+    return PydanticCustomError(code, message)  # no context: the message is taken as is
 
 
 def normalise(text: str) -> str:
@@ -59,7 +67,7 @@ def check_text(text: str, allow_line_breaks: bool = False) -> str:
     text = normalise(text)
     bad = forbidden_character(text, allow_line_breaks)
     if bad:
-        raise ValueError(f"contains a control or invisible character ({bad})")
+        raise invalid("invisible_character", f"contains a control or invisible character ({bad})")
     return text
 
 
@@ -67,9 +75,9 @@ def check_name(name: str) -> str:
     """A person's name as it may appear in a dossier handed to an authority."""
     name = check_text(name)
     if not name:
-        raise ValueError("must not be blank")
+        raise invalid("blank", "must not be blank")
     if name.startswith(_FORMULA_STARTS):
-        raise ValueError("must not start with =, +, - or @")
+        raise invalid("formula_start", "must not start with =, +, - or @")
     if _URL.search(name):
-        raise ValueError("must not contain a web address")
+        raise invalid("web_address", "must not contain a web address")
     return name

@@ -17,7 +17,11 @@ class Accepted(BaseModel):
 
 class FieldErrorOut(BaseModel):
     field: str = Field(description='dotted path of the failing field, e.g. "supporter.email"')
-    message: str
+    code: str = Field(
+        description="stable code of the rule broken, for frontends to translate "
+        '(e.g. "missing", "invalid_email", "unknown_case", "in_future", "blank")'
+    )
+    message: str = Field(description="in English; may be reworded between releases")
 
 
 class ProblemDetails(BaseModel):

@@ -65,7 +65,7 @@ async def throttle(request: Request, intake: IntakeState, key: ApiKey | None, co
             f"at most {burst(limit)} actions per batch with this key "
             f"(its rate limit is {limit}/minute): split the batch"
         )
-        errors = [{"field": "actions", "message": message}]
+        errors = [{"field": "actions", "code": "above_rate_limit", "message": message}]
         raise Refusal(422, "Validation failed", errors=errors)
     wait = await intake.limits.take(who, limit, cost)
     metrics.RATE_LIMIT_DECISIONS.labels(subject, "limited" if wait else "allowed").inc()

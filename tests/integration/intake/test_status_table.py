@@ -202,13 +202,23 @@ async def test_422_for_an_occurred_at_before_2000(client: httpx.AsyncClient) -> 
     body = signature(occurred_at="0001-01-01T00:30:00+01:00")
     problem = assert_problem(await client.post("/v1/actions", json=body), 422)
     assert problem["errors"] == [
-        {"field": "occurred_at", "message": "must not be before 2000-01-01T00:00:00Z"}
+        {
+            "field": "occurred_at",
+            "code": "too_early",
+            "message": "must not be before 2000-01-01T00:00:00Z",
+        }
     ]
 
 
 async def test_422_when_a_signature_has_no_supporter(client: httpx.AsyncClient) -> None:
     problem = assert_problem(await client.post("/v1/actions", json=signature(supporter=None)), 422)
-    assert problem["errors"] == [{"field": "supporter", "message": "is required for a signature"}]
+    assert problem["errors"] == [
+        {
+            "field": "supporter",
+            "code": "required_for_type",
+            "message": "is required for a signature",
+        }
+    ]
 
 
 async def test_429_for_anonymous_callers_over_their_rate(

@@ -119,6 +119,6 @@ def test_unknown_cases_and_future_dates_are_refused_once_by_validation() -> None
         ActionIn.model_validate_json(orjson.dumps(body), context=rules())
     messages = {str(e["loc"][0]): e["msg"] for e in caught.value.errors()}
     assert messages == {
-        "case_id": "Value error, is not a case of the campaign",
-        "occurred_at": "Value error, must not be in the future",
+        "case_id": "is not a case of the campaign",
+        "occurred_at": "must not be in the future",
     }

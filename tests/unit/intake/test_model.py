@@ -72,7 +72,11 @@ def test_future_within_the_clock_skew_is_accepted() -> None:
 )
 def test_an_implausibly_old_occurred_at_is_refused(occurred_at: str) -> None:
     assert errors_of(signature(occurred_at=occurred_at)) == [
-        {"field": "occurred_at", "message": "must not be before 2000-01-01T00:00:00Z"}
+        {
+            "field": "occurred_at",
+            "code": "too_early",
+            "message": "must not be before 2000-01-01T00:00:00Z",
+        }
     ]
 
 
@@ -85,7 +89,11 @@ def test_occurred_at_from_2000_on_is_accepted() -> None:
 @pytest.mark.parametrize("field", ["channel", "accepted_at", "supporter_key", "source"])
 def test_server_only_fields_are_refused_by_name(field: str) -> None:
     [error] = errors_of(signature(**{field: "x"}))
-    assert error == {"field": field, "message": "is set by the server and may not be sent"}
+    assert error == {
+        "field": field,
+        "code": "server_only",
+        "message": "is set by the server and may not be sent",
+    }
 
 
 def test_unknown_fields_are_refused_at_every_level() -> None:
@@ -97,11 +105,19 @@ def test_unknown_fields_are_refused_at_every_level() -> None:
 
 def test_signature_needs_a_supporter_and_solidarity_message_a_message() -> None:
     assert errors_of(signature(supporter=None)) == [
-        {"field": "supporter", "message": "is required for a signature"}
+        {
+            "field": "supporter",
+            "code": "required_for_type",
+            "message": "is required for a signature",
+        }
     ]
     body = signature(type="solidarity_message")
     assert errors_of(body) == [
-        {"field": "message", "message": "is required for a solidarity_message"}
+        {
+            "field": "message",
+            "code": "required_for_type",
+            "message": "is required for a solidarity_message",
+        }
     ]
 
 
@@ -153,6 +169,7 @@ def test_zero_width_characters_in_a_message_are_refused() -> None:
     body = signature(type="solidarity_message", message="stay\u200b strong")
     [error] = errors_of(body)
     assert error["field"] == "message" and "U+200B" in error["message"]
+    assert error["code"] == "invisible_character"
 
 
 def test_invalid_json_is_told_apart() -> None:
@@ -239,3 +256,25 @@ def test_unusual_spaces_pass_but_invisible_fillers_do_not(name: str) -> None:
         ActionIn.model_validate_json(orjson.dumps(body), context=rules())
     else:
         assert fields_of(body) == {"supporter.name"}
+
+
+def test_every_field_error_carries_a_stable_code_for_frontends() -> None:
+    """Issue 12, item 3: the `field` + `message` shape stays, with a `code` a frontend can
+    translate (pydantic's own error types, or plume's for its own rules)."""
+    body = {
+        "case_id": "sonia-dahmani",
+        "type": "signature",
+        "supporter": {"name": "=HYPERLINK(1)", "email": "no-at-sign", "country": "XX"},
+        "occurred_at": "1999-12-31T23:59:59Z",
+        "channel": "web",
+    }
+    with pytest.raises(ValidationError) as caught:
+        ActionIn.model_validate_json(orjson.dumps(body))
+    codes = {error["field"]: error["code"] for error in field_errors(caught.value.errors())}
+    assert codes == {
+        "supporter.name": "formula_start",
+        "supporter.email": "invalid_email",
+        "supporter.country": "invalid_country",
+        "occurred_at": "too_early",
+        "channel": "server_only",
+    }

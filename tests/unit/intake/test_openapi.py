@@ -109,7 +109,11 @@ def test_a_single_actions_503_carries_its_action_id_and_a_batch_answers_per_item
 
 def test_problem_bodies_as_the_service_makes_them_match_their_schemas() -> None:
     intake = IntakeState(IntakeSettings(supporter_key_secret="s" * 16), CatalogView("cases"))
-    field: FieldError = {"field": "supporter", "message": "is required for a signature"}
+    field: FieldError = {
+        "field": "supporter",
+        "code": "required_for_type",
+        "message": "is required for a signature",
+    }
     made = {
         "ValidationProblem": [guards.refusal_of(Rejection(422, "Invalid", (field,))).response()],
         "UnavailableProblem": [

@@ -52,7 +52,7 @@ async def test_a_batch_gives_per_item_results_in_order() -> None:
     publisher = FakePublisher()
     items: list[ActionIn | list[FieldError]] = [
         parse(action_id=None),
-        [{"field": "supporter.email", "message": "bad"}],
+        [{"field": "supporter.email", "code": "invalid_email", "message": "bad"}],
         parse(action_id=None, case_id="closed-case"),
         parse(action_id=None, count=3),
     ]
@@ -107,7 +107,7 @@ async def test_a_batch_kafka_refuses_names_each_items_action_id() -> None:
     publisher.down = True
     items: list[ActionIn | list[FieldError]] = [
         parse(),
-        [{"field": "supporter.email", "message": "bad"}],
+        [{"field": "supporter.email", "code": "invalid_email", "message": "bad"}],
         parse(action_id=None),
     ]
     with pytest.raises(PublishUnavailable) as caught:
