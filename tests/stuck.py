@@ -69,12 +69,12 @@ async def stopped_within(process: subprocess.Popen[bytes], deadline_s: float) ->
     `deadline_s` (what `make down` would do, later)."""
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    while process.poll() is None:
-        if time.monotonic() - started > deadline_s:
-            process.kill()
-            process.wait(timeout=10)
-            raise AssertionError(f"still running {deadline_s} s after SIGTERM")
-        await asyncio.sleep(0.05)
+    try:
+        await asyncio.to_thread(process.wait, deadline_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        raise AssertionError(f"still running {deadline_s} s after SIGTERM") from None
     return time.monotonic() - started
 
 

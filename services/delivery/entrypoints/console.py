@@ -155,7 +155,7 @@ def _router() -> APIRouter:
         if found is None:
             return page(request, "refused.html", 404, reason="No such dossier.", session=session)
         trail = await parts.api.queries.downloads(dossier_id, 100)
-        return page(request, "dossier.html", session=session, d=found, downloads=trail)
+        return page(request, "dossier.html", session=session, dossier=found, downloads=trail)
 
     @router.get("/dossiers/{dossier_id}/files/{name}")
     async def download(
