@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser import chromium, needs_chromium, save_screenshot
@@ -24,6 +25,14 @@ WAIT_S = 30
 
 def _click(driver: WebDriver, how: str, what: str) -> None:
     driver.find_element(how, what).click()
+
+
+def _navigate(driver: WebDriver, how: str, what: str) -> None:
+    """Click what leads to another page, and wait until the old one is gone (a click on a
+    submit button returns before the browser has loaded the answer)."""
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(how, what).click()
+    WebDriverWait(driver, WAIT_S).until(staleness_of(old_page))
 
 
 def _text(driver: WebDriver) -> str:
@@ -39,18 +48,18 @@ def _walk_through(stack: ConsoleStack, downloads: Path) -> None:
         driver.get(f"{stack.url}/console/")
         save_screenshot(driver, "console-1-sign-in")
         driver.find_element(By.ID, "key").send_keys("plume_wrong-key")
-        _click(driver, By.CSS_SELECTOR, "form[action='/console/sign-in'] button")
+        _navigate(driver, By.CSS_SELECTOR, "form[action='/console/sign-in'] button")
         assert "Unknown key" in _text(driver)
         driver.find_element(By.ID, "key").send_keys(stack.writer)
-        _click(driver, By.CSS_SELECTOR, "form[action='/console/sign-in'] button")
+        _navigate(driver, By.CSS_SELECTOR, "form[action='/console/sign-in'] button")
         assert stack.writer not in driver.current_url
         assert "Signed in as" in _text(driver) and stack.case_id in _text(driver)
         save_screenshot(driver, "console-2-cases")
 
-        _click(driver, By.CSS_SELECTOR, f"a[href='/console/cases/{stack.case_id}']")
+        _navigate(driver, By.CSS_SELECTOR, f"a[href='/console/cases/{stack.case_id}']")
         assert len(driver.find_elements(By.CSS_SELECTOR, "tbody tr")) == len(stack.dossier_ids)
         save_screenshot(driver, "console-3-dossiers")
-        _click(driver, By.CSS_SELECTOR, f"a[href='/console/dossiers/{dossier}']")
+        _navigate(driver, By.CSS_SELECTOR, f"a[href='/console/dossiers/{dossier}']")
         assert driver.find_element(By.ID, "status").text == "sealed"
 
         _click(driver, By.LINK_TEXT, "signatures.csv")
@@ -65,7 +74,7 @@ def _walk_through(stack: ConsoleStack, downloads: Path) -> None:
         by.clear()
         by.send_keys("Nadia, Tunis team")
         driver.find_element(By.ID, "note-input").send_keys("Handed to the embassy's clerk.")
-        _click(driver, By.CSS_SELECTOR, "form[action$='/acknowledge'] button")
+        _navigate(driver, By.CSS_SELECTOR, "form[action$='/acknowledge'] button")
         WebDriverWait(driver, WAIT_S).until(
             lambda d: d.find_element(By.ID, "status").text == "acknowledged"
         )
@@ -75,10 +84,10 @@ def _walk_through(stack: ConsoleStack, downloads: Path) -> None:
         assert "signatures.csv" in trail
         save_screenshot(driver, "console-5-acknowledged")
 
-        _click(driver, By.LINK_TEXT, "Downloads (audit)")
+        _navigate(driver, By.LINK_TEXT, "Downloads (audit)")
         assert "signatures.csv" in driver.find_element(By.ID, "downloads").text
         save_screenshot(driver, "console-6-audit")
-        _click(driver, By.CSS_SELECTOR, "form[action='/console/sign-out'] button")
+        _navigate(driver, By.CSS_SELECTOR, "form[action='/console/sign-out'] button")
         assert driver.find_elements(By.ID, "key"), "signed out: the sign-in form again"
         driver.get(f"{stack.url}/console/dossiers/{dossier}")
         assert driver.find_elements(By.ID, "key"), "the old session no longer opens a page"
