@@ -20,6 +20,7 @@ from shared.db import create_pool
 from shared.kafka import durable_producer, ensure_topics
 from shared.settings import InfraSettings
 from shared.topic_health import topics_health
+from shared.topics import ACTIONS, TOPICS, with_retention
 
 SERVICES = ("intake", "counter", "delivery")
 Command = Callable[[argparse.Namespace, InfraSettings], int]
@@ -78,7 +79,8 @@ def _topics(args: argparse.Namespace, infra: InfraSettings) -> int:
         for topic in asyncio.run(topics_health(infra.kafka_bootstrap)):
             print(f"  {topic.describe()}")
         return 0
-    created = asyncio.run(ensure_topics(infra.kafka_bootstrap))
+    specs = with_retention(TOPICS, ACTIONS, infra.actions_retention_days)
+    created = asyncio.run(ensure_topics(infra.kafka_bootstrap, specs))
     print(f"topics created: {', '.join(created) or 'none (all present)'}")
     return 0
 

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 from pydantic import BaseModel
 
@@ -64,8 +65,9 @@ def manual_consumer(
 async def ensure_topics(
     bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS, replicas: int | None = None
 ) -> list[str]:
-    """Create the missing topics of the contract; return the names created. Replicas:
-    one per node listed in `bootstrap` (at most 3) unless given."""
+    """Create the missing topics of the contract and give the present ones the
+    configuration of their spec (a changed retention applies); return the names created.
+    Replicas: one per node listed in `bootstrap` (at most 3) unless given."""
     replicas = replicas or replication_for(bootstrap)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="plume-admin")
     await admin.start()
@@ -73,17 +75,37 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]
         if missing:
-            new = [
-                NewTopic(s.name, s.partitions, replicas, topic_configs=s.topic_config(replicas))
-                for s in missing
-            ]
-            try:
-                _raise_topic_errors(await admin.create_topics(new))
-            except TopicAlreadyExistsError:
-                log.info("topics created concurrently by another process")
+            await _create(admin, missing, replicas)
+        present = [spec for spec in specs if spec.name in existing]
+        if present:
+            await _configure(admin, present, replicas)
         return [spec.name for spec in missing]
     finally:
         await admin.close()
+
+
+async def _create(admin: AIOKafkaAdminClient, specs: list[TopicSpec], replicas: int) -> None:
+    new = [
+        NewTopic(s.name, s.partitions, replicas, topic_configs=s.topic_config(replicas))
+        for s in specs
+    ]
+    try:
+        _raise_topic_errors(await admin.create_topics(new))
+    except TopicAlreadyExistsError:
+        log.info("topics created concurrently by another process")
+
+
+async def _configure(admin: AIOKafkaAdminClient, specs: list[TopicSpec], replicas: int) -> None:
+    """Set each topic's whole configuration (AlterConfigs replaces a topic's dynamic
+    settings with the set given), so that running it again changes nothing."""
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, s.name, configs=s.topic_config(replicas))
+        for s in specs
+    ]
+    for response in await admin.alter_configs(resources):
+        for code, message, _type, name in response.resources:
+            if code:
+                raise for_code(code)(f"cannot configure {name}: {message}")
 
 
 def _raise_topic_errors(response: Any) -> None:

@@ -32,6 +32,11 @@ class InfraSettings(BaseSettings):
         default=DEFAULT_DATABASE, validation_alias=AliasChoices("PLUME_DATABASE_URL")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("PLUME_LOG_LEVEL"))
+    # How long plume.actions.v1 keeps actions (Kafka deletes older segments); applied by
+    # `plume topics ensure` (run by `make up`). Counts live on in PostgreSQL.
+    actions_retention_days: float = Field(
+        default=7, gt=0, validation_alias=AliasChoices("PLUME_ACTIONS_RETENTION_DAYS")
+    )
     # Settings renamed in this release, old name → new: the old variable (or keyword) is
     # still read, with a warning, until the next release removes it.
     renamed: ClassVar[dict[str, str]] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,19 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(ACTIONS_DLQ, partitions=3),
     TopicSpec(MILESTONES, partitions=1),
 )
+
+
+DAY_MS = 86_400_000
+
+
+def with_retention(specs: tuple[TopicSpec, ...], topic: str, days: float) -> tuple[TopicSpec, ...]:
+    """`specs` with `topic` kept for `days` days: Kafka deletes older log segments, and so
+    every copy of the supporters' data they hold (the README states the setting)."""
+    kept = {"retention.ms": str(round(days * DAY_MS))}
+    return tuple(
+        replace(spec, config={**spec.config, **kept}) if spec.name == topic else spec
+        for spec in specs
+    )
 
 
 def spec_of(name: str) -> TopicSpec:

@@ -24,6 +24,7 @@ from services.delivery.adapters.events import KafkaEventPublisher
 from services.delivery.adapters.ledger import PgTransmissionLedger
 from services.delivery.adapters.pdf import FontSet
 from services.delivery.adapters.rendering import Renderer
+from services.delivery.adapters.retention import PgFileRetention
 from services.delivery.adapters.senders import EmailSender, WebhookSender
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.adapters.statuses import PgStatuses
@@ -116,8 +117,11 @@ async def build(settings: DeliverySettings) -> Delivery:
         ),
         publisher=publisher,
         read_statuses=PgStatuses(pool, settings.db_schema).read,
+        retention=PgFileRetention(pool, settings.db_schema, settings.dossier_dir),
         cut_every_s=settings.cut_check_s,
         send_every_s=settings.send_check_s,
+        files_kept_for=timedelta(days=settings.file_retention_days),
+        retention_every_s=settings.retention_check_s,
     )
     queries = PgDossierQueries(pool, settings.db_schema)
     api_parts = api.ApiParts(pool, queries, ledger, cutter, catalog, settings.dossier_dir)
@@ -194,13 +198,17 @@ async def running(settings: DeliverySettings) -> AsyncIterator[Delivery]:
         await close_pool(delivery.pool, CLOSE_GRACE_S)
 
 
+# Loops whose absence does not stop the service from doing its work.
+HOUSEKEEPING = ("statuses", "retention")
+
+
 def _start_tasks(delivery: Delivery, stop: asyncio.Event) -> None:
     start = delivery.supervisor.start
     start("consumer", lambda: delivery.consumer.run(stop))
     start("catalogue", lambda: delivery.catalog.follow(delivery.settings.kafka_bootstrap, stop))
     start("lag", lambda: delivery.lag.watch(delivery.consumer, stop), readiness=False)
     for name, work in delivery.loops.work(stop).items():
-        start(name, work, readiness=name != "statuses")
+        start(name, work, readiness=name not in HOUSEKEEPING)
 
 
 def create_app(settings: DeliverySettings) -> FastAPI:

@@ -28,6 +28,14 @@ UNREADABLE_NAMES = Counter(
     "plume_delivery_pdf_unreadable_names",
     "Names (or cover texts) in dossier PDFs with a character no installed font has",
 )
+FILES_DELETED = Counter(
+    "plume_delivery_dossier_files_deleted_total",
+    "Dossiers whose files were deleted, their retention after acknowledgement over",
+)
+RETENTION_RUN = Gauge(
+    "plume_delivery_retention_last_run_timestamp_seconds",
+    "When the retention job last finished (Unix time)",
+)
 DOSSIERS = Gauge("plume_delivery_dossiers", "Dossiers by status", ["status"])
 OLDEST_AGE = Gauge(
     "plume_delivery_oldest_dossier_age_seconds",

@@ -18,6 +18,7 @@ from services.delivery.domain.ports import (
     Catalogue,
     Cutter,
     EventPublisher,
+    FileRetention,
     PendingCase,
     Sender,
     SendFailed,
@@ -115,6 +116,16 @@ async def transmit_due(
         else:
             await ledger.record_sent(item.dossier_id)
     return len(due)
+
+
+async def expire_files(retention: FileRetention, kept_for: timedelta, now: datetime) -> int:
+    """Delete the files of every dossier acknowledged longer than `kept_for` ago."""
+    deleted = 0
+    while done := await retention.expire(now - kept_for):
+        deleted += done
+    metrics.FILES_DELETED.inc(deleted)
+    metrics.RETENTION_RUN.set(now.timestamp())
+    return deleted
 
 
 async def publish_events(ledger: TransmissionLedger, publisher: EventPublisher) -> int:

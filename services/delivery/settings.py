@@ -59,6 +59,10 @@ class DeliverySettings(ServiceSettings):
     # Longest wait at start for the catalogue (to check the webhook targets' secret).
     catalogue_wait_s: float = Field(default=30.0, gt=0)
     font_dir: Path = Path("/usr/share/fonts/truetype")
+    # Dossier files (names, messages) are deleted this long after acknowledgement; the
+    # manifest and counts stay. The job runs at start and then every retention_check_s.
+    file_retention_days: float = Field(default=30, ge=0)
+    retention_check_s: float = Field(default=86_400, gt=0)
     console_session_s: float = Field(default=8 * 3600, gt=0)  # the console's sign-in lasts
 
     @field_validator("webhook_secret", mode="before")

@@ -12,7 +12,7 @@ import orjson
 
 MANIFEST_COLUMNS = (
     "id, case_id, target_id, kind, count, by_country, created_at, status, files, "
-    "acknowledged_by, acknowledged_at, ack_note"
+    "acknowledged_by, acknowledged_at, ack_note, files_deleted_at"
 )
 
 
@@ -34,6 +34,7 @@ def manifest(r: asyncpg.Record) -> dict[str, Any]:
         "acknowledged_by": r["acknowledged_by"],
         "acknowledged_at": _utc(r["acknowledged_at"]),
         "note": r["ack_note"],
+        "files_deleted_at": _utc(r["files_deleted_at"]),
     }
 
 

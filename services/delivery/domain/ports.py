@@ -123,3 +123,10 @@ class EventPublisher(Protocol):
     """Writes dossier events durably (returns once every one is acknowledged)."""
 
     async def publish(self, events: Sequence[DossierEvent]) -> None: ...
+
+
+class FileRetention(Protocol):
+    """Deletes the files of dossiers acknowledged before a moment, a bounded number per
+    call (returns how many; 0 when none is due); names kept for them go with the last."""
+
+    async def expire(self, acknowledged_before: datetime) -> int: ...

@@ -93,6 +93,9 @@ async def send_file(
     found = await parts.queries.get(dossier_id)
     if found is None:
         return problem(*NO_DOSSIER)
+    if found["files_deleted_at"]:
+        gone = f"the files were deleted at {found['files_deleted_at']}, after their retention"
+        return problem(410, "Files deleted", gone)
     if name not in found["sha256"]:
         return problem(404, "File not ready", f"{name} is not rendered (yet) for this dossier")
     path = parts.dossier_dir / str(dossier_id) / name

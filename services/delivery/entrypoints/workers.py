@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from services.delivery import metrics, service
@@ -16,6 +17,7 @@ from services.delivery.domain.ports import (
     Catalogue,
     Cutter,
     EventPublisher,
+    FileRetention,
     Sender,
     TransmissionLedger,
 )
@@ -39,8 +41,11 @@ class Loops:
     transmission: service.Transmission
     publisher: EventPublisher
     read_statuses: Callable[[], Awaitable[StatusFigures]]
+    retention: FileRetention
     cut_every_s: float
     send_every_s: float
+    files_kept_for: timedelta
+    retention_every_s: float
 
     def work(self, stop: asyncio.Event) -> dict[str, Work]:
         """Each loop by its task name."""
@@ -50,6 +55,7 @@ class Loops:
             "sender": (self.send, self.send_every_s),
             "publisher": (self.publish, PUBLISH_EVERY_S),
             "statuses": (self.count_statuses, STATUSES_EVERY_S),
+            "retention": (self.expire_files, self.retention_every_s),
         }
         return {
             name: partial(repeat, name, step, every, stop) for name, (step, every) in steps.items()
@@ -70,6 +76,9 @@ class Loops:
 
     async def publish(self) -> int:
         return await service.publish_events(self.ledger, self.publisher)
+
+    async def expire_files(self) -> int:
+        return await service.expire_files(self.retention, self.files_kept_for, service.utc_now())
 
     async def count_statuses(self) -> int:
         metrics.export_statuses(await self.read_statuses())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.topic_health import health_of
-from shared.topics import ACTIONS, TOPICS, replication_for, spec_of
+from shared.topics import ACTIONS, TOPICS, replication_for, spec_of, with_retention
 
 pytestmark = pytest.mark.unit
 
@@ -64,3 +64,13 @@ def test_health_of_a_fully_replicated_topic() -> None:
 
 def test_a_missing_topic_says_so() -> None:
     assert health_of(ACTIONS, []).describe().split() == [ACTIONS, "missing"]
+
+
+def test_the_actions_topic_keeps_what_its_retention_setting_says_and_only_it() -> None:
+    kept = with_retention(TOPICS, ACTIONS, 2.5)
+    assert spec_of(ACTIONS).config.get("retention.ms") is None  # the table itself unchanged
+    by_name = {spec.name: spec for spec in kept}
+    assert by_name[ACTIONS].topic_config(3)["retention.ms"] == str(int(2.5 * 86_400_000))
+    assert by_name[ACTIONS].topic_config(3)["min.insync.replicas"] == "2"
+    others = [spec for spec in kept if spec.name != ACTIONS]
+    assert all("retention.ms" not in spec.topic_config(1) for spec in others)
