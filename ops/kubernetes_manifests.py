@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from shared.topics import TOPICS, TopicSpec
+from shared.settings import InfraSettings
+from shared.topics import ACTIONS, TOPICS, TopicSpec, with_retention
 
 ROOT = Path(__file__).resolve().parents[1]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -42,6 +43,12 @@ def kafka_topic(spec: TopicSpec) -> dict[str, Any]:
             "config": {**spec.topic_config(), **DURABLE_TOPIC},
         },
     }
+
+
+def _retained(specs: tuple[TopicSpec, ...]) -> tuple[TopicSpec, ...]:
+    """The actions topic with the default retention of PLUME_ACTIONS_RETENTION_DAYS."""
+    days = InfraSettings.model_fields["actions_retention_days"].default
+    return with_retention(specs, ACTIONS, days)
 
 
 def prometheus_rule(rule_files: list[Path]) -> dict[str, Any]:
@@ -76,7 +83,9 @@ def generated() -> dict[Path, str]:
     """Each generated file's path and the text it must hold."""
     rule_files = sorted(RULES.glob("*.yml"))
     return {
-        KUBERNETES / "topics.yaml": _dump([kafka_topic(s) for s in TOPICS], "shared/topics.py"),
+        KUBERNETES / "topics.yaml": _dump(
+            [kafka_topic(s) for s in _retained(TOPICS)], "shared/topics.py"
+        ),
         KUBERNETES / "prometheusrule.yaml": _dump(
             [prometheus_rule(rule_files)], "deploy/prometheus/rules/*.yml"
         ),
