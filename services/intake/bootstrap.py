@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from services.intake.adapters.confirmation_mail import SmtpConfirmationMailer
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
 from services.intake.adapters.keys import ListeningKeyStore
+from services.intake.adapters.pending_signatures import PgPendingSignatures
 from services.intake.adapters.rate_limits import LocalRateLimits, RedisRateLimits
 from services.intake.domain.ports import RateLimits
 from services.intake.entrypoints.app import create_api, served_app
 from services.intake.entrypoints.state import IntakeState
-from services.intake.service import send_heartbeats
+from services.intake.service import erase_unconfirmed, mail_confirmation_requests, send_heartbeats
 from services.intake.settings import IntakeSettings
 from shared import apikeys
 from shared.catalog import CatalogView
@@ -28,6 +32,7 @@ from shared.db import create_pool, is_reachable
 from shared.kafka import durable_producer
 from shared.kafka_probe import KafkaProbe
 from shared.logs import configure_logging
+from shared.loops import repeat
 from shared.serve import relax_gc, serve, uvicorn_options
 from shared.supervisor import Supervisor
 from shared.workers import serve_workers
@@ -83,6 +88,9 @@ class Intake:
         producer = durable_producer(settings.kafka_bootstrap, CLIENT_ID, settings.linger_ms)
         try:
             await apikeys.prepare(pool)
+            pending = PgPendingSignatures(pool, settings.db_schema)
+            await pending.prepare()
+            self.state.pending = pending
             keys = self.keys = self.state.keys = ListeningKeyStore(pool, settings.database_url)
             await producer.start()
             publisher = KafkaActionPublisher(
@@ -91,6 +99,7 @@ class Intake:
             await publisher.start()
             self.publisher = self.state.publisher = publisher
             self._start_tasks(publisher, keys)
+            self._start_confirmations(pending)
             yield
         finally:
             await self.supervisor.stop()
@@ -115,6 +124,31 @@ class Intake:
             supervisor.start(
                 "heartbeat", lambda: send_heartbeats(publisher, every_s), readiness=False
             )
+
+    def _start_confirmations(self, pending: PgPendingSignatures) -> None:
+        """Mail the confirmation requests and erase the signatures never confirmed."""
+        settings, never = self.settings, asyncio.Event()
+        mailer = SmtpConfirmationMailer(
+            settings.smtp_host, settings.smtp_port, settings.smtp_sender, settings.smtp_timeout_s
+        )
+        base = settings.public_url.rstrip("/")
+
+        def case_name(case_id: str) -> str:
+            record = self.catalog.get(case_id)
+            return record.case.name if record else case_id
+
+        def mail() -> Awaitable[int]:
+            return mail_confirmation_requests(
+                pending, mailer, lambda token: f"{base}/v1/confirmations/{token}", case_name
+            )
+
+        def erase() -> Awaitable[int]:
+            return erase_unconfirmed(pending, datetime.now(UTC))
+
+        every = settings.confirm_check_s
+        for name, step in (("confirmation-mail", mail), ("unconfirmed-expiry", erase)):
+            work = functools.partial(repeat, name, step, every, never)
+            self.supervisor.start(name, work, readiness=False)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:

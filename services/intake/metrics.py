@@ -17,6 +17,24 @@ REJECTED = Counter(
     "Refusals by reason: a refused request counts once, each refused item of a batch once",
     ["reason"],
 )
+HELD = Counter(
+    "plume_intake_signatures_held_total",
+    "Signatures held until their supporter confirms them (campaigns with confirm_signatures)",
+)
+CONFIRMED = Counter(
+    "plume_intake_signatures_confirmed_total", "Held signatures confirmed and published"
+)
+CONFIRMATIONS_MAILED = Counter(
+    "plume_intake_confirmation_requests_sent_total", "Confirmation requests emailed"
+)
+CONFIRMATION_MAIL_FAILURES = Counter(
+    "plume_intake_confirmation_request_failures_total",
+    "Confirmation requests SMTP did not take (retried)",
+)
+UNCONFIRMED_ERASED = Counter(
+    "plume_intake_signatures_expired_total",
+    "Held signatures never confirmed, erased at their expiry",
+)
 REASONS = {
     400: "invalid_json",
     401: "unauthorized",

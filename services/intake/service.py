@@ -6,15 +6,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from services.intake import metrics
 from services.intake.domain.actions import Caller, CaseLookup, Context, Rejection, decide, heartbeat
+from services.intake.domain.confirmations import (
+    HeldSignature,
+    Pending,
+    needs_confirmation,
+    new_token,
+    token_hash,
+)
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
-from services.intake.domain.ports import ActionPublisher, PublishUnavailable
+from services.intake.domain.ports import (
+    ActionPublisher,
+    ConfirmationMailer,
+    PendingSignatures,
+    PublishUnavailable,
+)
 from shared.contracts.actions import ActionEvent
 from shared.logs import trace_fields
 
@@ -27,14 +39,53 @@ def _count_accepted(events: Sequence[ActionEvent]) -> None:
         metrics.accepted(kind, channel).inc(count)
 
 
+@dataclass(frozen=True)
+class Holding:
+    """Where signatures wait for confirmation, how long, and the language to ask in."""
+
+    store: PendingSignatures
+    confirm_within: timedelta
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Held:
+    """A signature held until its supporter confirms it: not published, not counted."""
+
+    event: ActionEvent
+
+
+async def hold(event: ActionEvent, action: ActionIn, holding: Holding, now: datetime) -> Held:
+    assert action.supporter is not None  # a signature has one (model.ActionIn)
+    token = new_token()
+    held = HeldSignature(
+        event,
+        action.supporter.email,
+        holding.language,
+        token_hash(token),
+        now + holding.confirm_within,
+    )
+    if await holding.store.hold(held, token):
+        metrics.HELD.inc()
+    return Held(event)
+
+
 async def submit_action(
-    action: ActionIn, caller: Caller, cases: CaseLookup, ctx: Context, publisher: ActionPublisher
-) -> ActionEvent | Rejection:
-    """The accepted event (acknowledged by Kafka) or the rejection; PublishUnavailable
-    propagates when Kafka cannot take it."""
+    action: ActionIn,
+    caller: Caller,
+    cases: CaseLookup,
+    ctx: Context,
+    publisher: ActionPublisher,
+    holding: Holding | None = None,
+) -> ActionEvent | Held | Rejection:
+    """The accepted event (acknowledged by Kafka), the signature held for confirmation
+    (stored in PostgreSQL) or the rejection; PublishUnavailable propagates when Kafka
+    cannot take it."""
     outcome = decide(action, caller, cases, ctx)
     if isinstance(outcome, Rejection):
         return outcome  # counted with the answer's status
+    if holding is not None and needs_confirmation(outcome, cases(outcome.case_id)):
+        return await hold(outcome, action, holding, ctx.now)
     try:
         await publisher.publish([outcome])
     except PublishUnavailable as exc:
@@ -49,6 +100,7 @@ class ItemResult:
     index: int
     event: ActionEvent | None = None
     errors: tuple[FieldError, ...] = ()
+    held: bool = False  # waiting for its supporter's confirmation, not published
 
 
 async def submit_batch(
@@ -57,9 +109,11 @@ async def submit_batch(
     cases: CaseLookup,
     ctx: Context,
     publisher: ActionPublisher,
+    holding: Holding | None = None,
 ) -> list[ItemResult]:
     """Per-item results; every accepted event was acknowledged together before this
-    returns, or PublishUnavailable propagates and none counts as accepted."""
+    returns, or PublishUnavailable propagates and none counts as accepted. Signatures of
+    campaigns that ask for confirmation are held instead."""
     results: list[ItemResult] = []
     for index, item in enumerate(items):
         if isinstance(item, list):
@@ -70,9 +124,12 @@ async def submit_batch(
         if isinstance(outcome, Rejection):
             metrics.rejected(outcome.status)
             results.append(ItemResult(index, errors=outcome.errors))
+        elif holding is not None and needs_confirmation(outcome, cases(outcome.case_id)):
+            await hold(outcome, item, holding, ctx.now)
+            results.append(ItemResult(index, event=outcome, held=True))
         else:
             results.append(ItemResult(index, event=outcome))
-    events = [result.event for result in results if result.event is not None]
+    events = [result.event for result in results if result.event is not None and not result.held]
     if events:
         try:
             await publisher.publish(events)
@@ -86,6 +143,51 @@ async def submit_batch(
             for event in events:
                 log.debug("accepted", extra=trace_fields(event))
     return results
+
+
+async def confirm_signature(
+    token: str, store: PendingSignatures, publisher: ActionPublisher
+) -> Pending | None:
+    """Publish the signature a confirmation link points at (once Kafka acknowledged it,
+    it is marked confirmed); None for an unknown or expired link. PublishUnavailable
+    propagates (the supporter is asked to try again)."""
+    digest = token_hash(token)
+    pending = await store.find(digest)
+    if pending is None or pending.event is None:  # unknown, or confirmed before
+        return pending
+    await publisher.publish([pending.event])
+    await store.confirm(digest)
+    metrics.CONFIRMED.inc()
+    _count_accepted([pending.event])
+    return pending
+
+
+MAIL_BATCH = 50
+
+
+async def mail_confirmation_requests(
+    store: PendingSignatures,
+    mailer: ConfirmationMailer,
+    link_of: Callable[[str], str],
+    case_name: Callable[[str], str],
+) -> int:
+    """Email the requests not sent yet; one SMTP refusal ends this round (retried)."""
+    mails = await store.unmailed(MAIL_BATCH)
+    for mail in mails:
+        try:
+            await mailer.send(mail, link_of(mail.token), case_name(mail.case_id))
+        except OSError:
+            metrics.CONFIRMATION_MAIL_FAILURES.inc()
+            raise
+        await store.mailed(mail.action_id)
+        metrics.CONFIRMATIONS_MAILED.inc()
+    return len(mails)
+
+
+async def erase_unconfirmed(store: PendingSignatures, now: datetime) -> int:
+    erased = await store.expire(now)
+    metrics.UNCONFIRMED_ERASED.inc(erased)
+    return erased
 
 
 async def send_heartbeats(publisher: ActionPublisher, every_s: float) -> None:

@@ -19,6 +19,7 @@ class IntakeSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "intake"
     port: int = 8001
+    db_schema: str = Field(default="intake", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     actions_topic: str = ACTIONS
     cases_topic: str = CASES
     # Shared with nothing else: the key of the supporter hash. Rotating it changes every
@@ -66,3 +67,13 @@ class IntakeSettings(ServiceSettings):
     batch_budget_bytes: int = Field(default=32 * 2**20, ge=4 * 2**20)
     batch_budget_per_key_bytes: int = Field(default=16 * 2**20, ge=4 * 2**20)
     batch_wait_s: float = Field(default=20.0, gt=0)
+    # Confirmed signatures (campaigns with confirm_signatures): the link in the email
+    # points at public_url (where supporters reach intake); unconfirmed signatures are
+    # erased after confirm_within_days. SMTP as delivery's.
+    public_url: str = "http://127.0.0.1:8001"
+    confirm_within_days: float = Field(default=7.0, gt=0)
+    confirm_check_s: float = Field(default=1.0, gt=0)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "confirm@plume.invalid"
+    smtp_timeout_s: float = Field(default=30.0, gt=0)

@@ -94,6 +94,9 @@ class CampaignFile(Strict):
     sender: Sender | None = None
     # Web origins whose pages may call intake from a browser (with PLUME_INTAKE_CORS_ORIGINS).
     allowed_origins: list[Origin] = Field(default_factory=list)
+    # A signature counts (and reaches a dossier) only once its supporter confirmed it from
+    # the link emailed to them (intake holds it until then).
+    confirm_signatures: bool = False
     cases: list[Case] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -118,6 +121,7 @@ class CaseRecord(Strict):
     case: Case
     sender: Sender | None = None
     allowed_origins: list[str] = Field(default_factory=list)
+    confirm_signatures: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -135,6 +139,7 @@ def case_records(campaign: CampaignFile) -> list[CaseRecord]:
             case=case,
             sender=campaign.sender,
             allowed_origins=campaign.allowed_origins,
+            confirm_signatures=campaign.confirm_signatures,
         )
         for case in campaign.cases
     ]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
 
+from services.intake.domain.confirmations import HeldSignature, Mail, Pending
 from shared.contracts.actions import ActionEvent
 
 if TYPE_CHECKING:  # for the annotation only: shared.apikeys holds its PostgreSQL queries
@@ -49,3 +52,30 @@ class KeyStore(Protocol):
         a second of its revocation). Raises OSError/asyncpg errors when the store cannot
         be asked."""
         ...
+
+
+class PendingSignatures(Protocol):
+    """Signatures held until their supporter confirms them (campaigns with
+    `confirm_signatures`). `hold` keeps one (False when its action_id is already held: a
+    retry, nothing more is sent). `unmailed` claims, for two minutes, confirmation
+    requests not yet sent (with their link's token, forgotten once `mailed`). `find` reads
+    what a link points at (its event None once confirmed, the email then forgotten).
+    `expire` erases the rows past their expiry; returns how many were never confirmed."""
+
+    async def hold(self, held: HeldSignature, token: str) -> bool: ...
+
+    async def unmailed(self, limit: int) -> list[Mail]: ...
+
+    async def mailed(self, action_id: UUID) -> None: ...
+
+    async def find(self, token_hash: str) -> Pending | None: ...
+
+    async def confirm(self, token_hash: str) -> None: ...
+
+    async def expire(self, now: datetime) -> int: ...
+
+
+class ConfirmationMailer(Protocol):
+    """Sends one confirmation request; raises OSError when it could not (retried later)."""
+
+    async def send(self, mail: Mail, link: str, case_name: str) -> None: ...

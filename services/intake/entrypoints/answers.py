@@ -12,7 +12,11 @@ from pydantic import BaseModel, Field
 
 class Accepted(BaseModel):
     action_id: UUID
-    status: Literal["accepted"] = "accepted"
+    status: Literal["accepted", "pending_confirmation"] = Field(
+        default="accepted",
+        description="pending_confirmation: a signature of a campaign that asks supporters "
+        "to confirm, held until they do (it counts from then on)",
+    )
 
 
 class FieldErrorOut(BaseModel):
@@ -59,12 +63,15 @@ class UnavailableProblem(ProblemDetails):
 
 class ItemResult(BaseModel):
     index: int
-    status: Literal["accepted", "rejected"]
-    action_id: UUID | None = Field(default=None, description="when accepted")
+    status: Literal["accepted", "rejected", "pending_confirmation"]
+    action_id: UUID | None = Field(default=None, description="when accepted or pending")
     errors: list[FieldErrorOut] | None = Field(default=None, description="when rejected")
 
 
 class BatchAnswer(BaseModel):
     accepted: int
     rejected: int
+    pending_confirmation: int | None = Field(
+        default=None, description="signatures held for their supporters' confirmation"
+    )
     results: list[ItemResult] = Field(description="one per action, in the batch's order")

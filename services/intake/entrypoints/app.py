@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
 from services.intake import metrics
-from services.intake.entrypoints import http, openapi, widget
+from services.intake.entrypoints import confirmations, http, openapi, widget
 from services.intake.entrypoints.fast_path import FastPath
 from services.intake.entrypoints.origins import AllowedOrigins, LiveCORS
 from services.intake.entrypoints.state import IntakeState
@@ -34,6 +34,7 @@ def create_api(
     )
     api.state.intake = state
     http.install(api)
+    confirmations.install(api)
     widget.install(api, state.settings.counter_url)
     add_operational_routes(api, ready, problem_of)
     openapi.install(api)

@@ -60,7 +60,9 @@ async def _accept(request: Request, intake: IntakeState, key: ApiKey) -> Respons
     await guards.throttle(request, intake, key, cost=len(items))
     caller = Caller(key.name, key.allows(Scope.ACTIONS_TALLY), partner=True)
     try:
-        results = await service.submit_batch(items, caller, intake.catalog.get, ctx, publisher)
+        results = await service.submit_batch(
+            items, caller, intake.catalog.get, ctx, publisher, guards.holding(request, intake)
+        )
     except PublishUnavailable as exc:
         raise guards.unavailable(intake, None, action_ids=exc.action_ids) from None
     return Response(orjson.dumps(_answer(results)), media_type="application/json")
@@ -108,14 +110,20 @@ def _split(
 
 
 def _answer(results: list[service.ItemResult]) -> dict[str, Any]:
-    accepted = sum(1 for result in results if result.event is not None)
-    return {
+    held = sum(1 for result in results if result.held)
+    accepted = sum(1 for result in results if result.event is not None) - held
+    answer: dict[str, Any] = {
         "accepted": accepted,
-        "rejected": len(results) - accepted,
-        "results": [
-            {"index": result.index, "status": "accepted", "action_id": str(result.event.action_id)}
-            if result.event is not None
-            else {"index": result.index, "status": "rejected", "errors": list(result.errors)}
-            for result in results
-        ],
+        "rejected": len(results) - accepted - held,
+        "results": [_item(result) for result in results],
     }
+    if held:
+        answer["pending_confirmation"] = held
+    return answer
+
+
+def _item(result: service.ItemResult) -> dict[str, Any]:
+    if result.event is None:
+        return {"index": result.index, "status": "rejected", "errors": list(result.errors)}
+    status = "pending_confirmation" if result.held else "accepted"
+    return {"index": result.index, "status": status, "action_id": str(result.event.action_id)}

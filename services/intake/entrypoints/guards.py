@@ -4,7 +4,7 @@ within their rate, with a publisher ready; and the refusals when one fails."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -12,13 +12,16 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from services.intake import metrics
+from services.intake.adapters.confirmation_mail import TEXTS
 from services.intake.domain.actions import Context, Rejection
 from services.intake.domain.errors import STRICT_JSON, field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, Rules
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import burst
+from services.intake.entrypoints.case_texts import choose, requested_languages
 from services.intake.entrypoints.requests import Refusal
 from services.intake.entrypoints.state import IntakeState
+from services.intake.service import Holding
 from shared.apikeys import ApiKey, hash_key
 from shared.http import client_address
 from shared.logs import request_id_var
@@ -118,6 +121,14 @@ def unavailable(
 def context(intake: IntakeState) -> Context:
     now = datetime.now(UTC)
     return Context(intake.secret, now, intake.settings.clock_skew_s, request_id_var.get())
+
+
+def holding(request: Request, intake: IntakeState) -> Holding | None:
+    """Where signatures wait for confirmation; asked in the language the request prefers."""
+    if intake.pending is None:
+        return None
+    within = timedelta(days=intake.settings.confirm_within_days)
+    return Holding(intake.pending, within, choose(requested_languages(request), set(TEXTS)))
 
 
 def refusal_of(rejection: Rejection) -> Refusal:

@@ -15,6 +15,7 @@ from services.intake.entrypoints.case_texts import LocalizedCases
 from services.intake.entrypoints.guards import (
     context,
     find_key,
+    holding,
     parse_action,
     ready_publisher,
     refusal_of,
@@ -70,13 +71,19 @@ async def _post_action(request: Request) -> Response:
     action = parse_action(body, rules(intake, ctx))
     caller = Caller(key.name if key else "anonymous", bool(key and key.allows(Scope.ACTIONS_TALLY)))
     try:
-        outcome = await service.submit_action(action, caller, intake.catalog.get, ctx, publisher)
+        outcome = await service.submit_action(
+            action, caller, intake.catalog.get, ctx, publisher, holding(request, intake)
+        )
     except PublishUnavailable as exc:
         raise unavailable(intake, exc.action_id) from None
     if isinstance(outcome, Rejection):
         raise refusal_of(outcome)
+    status = b"pending_confirmation" if isinstance(outcome, service.Held) else b"accepted"
+    action_id = str(
+        outcome.event.action_id if isinstance(outcome, service.Held) else outcome.action_id
+    )
     return Response(
-        b'{"action_id":"%s","status":"accepted"}' % str(outcome.action_id).encode(),
+        b'{"action_id":"%s","status":"%s"}' % (action_id.encode(), status),
         status_code=202,
         media_type="application/json",
     )

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from services.intake import metrics
 from services.intake.adapters.rate_limits import LocalRateLimits
 from services.intake.domain.key_guesses import KeyGuessGuard
-from services.intake.domain.ports import ActionPublisher, KeyStore, RateLimits
+from services.intake.domain.ports import (
+    ActionPublisher,
+    KeyStore,
+    PendingSignatures,
+    RateLimits,
+)
 from services.intake.entrypoints.budget import ByteBudget
 from services.intake.settings import IntakeSettings
 from shared.catalog import CatalogView
@@ -23,6 +28,7 @@ class IntakeState:
     limits: RateLimits = field(default_factory=LocalRateLimits)
     publisher: ActionPublisher | None = None
     keys: KeyStore | None = None
+    pending: PendingSignatures | None = None  # signatures held for confirmation
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
     key_guesses: KeyGuessGuard = field(init=False, repr=False)
     batch_budget: ByteBudget = field(init=False, repr=False)
