@@ -49,6 +49,10 @@ def isolated_settings(**overrides: object) -> IntakeSettings:
         "anonymous_rate_limit": 30,
         "cors_origins": ["https://write.example.org"],
         "heartbeat_interval_s": 0.2,
+        # The tests stand for a load balancer on 127.0.0.1: their X-Forwarded-For names the
+        # client, so each test (and each kind of caller) has an address of its own.
+        # (Untrusted peers: test_trusted_proxies.py.)
+        "trusted_proxies": "127.0.0.1",
     }
     values.update(overrides)
     return IntakeSettings.model_validate(values)
@@ -287,7 +291,7 @@ async def keys(intake: RunningIntake) -> AsyncIterator[Keys]:
 
 @pytest.fixture
 async def client(intake: RunningIntake) -> AsyncIterator[httpx.AsyncClient]:
-    # A client address of its own per test (uvicorn trusts X-Forwarded-For from 127.0.0.1),
+    # A client address of its own per test (127.0.0.1 is a trusted proxy, isolated_settings),
     # so the anonymous rate limit of one test never spills into another.
     address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
     headers = {"X-Forwarded-For": address}
