@@ -51,6 +51,7 @@ def served_app(api: FastAPI, state: IntakeState) -> ASGIApp:
         settings.max_in_flight,
         settings.keyed_share,
         on_shed=metrics.shed,
-        name_shed=refusals.ids_of_shed,  # every 503 names the actions' ids (contract v2)
+        # every 503 names the actions' ids (contract v2)
+        name_shed=refusals.naming_the_shed(state.naming_room),
     )
     return RequestMetrics(app, service=settings.service_name, api=api)

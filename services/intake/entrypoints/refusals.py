@@ -3,7 +3,10 @@ those answered before the actions reached the publisher too: the in-flight cap's
 "Overloaded", the batch budget's "Busy", the key store or Kafka not ready. The ids are the
 client's own, or ones assigned here that the client's retry carries, so the retry counts
 once. Cheap on purpose (these answers shed load): the bounded body is read and only the
-ids are picked out of it, nothing is validated."""
+ids are picked out of it, nothing is validated; and the bodies read so are bounded in all
+(NAMING_ROOM_BYTES), or a flood of refused 4 MiB batches would hold gigabytes. A refusal
+that finds no room within NAMING_WAIT_S names no id (nothing of it was written), and is
+counted in plume_intake_unnamed_refusals_total."""
 
 from __future__ import annotations
 
@@ -16,18 +19,36 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from services.intake import metrics
+from services.intake.entrypoints.budget import ByteBudget, NoRoom
 from services.intake.entrypoints.raw_route import Endpoint
-from services.intake.entrypoints.requests import BATCH_LIMIT, SINGLE_LIMIT, Refusal, read_body
+from services.intake.entrypoints.requests import (
+    BATCH_LIMIT,
+    SINGLE_LIMIT,
+    Refusal,
+    announced_size,
+    read_body,
+)
+from shared.admission import ShedFields
 
 # The action routes, and whether each takes a batch.
 ACTION_ROUTES = {("POST", "/v1/actions"): False, ("POST", "/v1/actions/batch"): True}
+NAMING_ROOM_BYTES = 16 * 2**20  # refused bodies read at once, per process
+NAMING_WAIT_S = 2.0
 
 
-async def naming_the_actions(request: Request, refused: Refusal, batch: bool) -> Refusal:
+async def naming_the_actions(
+    request: Request, refused: Refusal, batch: bool, room: ByteBudget
+) -> Refusal:
     """`refused` naming the ids of the body's actions; as it was when the body cannot be
-    read (too large) or holds no actions."""
+    read (too large, or no room to read it) or holds no actions."""
+    limit = BATCH_LIMIT if batch else SINGLE_LIMIT
     try:
-        body = await read_body(request, BATCH_LIMIT if batch else SINGLE_LIMIT)
+        async with room.hold("refused", announced_size(request, limit), NAMING_WAIT_S):
+            body = await read_body(request, limit)
+    except NoRoom:
+        metrics.UNNAMED_REFUSALS.inc()
+        return refused
     except Refusal:
         return refused
     if batch:
@@ -46,19 +67,24 @@ def naming_503s(endpoint: Endpoint, batch: bool) -> Endpoint:
         except Refusal as refused:
             if refused.status != 503 or refused.names_actions:
                 raise
-            raise await naming_the_actions(request, refused, batch) from None
+            room = request.app.state.intake.naming_room
+            raise await naming_the_actions(request, refused, batch, room) from None
 
     return answer
 
 
-async def ids_of_shed(scope: Scope, receive: Receive) -> dict[str, Any]:
+def naming_the_shed(room: ByteBudget) -> ShedFields:
     """The fields naming the actions of a request the in-flight cap sheds (none for the
     routes that take no action)."""
-    batch = ACTION_ROUTES.get((scope["method"], scope["path"]))
-    if batch is None:
-        return {}
-    named = await naming_the_actions(Request(scope, receive), Refusal(503, "Overloaded"), batch)
-    return named.extra
+
+    async def ids_of_shed(scope: Scope, receive: Receive) -> dict[str, Any]:
+        batch = ACTION_ROUTES.get((scope["method"], scope["path"]))
+        if batch is None:
+            return {}
+        shed = Refusal(503, "Overloaded")
+        return (await naming_the_actions(Request(scope, receive), shed, batch, room)).extra
+
+    return ids_of_shed
 
 
 def action_id_in(body: bytes) -> str:

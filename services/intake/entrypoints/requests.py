@@ -67,5 +67,11 @@ async def read_body(request: Request, limit: int) -> bytes:
     return body
 
 
+def announced_size(request: Request, limit: int) -> int:
+    """The body's size as its Content-Length says (capped at `limit`), or `limit`."""
+    declared = request.headers.get("content-length", "")
+    return min(int(declared), limit) if declared.isdigit() else limit
+
+
 def _too_large(limit: int) -> Refusal:
     return Refusal(413, "Body too large", f"at most {limit} bytes")
