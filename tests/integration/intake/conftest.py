@@ -260,9 +260,9 @@ def redis_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture(scope="module")
-async def intake() -> AsyncIterator[RunningIntake]:
-    settings = isolated_settings()
+@contextlib.asynccontextmanager
+async def served_intake(settings: IntakeSettings) -> AsyncIterator[RunningIntake]:
+    """An intake with `settings`, its topics and the test campaign, ready; then all gone."""
     await prepare_topics(settings, campaign_for_tests())
     running = await serve(settings)
     async with httpx.AsyncClient(timeout=10) as client:
@@ -270,6 +270,12 @@ async def intake() -> AsyncIterator[RunningIntake]:
     yield running
     await running.stop()
     await drop_topics(settings)
+
+
+@pytest.fixture(scope="module")
+async def intake() -> AsyncIterator[RunningIntake]:
+    async with served_intake(isolated_settings()) as running:
+        yield running
 
 
 async def revoke_keys(database_url: str, keys: Keys) -> None:

@@ -13,12 +13,8 @@ import pytest
 from tests.integration.intake.conftest import (
     OPEN_CASE,
     RunningIntake,
-    campaign_for_tests,
-    drop_topics,
     isolated_settings,
-    prepare_topics,
-    serve,
-    wait_ready,
+    served_intake,
 )
 
 pytestmark = pytest.mark.integration
@@ -31,13 +27,8 @@ async def intake(request: pytest.FixtureRequest) -> AsyncIterator[RunningIntake]
     settings = isolated_settings(
         anonymous_rate_limit=LIMIT, trusted_proxies=request.param, redis_url=""
     )
-    await prepare_topics(settings, campaign_for_tests())
-    running = await serve(settings)
-    async with httpx.AsyncClient(timeout=10) as client:
-        await wait_ready(client, running.url)
-    yield running
-    await running.stop()
-    await drop_topics(settings)
+    async with served_intake(settings) as running:
+        yield running
 
 
 async def post_from(client: httpx.AsyncClient, forwarded_for: str) -> int:
