@@ -29,8 +29,10 @@ OPENING_AT_ONCE = 200
 
 
 def address(i: int) -> str:
-    """A client address of its own (intake trusts X-Forwarded-For from 127.0.0.1), so the
-    per-address limits see many clients, as they would in an attack from many machines."""
+    """A client address of its own in X-Forwarded-For, so the per-address limits see many
+    clients, as in an attack from many machines. Intake believes it only from a trusted
+    proxy: run the stack with `PLUME_INTAKE_TRUSTED_PROXIES=127.0.0.1` (else every request
+    is one client, 127.0.0.1, as it is for an attacker without a proxy of ours)."""
     return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
 
 

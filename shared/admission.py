@@ -5,18 +5,28 @@ action ids make retries count once) instead of queueing without bound.
 Requests without an API key may take only part of the limit: a crowd of anonymous callers
 (or one client opening many slow requests) fills its share, and partners with keys still
 get in. A request counts as keyed when it carries `X-API-Key`; a wrong key is refused
-(401) before its body is read, so pretending to have one does not hold a keyed slot."""
+(401) before its body is read, so pretending to have one does not hold a keyed slot.
+
+A service may add fields to the 503 it sheds with (`name_shed`): intake names the refused
+actions' ids there, as every 503 of its action routes must (contract v2)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.http import problem
 
 OPERATIONAL = ("/healthz", "/readyz", "/metrics")
+# The fields a service adds to the body of a shed request's 503 (read from the request).
+ShedFields = Callable[[Scope, Receive], Awaitable[dict[str, Any]]]
+
+
+async def no_fields(scope: Scope, receive: Receive) -> dict[str, Any]:
+    return {}
 
 
 class Admission:
@@ -29,6 +39,7 @@ class Admission:
         exempt: Collection[str] = OPERATIONAL,
         on_shed: Callable[[], None] = lambda: None,
         exempt_endings: tuple[str, ...] = (),
+        name_shed: ShedFields = no_fields,
     ) -> None:
         self.app = app
         self.limit = limit  # 0 = no cap
@@ -37,6 +48,7 @@ class Admission:
         self.exempt = frozenset(exempt)  # paths never refused here: health, long streams
         self.exempt_endings = exempt_endings  # paths with an id inside: per-case streams
         self.on_shed = on_shed
+        self.name_shed = name_shed
         self.in_flight = 0
         self.anonymous = 0
 
@@ -52,11 +64,7 @@ class Admission:
             return
         keyed = any(name == b"x-api-key" for name, _ in scope["headers"])
         if self.in_flight >= self.limit or (not keyed and self.anonymous >= self.anonymous_limit):
-            self.on_shed()
-            shed = problem(
-                503, "Overloaded", "nothing was accepted", retry_after=self.retry_after_s
-            )
-            await shed(scope, receive, send)
+            await self._shed(scope, receive, send)
             return
         self.in_flight += 1
         self.anonymous += not keyed
@@ -65,3 +73,11 @@ class Admission:
         finally:
             self.in_flight -= 1
             self.anonymous -= not keyed
+
+    async def _shed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.on_shed()
+        fields = await self.name_shed(scope, receive)
+        shed = problem(
+            503, "Overloaded", "nothing was accepted", retry_after=self.retry_after_s, **fields
+        )
+        await shed(scope, receive, send)

@@ -64,6 +64,10 @@ def uvicorn_options(settings: ServiceSettings, **overrides: Any) -> dict[str, An
         "log_config": None,
         "access_log": False,
         "server_header": False,
+        # X-Forwarded-For believed from the trusted proxies only (uvicorn's own default
+        # trusts 127.0.0.1, i.e. any local caller).
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies or None,
     }
     options.update(overrides)
     return options

@@ -4,12 +4,13 @@ are read from the same variables for all of them."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
 from typing import Any, ClassVar
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.guarded_http import HttpLimits
@@ -100,6 +101,19 @@ class ServiceSettings(InfraSettings):
     http_body_min_rate: int = Field(default=4_096, ge=0, description="bytes per second")
     http_max_header_bytes: int = Field(default=32 * 1024, ge=1_024)
     http_max_headers: int = Field(default=100, ge=10)
+    # Peers whose X-Forwarded-For names the client (comma-separated addresses or networks,
+    # "*" for any): a load balancer in front. Empty: the peer itself is the client, so no
+    # caller can pass for other addresses and slip past the per-address limits.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry != "*":
+                ipaddress.ip_network(entry)  # ValueError: not an address nor a network
+        return ",".join(entries)
 
     def http_limits(self) -> HttpLimits:
         """The `http_…` settings, named as HttpLimits names them."""

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034
-# Prometheus from the Debian package, scraping the three services and itself.
-# Sourced by up.sh / down.sh after common.sh.
+# Prometheus from the Debian package, scraping every instance of the three services and
+# itself. Sourced by up.sh / down.sh after common.sh; uses services.sh's instances_of.
 
 PROMETHEUS_CONFIG="$PLUME_HOME/prometheus.yml"
 
@@ -29,15 +29,25 @@ data_mountpoint_regex() {
     printf '%s' "${regex//|/\\|}"
 }
 
+# Every instance of a service (PLUME_COUNTER_INSTANCES, …; port + 10(i-1)) as the items
+# of a YAML flow list: "127.0.0.1:8002", "127.0.0.1:8012".
+scrape_targets() {
+    local i targets=""
+    for ((i = 1; i <= $(instances_of "$1"); i++)); do
+        targets+="${targets:+, }\"127.0.0.1:$(port_of "$(instance_name "$1" "$i")")\""
+    done
+    printf '%s' "$targets"
+}
+
 # The rules are found wherever PLUME_HOME is: their repo-relative path becomes absolute.
 write_prometheus_config() {
     sed -e "s|127.0.0.1:9090|127.0.0.1:$PLUME_PROMETHEUS_PORT|" \
         -e "s|127.0.0.1:9193|127.0.0.1:$PLUME_ALERTMANAGER_PORT|" \
         -e "s|127.0.0.1:9100|127.0.0.1:$PLUME_NODE_EXPORTER_PORT|" \
         -e "s|regex: '/'|regex: '$(data_mountpoint_regex)'|" \
-        -e "s|127.0.0.1:8001|127.0.0.1:$PLUME_INTAKE_PORT|" \
-        -e "s|127.0.0.1:8002|127.0.0.1:$PLUME_COUNTER_PORT|" \
-        -e "s|127.0.0.1:8003|127.0.0.1:$PLUME_DELIVERY_PORT|" \
+        -e "s|\"127.0.0.1:8001\"|$(scrape_targets intake)|" \
+        -e "s|\"127.0.0.1:8002\"|$(scrape_targets counter)|" \
+        -e "s|\"127.0.0.1:8003\"|$(scrape_targets delivery)|" \
         -e "s|\.\./deploy/prometheus/rules/|$REPO_ROOT/deploy/prometheus/rules/|" \
         "$REPO_ROOT/deploy/prometheus/prometheus.yml" >"$PROMETHEUS_CONFIG"
 }
@@ -46,9 +56,22 @@ prometheus_ready() {
     pid_gone "$1" || curl -fs -o /dev/null "http://127.0.0.1:$PLUME_PROMETHEUS_PORT/-/ready"
 }
 
+# A running Prometheus rereads its config on SIGHUP: the instances asked for may have changed.
+reload_prometheus_config() {
+    local before
+    before="$(cat "$PROMETHEUS_CONFIG" 2>/dev/null || true)"
+    write_prometheus_config
+    if [[ "$(cat "$PROMETHEUS_CONFIG")" != "$before" ]]; then
+        say "prometheus: scrape targets changed, reloading its config"
+        kill -HUP "$1"
+    fi
+}
+
 start_prometheus() {
-    if live_pid prometheus >/dev/null; then
+    local running
+    if running="$(live_pid prometheus)"; then
         say "prometheus already running"
+        reload_prometheus_config "$running"
     else
         require_free_port prometheus
         command -v prometheus >/dev/null || die "prometheus is missing: apt-get install prometheus"

@@ -52,6 +52,10 @@ def rejected(status: int) -> None:
     REJECTED.labels(REASONS.get(status, "other")).inc()
 
 
+UNNAMED_REFUSALS = Counter(
+    "plume_intake_unnamed_refusals_total",
+    "503s that could not name their actions' ids: too many refused bodies being read at once",
+)
 KEY_GUESSES_REFUSED = Counter(
     "plume_intake_key_guesses_refused_total",
     "Keyed requests answered 429 because their address sent too many unknown API keys",

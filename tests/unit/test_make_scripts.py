@@ -84,12 +84,17 @@ def test_overrides_reach_the_services_as_the_fixture_sees_them() -> None:
     ]
 
 
-def test_prometheus_config_follows_port_overrides(tmp_path: Path) -> None:
+def prometheus_config(tmp_path: Path, env: dict[str, str]) -> dict[str, Any]:
     bash(
-        f"source {LOCAL}/prometheus.sh; write_prometheus_config",
-        {**OVERRIDES, "PLUME_HOME": str(tmp_path)},
+        f"source {LOCAL}/services.sh; source {LOCAL}/prometheus.sh; write_prometheus_config",
+        {**env, "PLUME_HOME": str(tmp_path)},
     )
     config: dict[str, Any] = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
+    return config
+
+
+def test_prometheus_config_follows_port_overrides(tmp_path: Path) -> None:
+    config = prometheus_config(tmp_path, OVERRIDES)
     targets = {j["job_name"]: j["static_configs"][0]["targets"] for j in config["scrape_configs"]}
     assert targets == {
         "prometheus": ["127.0.0.1:19090"],
@@ -107,6 +112,17 @@ def test_prometheus_config_follows_port_overrides(tmp_path: Path) -> None:
     assert all(list(p.parent.glob(p.name)) for p in absolute)
 
 
+def test_prometheus_scrapes_every_instance_of_counter_and_delivery(tmp_path: Path) -> None:
+    """Instance i > 1 of a service listens on its port + 10(i-1): each is a target of the
+    service's job, so a dead one fires TargetDown and its metrics count in the sums."""
+    instances = {"PLUME_COUNTER_INSTANCES": "3", "PLUME_DELIVERY_INSTANCES": "2"}
+    config = prometheus_config(tmp_path, {**OVERRIDES, **instances})
+    targets = {j["job_name"]: j["static_configs"][0]["targets"] for j in config["scrape_configs"]}
+    assert targets["counter"] == ["127.0.0.1:18002", "127.0.0.1:18012", "127.0.0.1:18022"]
+    assert targets["delivery"] == ["127.0.0.1:18003", "127.0.0.1:18013"]
+    assert targets["intake"] == ["127.0.0.1:18001"]  # one process (its workers share a port)
+
+
 @pytest.mark.parametrize("mountpoint", ["/", "/srv/plume.data", "/mnt/a|b&c"])
 def test_the_data_volume_label_selects_the_mount_point_of_plume_home(
     tmp_path: Path, mountpoint: str
@@ -115,7 +131,8 @@ def test_the_data_volume_label_selects_the_mount_point_of_plume_home(
     point df names for PLUME_HOME, whatever characters it holds."""
     fake_df = f"df() {{ printf 'Mounted on\\n%s\\n' '{mountpoint}'; }}"
     bash(
-        f"source {LOCAL}/prometheus.sh; {fake_df}; write_prometheus_config",
+        f"source {LOCAL}/services.sh; source {LOCAL}/prometheus.sh; {fake_df}; "
+        "write_prometheus_config",
         {"PLUME_HOME": str(tmp_path)},
     )
     config: dict[str, Any] = yaml.safe_load((tmp_path / "prometheus.yml").read_text())

@@ -51,13 +51,13 @@ class UnavailableProblem(ProblemDetails):
 
     action_id: UUID | None = Field(
         default=None,
-        description="the refused action's id (the server's where the client sent none), "
-        "present once the action was read: retry with it and it is counted once",
+        description="the refused action's id (the server's where the client sent none): "
+        "retry with it and it is counted once",
     )
     action_ids: list[UUID | None] | None = Field(
         default=None,
-        description="a batch refused by Kafka: each item's action_id in the batch's order "
-        "(null for an item refused by validation); retry the batch with them",
+        description="a refused batch: each item's action_id in the batch's order (null for "
+        "an item refused by validation, or not an object); retry the batch with them",
     )
 
 

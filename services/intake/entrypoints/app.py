@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
 from services.intake import metrics
-from services.intake.entrypoints import confirmations, http, openapi, widget
+from services.intake.entrypoints import confirmations, http, openapi, refusals, widget
 from services.intake.entrypoints.fast_path import FastPath
 from services.intake.entrypoints.origins import AllowedOrigins, LiveCORS
 from services.intake.entrypoints.state import IntakeState
@@ -47,5 +47,12 @@ def served_app(api: FastAPI, state: IntakeState) -> ASGIApp:
     settings = state.settings
     app: ASGIApp = FastPath(api, http.HOT_ROUTES)
     app = LiveCORS(app, AllowedOrigins(settings.cors_origins, state.catalog))
-    app = Admission(app, settings.max_in_flight, settings.keyed_share, on_shed=metrics.shed)
+    app = Admission(
+        app,
+        settings.max_in_flight,
+        settings.keyed_share,
+        on_shed=metrics.shed,
+        # every 503 names the actions' ids (contract v2)
+        name_shed=refusals.naming_the_shed(state.naming_room),
+    )
     return RequestMetrics(app, service=settings.service_name, api=api)

@@ -20,7 +20,13 @@ from services.intake.domain.model import ActionIn, BatchIn, Rules
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.entrypoints import guards
 from services.intake.entrypoints.budget import NoRoom
-from services.intake.entrypoints.requests import BATCH_LIMIT, Refusal, read_body, require_json
+from services.intake.entrypoints.requests import (
+    BATCH_LIMIT,
+    Refusal,
+    announced_size,
+    read_body,
+    require_json,
+)
 from services.intake.entrypoints.state import IntakeState
 from shared.apikeys import ApiKey, Scope
 
@@ -35,7 +41,8 @@ async def post_batch(request: Request) -> Response:
         raise Refusal(403, "Forbidden", "this key lacks the actions:batch scope")
     settings = intake.settings
     try:
-        room = intake.batch_budget.hold(key.name, announced_size(request), settings.batch_wait_s)
+        size = announced_size(request, BATCH_LIMIT)
+        room = intake.batch_budget.hold(key.name, size, settings.batch_wait_s)
         async with room:
             return await _accept(request, intake, key)
     except NoRoom as full:
@@ -66,12 +73,6 @@ async def _accept(request: Request, intake: IntakeState, key: ApiKey) -> Respons
     except PublishUnavailable as exc:
         raise guards.unavailable(intake, None, action_ids=exc.action_ids) from None
     return Response(orjson.dumps(_answer(results)), media_type="application/json")
-
-
-def announced_size(request: Request) -> int:
-    """The body's size as its Content-Length says (capped at the limit), or the limit."""
-    declared = request.headers.get("content-length", "")
-    return min(int(declared), BATCH_LIMIT) if declared.isdigit() else BATCH_LIMIT
 
 
 def parse_batch(body: bytes, rules: Rules) -> list[ActionIn | list[FieldError]]:

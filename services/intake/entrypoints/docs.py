@@ -85,8 +85,8 @@ SINGLE: dict[str, Any] = {
         ),
         409: _problem("The case is closed"),
         503: _problem(
-            "Not acknowledged: Kafka cannot take the write now, or the service is starting "
-            "or overloaded; retry with `action_id` where given",
+            "Not acknowledged: Kafka cannot take the write now, or the service is starting, "
+            "overloaded or busy; retry with the `action_id` it names",
             "UnavailableProblem",
             retry=True,
         ),
@@ -103,8 +103,10 @@ BATCH: dict[str, Any] = {
         401: _problem("No API key, or an unknown or revoked one"),
         403: _problem("The key lacks actions:batch"),
         503: _problem(
-            "Not acknowledged: Kafka cannot take the writes now, or the service is starting "
-            "or overloaded; nothing in the batch counts as accepted",
+            "Not acknowledged: Kafka cannot take the writes now, or the service is starting, "
+            "overloaded or busy; nothing in the batch counts as accepted: retry it with the "
+            "`action_ids` it names",
+            "UnavailableProblem",
             retry=True,
         ),
     },

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
@@ -108,14 +107,11 @@ def unavailable(
     detail: str | None = None,
     action_ids: list[str | None] | None = None,
 ) -> Refusal:
-    extra: dict[str, Any] = {"retry_after": intake.settings.retry_after_s}
-    if action_id is not None:  # so the caller can retry with the same id (counted once)
-        extra["action_id"] = str(action_id)
-    if action_ids is not None:  # a batch's, item by item (None: refused by validation)
-        extra["action_ids"] = action_ids
-    return Refusal(
-        503, "Kafka cannot take the write now", detail or "nothing was accepted", **extra
+    retry = intake.settings.retry_after_s
+    refused = Refusal(
+        503, "Kafka cannot take the write now", detail or "nothing was accepted", retry_after=retry
     )
+    return refused.naming(action_id, action_ids)
 
 
 def context(intake: IntakeState) -> Context:

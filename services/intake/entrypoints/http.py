@@ -24,7 +24,7 @@ from services.intake.entrypoints.guards import (
     unavailable,
 )
 from services.intake.entrypoints.raw_route import RawRoute
-from services.intake.entrypoints.refusals import naming_the_action
+from services.intake.entrypoints.refusals import naming_503s
 from services.intake.entrypoints.requests import SINGLE_LIMIT, Refusal, read_body, require_json
 from services.intake.entrypoints.state import IntakeState
 from shared.apikeys import Scope
@@ -39,7 +39,7 @@ def install(app: FastAPI) -> None:
     add("/v1/actions", post_action, methods=["POST"], route_class_override=RawRoute, **docs.SINGLE)
     add(
         "/v1/actions/batch",
-        batch.post_batch,
+        post_batch,
         methods=["POST"],
         route_class_override=RawRoute,
         **docs.BATCH,
@@ -47,18 +47,9 @@ def install(app: FastAPI) -> None:
     add("/v1/cases", list_cases, methods=["GET"], route_class_override=RawRoute, **docs.CASES)
 
 
-async def post_action(request: Request) -> Response:
+async def _post_action(request: Request) -> Response:
     """POST /v1/actions: one action, answered 202 once Kafka has it. Every 503 names the
     action's id, the client's or one assigned here, to retry with (contract v2)."""
-    try:
-        return await _post_action(request)
-    except Refusal as refused:
-        if refused.status != 503 or "action_id" in refused.extra:
-            raise
-        raise await naming_the_action(request, refused) from None
-
-
-async def _post_action(request: Request) -> Response:
     intake: IntakeState = request.app.state.intake
     require_json(request)
     key = await find_key(request, intake)
@@ -89,6 +80,10 @@ async def _post_action(request: Request) -> Response:
     )
 
 
+post_action = naming_503s(_post_action, batch=False)
+post_batch = naming_503s(batch.post_batch, batch=True)
+
+
 async def list_cases(request: Request) -> Response:
     cases: LocalizedCases = request.app.state.cases
     return cases.answer(request)
@@ -99,4 +94,4 @@ async def _refusal_response(_: Request, exc: Exception) -> Response:
     return exc.response()
 
 
-HOT_ROUTES = {("POST", "/v1/actions"): post_action, ("POST", "/v1/actions/batch"): batch.post_batch}
+HOT_ROUTES = {("POST", "/v1/actions"): post_action, ("POST", "/v1/actions/batch"): post_batch}

@@ -29,6 +29,21 @@ class Refusal(Exception):
     def response(self) -> Response:
         return problem(self.status, self.title, self.detail, **self.extra)
 
+    def naming(
+        self, action_id: object = None, action_ids: list[str | None] | None = None
+    ) -> Refusal:
+        """This refusal naming the ids of the actions it refuses, the one way every 503
+        does (contract v2): the client retries with them and each counts once."""
+        if action_id is not None:  # a single action's (the client's, or one assigned)
+            self.extra["action_id"] = str(action_id)
+        if action_ids is not None:  # a batch's, item by item (None: no id for that item)
+            self.extra["action_ids"] = action_ids
+        return self
+
+    @property
+    def names_actions(self) -> bool:
+        return "action_id" in self.extra or "action_ids" in self.extra
+
 
 def require_json(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -50,6 +65,12 @@ async def read_body(request: Request, limit: int) -> bytes:
     body = b"".join(chunks)
     request._body = body  # Starlette's own cache: a second read (see refusals) gets it again
     return body
+
+
+def announced_size(request: Request, limit: int) -> int:
+    """The body's size as its Content-Length says (capped at `limit`), or `limit`."""
+    declared = request.headers.get("content-length", "")
+    return min(int(declared), limit) if declared.isdigit() else limit
 
 
 def _too_large(limit: int) -> Refusal:

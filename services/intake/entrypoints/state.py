@@ -17,6 +17,7 @@ from services.intake.domain.ports import (
     RateLimits,
 )
 from services.intake.entrypoints.budget import ByteBudget
+from services.intake.entrypoints.refusals import NAMING_ROOM_BYTES
 from services.intake.settings import IntakeSettings
 from shared.catalog import CatalogView
 
@@ -32,6 +33,8 @@ class IntakeState:
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
     key_guesses: KeyGuessGuard = field(init=False, repr=False)
     batch_budget: ByteBudget = field(init=False, repr=False)
+    # The bodies of refused requests read at once to name their ids (refusals.py).
+    naming_room: ByteBudget = field(init=False, repr=False)
     # Batches are decoded here, off the event loop, which keeps serving (and reading Kafka's
     # acknowledgements) meanwhile; one thread, as decoding holds the GIL anyway.
     decoder: ThreadPoolExecutor = field(init=False, repr=False)
@@ -45,4 +48,5 @@ class IntakeState:
             settings.batch_budget_per_key_bytes,
             metrics.batch_budget_changed,
         )
+        self.naming_room = ByteBudget(NAMING_ROOM_BYTES, NAMING_ROOM_BYTES)
         self.decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-decoder")

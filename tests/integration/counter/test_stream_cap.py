@@ -19,7 +19,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def capped(tmp_path: Path) -> AsyncIterator[CounterProcess]:
-    settings = isolated_settings(stream_max_total=3, stream_max_per_client=2)
+    # 127.0.0.1 stands for a load balancer: X-Forwarded-For names each stream's client.
+    settings = isolated_settings(
+        stream_max_total=3, stream_max_per_client=2, trusted_proxies="127.0.0.1"
+    )
     await create_topics(settings)
     process = await CounterProcess(settings, tmp_path).start()
     yield process

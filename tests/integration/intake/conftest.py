@@ -49,6 +49,10 @@ def isolated_settings(**overrides: object) -> IntakeSettings:
         "anonymous_rate_limit": 30,
         "cors_origins": ["https://write.example.org"],
         "heartbeat_interval_s": 0.2,
+        # The tests stand for a load balancer on 127.0.0.1: their X-Forwarded-For names the
+        # client, so each test (and each kind of caller) has an address of its own.
+        # (Untrusted peers: test_trusted_proxies.py.)
+        "trusted_proxies": "127.0.0.1",
     }
     values.update(overrides)
     return IntakeSettings.model_validate(values)
@@ -256,9 +260,9 @@ def redis_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture(scope="module")
-async def intake() -> AsyncIterator[RunningIntake]:
-    settings = isolated_settings()
+@contextlib.asynccontextmanager
+async def served_intake(settings: IntakeSettings) -> AsyncIterator[RunningIntake]:
+    """An intake with `settings`, its topics and the test campaign, ready; then all gone."""
     await prepare_topics(settings, campaign_for_tests())
     running = await serve(settings)
     async with httpx.AsyncClient(timeout=10) as client:
@@ -266,6 +270,12 @@ async def intake() -> AsyncIterator[RunningIntake]:
     yield running
     await running.stop()
     await drop_topics(settings)
+
+
+@pytest.fixture(scope="module")
+async def intake() -> AsyncIterator[RunningIntake]:
+    async with served_intake(isolated_settings()) as running:
+        yield running
 
 
 async def revoke_keys(database_url: str, keys: Keys) -> None:
@@ -287,7 +297,7 @@ async def keys(intake: RunningIntake) -> AsyncIterator[Keys]:
 
 @pytest.fixture
 async def client(intake: RunningIntake) -> AsyncIterator[httpx.AsyncClient]:
-    # A client address of its own per test (uvicorn trusts X-Forwarded-For from 127.0.0.1),
+    # A client address of its own per test (127.0.0.1 is a trusted proxy, isolated_settings),
     # so the anonymous rate limit of one test never spills into another.
     address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
     headers = {"X-Forwarded-For": address}

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -141,6 +141,80 @@ async def test_batches_of_one_key_wait_for_room_and_past_the_wait_get_429(
             assert (answer.status_code, answer.json()["accepted"]) == (200, 1_000)
     finally:
         big.hang_up()
+
+
+def is_uuid(value: object) -> bool:
+    return isinstance(value, str) and str(UUID(value)) == value
+
+
+async def test_an_overloaded_503_names_every_refused_action(
+    guarded: tuple[RunningIntake, Keys],
+) -> None:
+    """Shed before its body is read, a request still names its actions' ids (contract v2:
+    every 503), so that the client's retry counts once."""
+    intake, keys = guarded
+    anonymous = {**JSON, "X-Forwarded-For": "10.77.2.1"}
+    keyed = {**JSON, "X-API-Key": keys.writer}
+    slow = [
+        await SlowUpload(intake.url, "/v1/actions", 60_000, anonymous).start() for _ in range(8)
+    ]
+    slow += [await SlowUpload(intake.url, "/v1/actions", 60_000, keyed).start() for _ in range(2)]
+    given = str(uuid4())
+    try:
+        async with httpx.AsyncClient(base_url=intake.url, timeout=10) as client:
+            single = {"case_id": OPEN_CASE, "type": "letter"}  # no id: one is assigned
+            shed = await wait_until(
+                lambda: client.post("/v1/actions", json=single, headers=anonymous),
+                lambda answer: answer.status_code == 503,
+                within=10,
+            )
+            assert shed.json()["title"] == "Overloaded"
+            assert is_uuid(shed.json()["action_id"]), shed.text
+            batch = {"actions": [{**letter(), "action_id": given}, single]}
+            headers = {**JSON, "X-API-Key": keys.batch}
+            shed = await wait_until(  # the keyed share fills once the 2 keyed uploads are in
+                lambda: client.post("/v1/actions/batch", json=batch, headers=headers),
+                lambda answer: answer.status_code == 503,
+                within=10,
+            )
+            named = shed.json()["action_ids"]
+            assert (shed.json()["title"], named[0]) == ("Overloaded", given), shed.text
+            assert is_uuid(named[1]) and named[1] != given
+    finally:
+        for upload in slow:
+            upload.hang_up()
+
+
+async def test_a_busy_503_names_every_action_of_the_batch(
+    guarded: tuple[RunningIntake, Keys],
+) -> None:
+    """The batch budget's 503 comes before the body is read; it names the ids all the same."""
+    intake, keys = guarded
+    holders = [
+        SlowUpload(intake.url, "/v1/actions/batch", 4 * MIB, {**JSON, "X-API-Key": key})
+        for key in (keys.batch, keys.all_actions)  # each fills its key's share: all is full
+    ]
+    for upload in holders:
+        await upload.start()
+    given = str(uuid4())
+    try:
+        async with httpx.AsyncClient(base_url=intake.url, timeout=30) as client:
+            await wait_until(
+                lambda: metric(client, "plume_intake_batch_bytes_held"),
+                lambda held: held >= 8 * MIB,
+                within=10,
+            )
+            unnamed = {"case_id": OPEN_CASE, "type": "letter"}
+            batch = {"actions": [unnamed, {**letter(), "action_id": given}, "odd"]}
+            headers = {**JSON, "X-API-Key": keys.batch_limited}
+            busy = await client.post("/v1/actions/batch", json=batch, headers=headers)
+            assert (busy.status_code, busy.json()["title"]) == (503, "Busy"), busy.text
+            named = busy.json()["action_ids"]
+            assert is_uuid(named[0]) and named[1:] == [given, None]
+            assert busy.headers["retry-after"]
+    finally:
+        for upload in holders:
+            upload.hang_up()
 
 
 async def test_a_client_hanging_up_mid_body_is_499_not_a_server_error(

@@ -77,8 +77,8 @@ async def served() -> AsyncIterator[tuple[str, Keys]]:
 
 def call_as(case: Any, url: str, caller: int, key: str | None = None) -> None:
     """Send `case` with `key` (never a generated one), from the client address of this kind
-    of caller (uvicorn trusts X-Forwarded-For from 127.0.0.1, so each kind has its own rate
-    limits), and check the answer against the document."""
+    of caller (127.0.0.1 is a trusted proxy in isolated_settings, so each kind has its own
+    rate limits), and check the answer against the document."""
     case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "x-api-key"}
     headers = {"X-Forwarded-For": f"10.9.0.{caller}"}
     if key is not None:

@@ -92,3 +92,18 @@ async def test_paths_with_an_exempt_ending_are_never_shed() -> None:
     held.release.set()  # the stream got in although the cap was full
     assert status_of(await stream) == 202
     assert [status_of(await task) for task in first] == [202]
+
+
+async def test_a_shed_answer_carries_the_fields_the_service_names() -> None:
+    held = Held()
+
+    async def name_shed(scope: Scope, receive: Receive) -> dict[str, object]:
+        return {"action_id": "named"}
+
+    app = Admission(held, limit=1, keyed_share=0, name_shed=name_shed)
+    first = await fill(app, 1, key=False)
+    shed = await call(app)
+    assert status_of(shed) == 503
+    assert b'"action_id":"named"' in shed[1]["body"]
+    held.release.set()
+    assert [status_of(await task) for task in first] == [202]

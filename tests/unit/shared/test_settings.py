@@ -9,6 +9,7 @@ import pytest
 from services.counter.settings import CounterSettings
 from services.delivery.settings import DeliverySettings
 from services.intake.settings import IntakeSettings
+from shared.serve import uvicorn_options
 from shared.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
@@ -47,3 +48,19 @@ def test_each_service_s_http_limits_come_from_its_own_variables(
     # uvicorn's `http` option, picklable for intake's worker processes
     protocol = pickle.loads(pickle.dumps(limits.protocol()))
     assert protocol.keywords["limits"] == limits
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies() -> None:
+    untrusting = uvicorn_options(ServiceSettings())
+    assert untrusting["proxy_headers"] is False  # uvicorn's default would trust 127.0.0.1
+    trusting = uvicorn_options(ServiceSettings(trusted_proxies=" 10.0.0.0/8, 192.0.2.7 "))
+    assert (trusting["proxy_headers"], trusting["forwarded_allow_ips"]) == (
+        True,
+        "10.0.0.0/8,192.0.2.7",
+    )
+
+
+@pytest.mark.parametrize("value", ["10.0.0.1/8", "not-an-address", "10.0.0.0/8;1.2.3.4"])
+def test_a_trusted_proxy_that_is_not_an_address_or_network_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match=r"does not appear to be an IPv4 or IPv6|has host bits"):
+        ServiceSettings(trusted_proxies=value)
