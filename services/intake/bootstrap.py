@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
-from services.intake.adapters.keys import ListeningKeyStore
 from services.intake.adapters.rate_limits import LocalRateLimits, RedisRateLimits
 from services.intake.domain.ports import RateLimits
 from services.intake.entrypoints.app import create_api, served_app
@@ -27,6 +26,7 @@ from shared.catalog import CatalogView
 from shared.db import create_pool, is_reachable
 from shared.kafka import durable_producer
 from shared.kafka_probe import KafkaProbe
+from shared.listening_keys import ListeningKeyStore
 from shared.logs import configure_logging
 from shared.serve import relax_gc, serve, uvicorn_options
 from shared.supervisor import Supervisor
