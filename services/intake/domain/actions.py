@@ -53,8 +53,9 @@ def decide(
     against the catalogue and the clock (model.Rules, at `ctx.now`): an unknown case or a
     future date was refused there, listed with every other failing field."""
     action_id = action.action_id or uuid4()
-    refusals = [r for r in (_tally_refused(action, caller), _case_refused(action, cases)) if r]
-    if refusals:  # every fault listed, under the status of the first
+    tally, closed = _tally_refused(action, caller), _case_refused(action, cases)
+    if tally or closed:  # every fault listed, under the status of the first
+        refusals = [refusal for refusal in (tally, closed) if refusal]
         status, title = refusals[0][0], refusals[0][1]
         return Rejection(status, title, tuple(r[2] for r in refusals), action_id)
     occurred_at = action.occurred_at or ctx.now
