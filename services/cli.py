@@ -131,7 +131,8 @@ def _keys_create(args: argparse.Namespace, infra: InfraSettings) -> int:
     try:
         secret = asyncio.run(create())
     except apikeys.KeyNameTaken:
-        print(f"a key named {args.name!r} exists already", file=sys.stderr)
+        reserved = ", ".join(sorted(apikeys.RESERVED_NAMES))
+        print(f"a key named {args.name!r} exists already (reserved: {reserved})", file=sys.stderr)
         return 1
     print(secret)
     return 0

@@ -14,6 +14,9 @@ from shared.db import Conn, migrate
 
 SCHEMA = "access"
 PREFIX = "plume_"
+# Names the totals' `by_source` and the events give to actions sent without a key (and to
+# intake's heartbeats): a key so named would be counted with them.
+RESERVED_NAMES = frozenset({"web", "anonymous", "heartbeat"})
 # NOTIFYed (by a trigger, 002_notify_key_changes.sql) on every change to the keys.
 CHANGES_CHANNEL = "plume_api_keys"
 
@@ -50,6 +53,8 @@ async def prepare(pool: asyncpg.Pool) -> None:
 
 async def create_key(conn: Conn, name: str, scopes: set[Scope], rate_limit: int) -> str:
     """Store a new key under `name`; return the key itself, which is never stored."""
+    if name in RESERVED_NAMES:
+        raise KeyNameTaken(name)
     secret = PREFIX + secrets.token_urlsafe(32)
     try:
         await conn.execute(

@@ -22,11 +22,13 @@ from services.counter.entrypoints.consumer import CountingHandler, Decoded
 from services.counter.entrypoints.observe import Observer, publish_totals
 from services.counter.service import campaign_of
 from services.counter.settings import CounterSettings
+from shared import apikeys
 from shared.catalog import CatalogView
 from shared.db import close_pool, is_reachable, migrate, unopened_pool
 from shared.dead_letters import KafkaDeadLetters
 from shared.kafka import durable_producer, manual_consumer
 from shared.kafka_probe import KafkaProbe
+from shared.listening_keys import ListeningKeyStore
 from shared.logs import configure_logging
 from shared.positioned_consumer import PositionedConsumer
 from shared.positions import PositionStore
@@ -52,6 +54,7 @@ class Counter:
     outbox: MilestoneOutbox
     observer: Observer
     supervisor: Supervisor
+    keys: ListeningKeyStore  # for GET /v1/actions/{id}
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     app: FastAPI = field(init=False)
 
@@ -116,6 +119,7 @@ def build(
         outbox,
         observer,
         supervisor or Supervisor("counter"),
+        ListeningKeyStore(pool, settings.database_url, "plume-counter-keys"),
     )
     counter.app = create_app(
         settings,
@@ -123,6 +127,7 @@ def build(
         catalog.cases.keys,
         (counter.reachable, counter.problem),
         lambda _: running(counter),
+        counter.keys,
     )
     return counter
 
@@ -151,6 +156,7 @@ async def _start(counter: Counter) -> None:
     await migrate(counter.pool, settings.db_schema, MIGRATIONS)
     async with counter.pool.acquire() as conn:
         await counter.positions.create(conn)
+    await apikeys.prepare(counter.pool)  # the look-up checks keys; intake may start later
     await counter.producer.start()
     await counter.reader.start()
     if counter.follows_catalog:
@@ -165,6 +171,8 @@ async def _start(counter: Counter) -> None:
         "milestones", lambda: counter.outbox.follow(MILESTONES_EVERY_S, stop), readiness=False
     )
     tasks.start("lag", lambda: counter.observer.watch_lag(stop), readiness=False)
+    # Without it keys are looked up in PostgreSQL (and a look-up stays right).
+    tasks.start("keys", counter.keys.follow, readiness=False)
 
 
 def run() -> None:

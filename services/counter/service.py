@@ -8,7 +8,9 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
+from services.counter.domain.lookups import ActionLookup, look_up
 from services.counter.domain.milestones import no_longer_reached, reached
 from services.counter.domain.model import (
     LedgerEntry,
@@ -135,6 +137,11 @@ async def count_actions(
         raise
     new = await recording
     outcome = Outcome(counted=new)
+    if len(new) < len(unique):  # second signatures (or replays, or conflicts)
+        recorded = {e.action_id for e in new}
+        await ledger.keep_duplicates(
+            [e for e in unique if e.supporter_key and e.action_id not in recorded]
+        )
     if len(new) < len(entries):  # replays, second signatures, or conflicts
         _, outcome.conflicting = await conflicting(
             [e.action_id for e in entries],
@@ -183,6 +190,11 @@ async def recount(
         outcome.retracted = await _retract(milestones, outcome.totals)
         outcome.reached = await _reach(milestones, outcome.totals, campaign_of)
     return drift, outcome
+
+
+async def look_up_action(ledger: Ledger, action_id: UUID, key_name: str) -> ActionLookup:
+    """What became of `action_id`, as the key named `key_name` may know it."""
+    return look_up(action_id, await ledger.seen(action_id), key_name)
 
 
 async def _reach(

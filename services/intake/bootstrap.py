@@ -18,7 +18,6 @@ from starlette.types import ASGIApp
 
 from services.intake.adapters.confirmation_mail import SmtpConfirmationMailer
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
-from services.intake.adapters.keys import ListeningKeyStore
 from services.intake.adapters.pending_signatures import PgPendingSignatures
 from services.intake.adapters.rate_limits import LocalRateLimits, RedisRateLimits
 from services.intake.domain.ports import RateLimits
@@ -31,6 +30,7 @@ from shared.catalog import CatalogView
 from shared.db import create_pool, is_reachable
 from shared.kafka import durable_producer
 from shared.kafka_probe import KafkaProbe
+from shared.listening_keys import ListeningKeyStore
 from shared.logs import configure_logging
 from shared.loops import repeat
 from shared.serve import relax_gc, serve, uvicorn_options

@@ -56,15 +56,13 @@ class Held:
 
 
 async def hold(event: ActionEvent, action: ActionIn, holding: Holding, now: datetime) -> Held:
-    assert action.supporter is not None  # a signature has one (model.ActionIn)
+    supporter = action.supporter
+    # a single signature has a supporter with an email (model.ActionIn, whole_action.py)
+    assert supporter is not None and supporter.email is not None
+    language = (supporter.language or holding.language).split("-")[0].lower()
     token = new_token()
-    held = HeldSignature(
-        event,
-        action.supporter.email,
-        holding.language,
-        token_hash(token),
-        now + holding.confirm_within,
-    )
+    expires_at = now + holding.confirm_within
+    held = HeldSignature(event, supporter.email, language, token_hash(token), expires_at)
     if await holding.store.hold(held, token):
         metrics.HELD.inc()
     return Held(event)

@@ -30,6 +30,20 @@ class Channel(StrEnum):
     EVENT = "event"
 
 
+TrackingText = Field(default=None, max_length=200)
+
+
+class Tracking(BaseModel):
+    """Where a supporter came from, as the sending page knows it (contract v2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    utm_source: str | None = TrackingText
+    utm_medium: str | None = TrackingText
+    utm_campaign: str | None = TrackingText
+    referrer: str | None = TrackingText
+
+
 class ActionEvent(BaseModel):
     """One accepted action. Personal data travels only where the supporter agreed to it:
     `supporter_name` only with consent to share it with the target, `supporter_email` only
@@ -51,6 +65,8 @@ class ActionEvent(BaseModel):
     share_name_with_target: bool = False
     contact: bool = False
     message: str | None = None
+    language: str | None = Field(default=None, description="the supporter's, BCP 47")
+    tracking: Tracking | None = None
     occurred_at: datetime
     accepted_at: datetime
     source: str = Field(description="API key name, or 'anonymous'")

@@ -24,6 +24,9 @@ class CaseTotals(BaseModel):
     by_type: dict[str, int]
     by_country: dict[str, int]
     by_channel: dict[str, int]
+    # the name of the API key each action came through, "web" without one (contract v2);
+    # a message written before it existed reads as {}
+    by_source: dict[str, int] = Field(default_factory=dict)
     updated_at: datetime | None
     revision: int = Field(ge=0)
 
@@ -36,6 +39,7 @@ class CaseTotals(BaseModel):
             by_type={},
             by_country={},
             by_channel={},
+            by_source={},
             updated_at=None,
             revision=0,
         )

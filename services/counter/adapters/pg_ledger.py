@@ -8,7 +8,8 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from services.counter.domain.model import LedgerEntry, Tally
+from services.counter.domain.lookups import Seen
+from services.counter.domain.model import LedgerEntry, Tally, breakdown_keys
 from services.counter.domain.ports import Invalidation
 from shared.action_ids import ActionIdentity
 from shared.db import Conn
@@ -28,6 +29,7 @@ class PostgresLedger:
     def __init__(self, conn: Conn, schema: str) -> None:
         self.conn = conn
         self.table = f'"{schema}".ledger'
+        self.duplicates = f'"{schema}".duplicates'
 
     async def record(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
         if not entries:
@@ -45,6 +47,29 @@ class PostgresLedger:
         )
         inserted = {row["action_id"] for row in rows}
         return [e for e in entries if e.action_id in inserted]
+
+    async def keep_duplicates(self, refused: list[LedgerEntry]) -> None:
+        if not refused:
+            return
+        await self.conn.execute(
+            f"INSERT INTO {self.duplicates} (action_id, case_id, source) "
+            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS x(id, case_id, source) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {self.table} l WHERE l.action_id = x.id) "
+            "ON CONFLICT DO NOTHING",
+            [e.action_id for e in refused],
+            [e.case_id for e in refused],
+            [e.source for e in refused],
+        )
+
+    async def seen(self, action_id: UUID) -> Seen | None:
+        row = await self.conn.fetchrow(
+            "SELECT case_id, source, counted_at, invalidated_at IS NOT NULL AS invalidated, "
+            f"false AS duplicate FROM {self.table} WHERE action_id = $1 UNION ALL "
+            "SELECT case_id, source, NULL, false, true "
+            f"FROM {self.duplicates} WHERE action_id = $1 ORDER BY duplicate LIMIT 1",
+            action_id,
+        )
+        return None if row is None else Seen(*row.values())
 
     async def identities(self, action_ids: list[UUID]) -> dict[UUID, ActionIdentity]:
         rows = await self.conn.fetch(
@@ -72,14 +97,15 @@ class PostgresLedger:
         return [entry_from_row(row) for row in rows]
 
     async def live_tally(self, case_id: str | None) -> Tally:
-        """Summed in PostgreSQL by (case, type, country, channel, hour), then folded."""
+        """Summed in PostgreSQL by (case, type, country, channel, source, hour), then
+        folded into breakdown rows by the same rule as a batch's (model.breakdown_keys)."""
         rows = await self.conn.fetch(
-            "SELECT case_id, type, country, channel, "
+            "SELECT case_id, type, country, channel, source, "
             "to_char(date_trunc('hour', accepted_at AT TIME ZONE 'UTC'), "
             '\'YYYY-MM-DD"T"HH24:00:00"Z"\') AS hour, sum(count)::bigint AS n '
             f"FROM {self.table} WHERE invalidated_at IS NULL "
             "AND ($1::text IS NULL OR case_id = $1) "
-            "GROUP BY 1, 2, 3, 4, 5",
+            "GROUP BY 1, 2, 3, 4, 5, 6",
             case_id,
         )
         return _fold(rows)
@@ -88,9 +114,8 @@ class PostgresLedger:
 def _fold(rows: Sequence[asyncpg.Record]) -> Tally:
     result = Tally()
     for row in rows:
-        case, amount = row["case_id"], row["n"]
-        result.totals[case] = result.totals.get(case, 0) + amount
-        for dimension in ("type", "country", "channel", "hour"):
-            key = (case, dimension, row[dimension])
-            result.rows[key] = result.rows.get(key, 0) + amount
+        keys = breakdown_keys(
+            row["type"], row["country"], row["channel"], row["source"], row["hour"]
+        )
+        result.add_group(row["case_id"], keys, row["n"])
     return result

@@ -3,11 +3,25 @@ domain.ports.Totals and domain.ports.Milestones)."""
 
 from __future__ import annotations
 
-from services.counter.domain.model import CHANNEL, COUNTRY, HOUR, TYPE, Tally
+from services.counter.domain.model import (
+    CHANNEL,
+    COUNTRY,
+    HISTORY,
+    SOURCE,
+    TYPE,
+    HourPoint,
+    Tally,
+    history_of,
+)
 from shared.contracts.totals import CaseTotals
 from shared.db import Conn
 
-_BREAKDOWN_FIELD = {TYPE: "by_type", COUNTRY: "by_country", CHANNEL: "by_channel"}
+_BREAKDOWN_FIELD = {
+    TYPE: "by_type",
+    COUNTRY: "by_country",
+    CHANNEL: "by_channel",
+    SOURCE: "by_source",
+}
 
 
 class PostgresTotals:
@@ -66,9 +80,10 @@ class PostgresTotals:
         }
         for row in await self.conn.fetch(
             f"SELECT case_id, dimension, key, total FROM {self.breakdown} "
-            "WHERE ($1::text[] IS NULL OR case_id = ANY($1)) AND dimension <> $2 AND total <> 0",
+            "WHERE ($1::text[] IS NULL OR case_id = ANY($1)) AND dimension <> ALL($2) "
+            "AND total <> 0",
             case_ids,
-            HOUR,
+            list(HISTORY),
         ):
             field = _BREAKDOWN_FIELD.get(row["dimension"])
             if field and row["case_id"] in parts:
@@ -84,14 +99,14 @@ class PostgresTotals:
             for h in heads
         }
 
-    async def history(self, case_id: str) -> list[tuple[str, int]]:
+    async def history(self, case_id: str) -> list[HourPoint]:
         rows = await self.conn.fetch(
-            f"SELECT key, total FROM {self.breakdown} WHERE case_id = $1 AND dimension = $2 "
-            "AND total <> 0 ORDER BY key",
+            f"SELECT dimension, key, total FROM {self.breakdown} "
+            "WHERE case_id = $1 AND dimension = ANY($2) AND total <> 0",
             case_id,
-            HOUR,
+            list(HISTORY),
         )
-        return [(row["key"], row["total"]) for row in rows]
+        return history_of([(row["dimension"], row["key"], row["total"]) for row in rows])
 
     async def revisions(self) -> dict[str, int]:
         rows = await self.conn.fetch(f"SELECT case_id, revision FROM {self.totals}")

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from services.counter.adapters.pg_totals import PostgresTotals
+from services.counter.domain.model import HourPoint
 from shared.contracts.totals import CaseTotals
 from shared.loops import repeat
 
@@ -29,7 +30,7 @@ class Snapshot:
         self._changed = asyncio.Event()
         self.poke = asyncio.Event()
         self.listeners: list[ChangeListener] = []
-        self._history: dict[str, tuple[int, list[tuple[str, int]]]] = {}
+        self._history: dict[str, tuple[int, list[HourPoint]]] = {}
         self.refreshed_at: float | None = None  # monotonic time of the last refresh
 
     def problem(self, stale_after_s: float) -> str | None:
@@ -76,7 +77,7 @@ class Snapshot:
         while self.generation == generation:
             await self._changed.wait()
 
-    async def history(self, case_id: str) -> list[tuple[str, int]]:
+    async def history(self, case_id: str) -> list[HourPoint]:
         """Per-hour counts, read again only when the case's revision changed."""
         revision = self._revision(case_id)
         cached = self._history.get(case_id)

@@ -12,9 +12,16 @@ from uuid import UUID
 from shared.action_ids import ActionIdentity
 from shared.contracts.actions import ActionEvent, ActionType
 
-# Breakdown dimensions of a case's totals; `hour` is the history a curve is drawn from.
-TYPE, COUNTRY, CHANNEL, HOUR = "type", "country", "channel", "hour"
-DIMENSIONS = (TYPE, COUNTRY, CHANNEL, HOUR)
+# Breakdown dimensions of a case's totals; `hour` is the history a curve is drawn from,
+# `hour_source` the same history per source (key: the hour, a space, the source).
+TYPE, COUNTRY, CHANNEL, SOURCE = "type", "country", "channel", "source"
+HOUR, HOUR_SOURCE = "hour", "hour_source"
+DIMENSIONS = (TYPE, COUNTRY, CHANNEL, SOURCE, HOUR, HOUR_SOURCE)
+HISTORY = (HOUR, HOUR_SOURCE)  # not part of a case's totals as read
+# The source of actions sent without an API key: intake's events say "anonymous" (events
+# already on the topic keep saying it); totals name it "web" (contract v2).
+ANONYMOUS, WEB = "anonymous", "web"
+HOUR_LENGTH = len("2025-12-10T09:00:00Z")
 
 
 class LedgerEntry(NamedTuple):
@@ -37,11 +44,61 @@ class LedgerEntry(NamedTuple):
         return hour_of(self.accepted_at)
 
 
+class HourPoint(NamedTuple):
+    """One hour of a case's history: what was counted in it, in all and per source."""
+
+    hour: str
+    amount: int  # the API's `count` (a tuple already has a count())
+    by_source: dict[str, int]
+
+
+def history_of(rows: Sequence[tuple[str, str, int]]) -> list[HourPoint]:
+    """The history, oldest first, from (dimension, key, total) rows of HISTORY."""
+    counts: dict[str, int] = {}
+    sources: dict[str, dict[str, int]] = {}
+    for dimension, key, total in rows:
+        if dimension == HOUR:
+            counts[key] = total
+        elif dimension == HOUR_SOURCE:
+            hour, source = split_hour_source(key)
+            sources.setdefault(hour, {})[source] = total
+    return [HourPoint(hour, counts[hour], sources.get(hour, {})) for hour in sorted(counts)]
+
+
 def hour_of(moment: datetime) -> str:
     """`2025-12-10T09:00:00Z` for any moment in that UTC hour (isoformat is the fast path)."""
     if moment.utcoffset():
         moment = moment.astimezone(UTC)
     return moment.isoformat()[:13] + ":00:00Z"
+
+
+def source_name(source: str) -> str:
+    """The name a source has in the totals' `by_source`: the key's name, "web" without one."""
+    return WEB if source == ANONYMOUS else source
+
+
+def hour_source_key(hour: str, source: str) -> str:
+    return f"{hour} {source}"
+
+
+def split_hour_source(key: str) -> tuple[str, str]:
+    """(hour, source) of an `hour_source` row's key (an hour has a fixed length)."""
+    return key[:HOUR_LENGTH], key[HOUR_LENGTH + 1 :]
+
+
+def breakdown_keys(
+    kind: str, country: str, channel: str, source: str, hour: str
+) -> tuple[tuple[str, str], ...]:
+    """The (dimension, key) of every breakdown row an action adds to."""
+    name = source_name(source)
+    return (
+        (TYPE, kind),
+        (COUNTRY, country),
+        (CHANNEL, channel),
+        (SOURCE, name),
+        (HOUR, hour),
+        (HOUR_SOURCE, hour_source_key(hour, name)),
+    )
 
 
 def identity_of(entry: LedgerEntry) -> ActionIdentity:
@@ -110,14 +167,15 @@ class Tally:
 def tally(entries: list[LedgerEntry], sign: int = 1) -> Tally:
     """Aggregate entries in memory so that storing them costs one update per row. Entries
     are first grouped by everything a row depends on (few groups for many entries)."""
-    groups: dict[tuple[str, str, str, str, int], int] = {}
+    groups: dict[tuple[str, str, str, str, str, int], int] = {}
     for e in entries:
-        group = (e.case_id, e.type, e.country, e.channel, int(e.accepted_at.timestamp()) // 3600)
+        hours = int(e.accepted_at.timestamp()) // 3600
+        group = (e.case_id, e.type, e.country, e.channel, e.source, hours)
         groups[group] = groups.get(group, 0) + e.amount
     result = Tally()
-    for (case, kind, country, channel, hours), amount in groups.items():
+    for (case, kind, country, channel, source, hours), amount in groups.items():
         hour = hour_of(datetime.fromtimestamp(hours * 3600, UTC))
-        keys = ((TYPE, kind), (COUNTRY, country), (CHANNEL, channel), (HOUR, hour))
+        keys = breakdown_keys(kind, country, channel, source, hour)
         result.add_group(case, keys, sign * amount)
     return result
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from services.counter.domain.model import LedgerEntry, Tally
+from services.counter.domain.lookups import Seen
+from services.counter.domain.model import HourPoint, LedgerEntry, Tally
 from shared.action_ids import ActionIdentity
 from shared.contracts.catalog import CaseRecord
 from shared.contracts.totals import CaseTotals
@@ -44,9 +45,16 @@ class Ledger(Protocol):
     live entries that match as no longer counted and returns them (they stay in the ledger,
     so a replay cannot count them again). `live_tally` sums the live entries of one case
     (or of all cases when `case_id` is None). `identities` gives the identity of each of
-    the given action ids that the ledger holds (live or invalidated)."""
+    the given action ids that the ledger holds (live or invalidated). `keep_duplicates`
+    keeps, of entries `record` refused, those whose action_id the ledger does not hold (a
+    supporter's second signature of a case); `seen` tells what is held about an action_id
+    (the ledger's entry first, else a kept duplicate)."""
 
     async def record(self, entries: list[LedgerEntry]) -> list[LedgerEntry]: ...
+
+    async def keep_duplicates(self, refused: list[LedgerEntry]) -> None: ...
+
+    async def seen(self, action_id: UUID) -> Seen | None: ...
 
     async def identities(self, action_ids: list[UUID]) -> dict[UUID, ActionIdentity]: ...
 
@@ -59,8 +67,9 @@ class Totals(Protocol):
     """Per-case totals and breakdown rows. `add` adds a tally with one update per case and
     per row, and returns the new total of every case in it. `stored_tally` returns the
     stored sums (of one case, or all). `read` returns the totals of the given cases (all
-    when None) without the hour rows; `history` the per-hour counts of a case, oldest
-    first; `revisions` each case's revision, which grows with every change."""
+    when None) without the history rows; `history` the per-hour counts of a case (in all
+    and per source), oldest first; `revisions` each case's revision, which grows with
+    every change."""
 
     async def add(self, delta: Tally) -> dict[str, int]: ...
 
@@ -68,7 +77,7 @@ class Totals(Protocol):
 
     async def read(self, case_ids: list[str] | None) -> dict[str, CaseTotals]: ...
 
-    async def history(self, case_id: str) -> list[tuple[str, int]]: ...
+    async def history(self, case_id: str) -> list[HourPoint]: ...
 
     async def revisions(self) -> dict[str, int]: ...
 

@@ -44,7 +44,10 @@ def read_routes(
         """Counts per UTC hour (when intake accepted the actions), oldest first."""
         if not is_known(case_id):
             return problem(404, "Unknown case", f"no case {case_id!r}")
-        points = [{"hour": h, "count": n} for h, n in await snapshot.history(case_id)]
+        points = [
+            {"hour": point.hour, "count": point.amount, "by_source": point.by_source}
+            for point in await snapshot.history(case_id)
+        ]
         body = orjson.dumps({"case_id": case_id, "hours": points})
         return Response(body, media_type="application/json", headers={"Cache-Control": CACHE})
 

@@ -53,35 +53,33 @@ def decide(
     against the catalogue and the clock (model.Rules, at `ctx.now`): an unknown case or a
     future date was refused there, listed with every other failing field."""
     action_id = action.action_id or uuid4()
-    if action.count is not None and action.count > 1 and not caller.may_tally:
-        return Rejection(
-            403,
-            "Tallies need a key with the actions:tally scope",
-            (
-                {
-                    "field": "count",
-                    "code": "tally_scope_required",
-                    "message": "must be 1 without the actions:tally scope",
-                },
-            ),
-            action_id,
-        )
-    case = cases(action.case_id)
-    if case is None or not case.is_open:  # None: removed from the catalogue since then
-        return Rejection(
-            409,
-            "The case is closed",
-            (
-                {
-                    "field": "case_id",
-                    "code": "case_closed",
-                    "message": "is closed and takes no more actions",
-                },
-            ),
-            action_id,
-        )
+    tally, closed = _tally_refused(action, caller), _case_refused(action, cases)
+    if tally or closed:  # every fault listed, under the status of the first
+        refusals = [refusal for refusal in (tally, closed) if refusal]
+        status, title = refusals[0][0], refusals[0][1]
+        return Rejection(status, title, tuple(r[2] for r in refusals), action_id)
     occurred_at = action.occurred_at or ctx.now
     return _event(action, action_id, occurred_at, _channel(action, caller), caller, ctx)
+
+
+def _tally_refused(action: ActionIn, caller: Caller) -> tuple[int, str, FieldError] | None:
+    if action.count is None or action.count <= 1 or caller.may_tally:
+        return None
+    title = "Tallies need a key with the actions:tally scope"
+    message = "must be 1 without the actions:tally scope"
+    return 403, title, {"field": "count", "code": "tally_scope_required", "message": message}
+
+
+def _case_refused(action: ActionIn, cases: CaseLookup) -> tuple[int, str, FieldError] | None:
+    case = cases(action.case_id)
+    if case is not None and case.is_open:  # None: removed from the catalogue since then
+        return None
+    message = "is closed and takes no more actions"
+    return (
+        409,
+        "The case is closed",
+        {"field": "case_id", "code": "case_closed", "message": message},
+    )
 
 
 def _channel(action: ActionIn, caller: Caller) -> Channel:
@@ -101,6 +99,7 @@ def _event(
     ctx: Context,
 ) -> ActionEvent:
     supporter, consent = action.supporter, action.consent
+    email = supporter.email if supporter else None  # a tally's supporters may have none
     # Validating a dict runs in pydantic-core, about twice as fast per action as
     # model_construct's Python loop, and checks the event once more on the way.
     return ActionEvent.model_validate(
@@ -111,14 +110,16 @@ def _event(
             "count": action.count or 1,
             "channel": channel,
             "country": (supporter.country if supporter else None) or NO_COUNTRY,
-            "supporter_key": supporter_key(ctx.secret, supporter.email) if supporter else None,
+            "supporter_key": supporter_key(ctx.secret, email) if email else None,
             "supporter_name": (
                 supporter.name if supporter and consent.share_name_with_target else None
             ),
-            "supporter_email": supporter.email if supporter and consent.contact else None,
+            "supporter_email": email if consent.contact else None,
             "share_name_with_target": consent.share_name_with_target,
             "contact": consent.contact,
             "message": action.message,
+            "language": supporter.language if supporter else None,
+            "tracking": action.tracking.model_dump() if action.tracking else None,
             "occurred_at": occurred_at,
             "accepted_at": ctx.now,
             "source": caller.source,

@@ -15,7 +15,9 @@ from shared.contracts.catalog import CaseRecord
 
 
 def needs_confirmation(event: ActionEvent, case: CaseRecord | None) -> bool:
-    return event.type is ActionType.SIGNATURE and case is not None and case.confirm_signatures
+    """A supporter's own signature (a tally of signatures has nobody to ask)."""
+    signed = event.type is ActionType.SIGNATURE and event.count == 1
+    return signed and case is not None and case.confirm_signatures
 
 
 def new_token() -> str:

@@ -23,15 +23,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from services.intake.domain import text
+from services.intake.domain.attribution import Language, TrackingText
+from services.intake.domain.whole_action import REQUIRED_BY_TYPE, as_error, faults
 from shared.contracts.actions import ActionType
 
 MAX_ACTIONS_PER_BATCH = 1_000
 MAX_TALLY = 100_000
-# What a type of action cannot go without: checked by ActionIn, stated in its JSON Schema.
-REQUIRED_BY_TYPE = {ActionType.SIGNATURE: "supporter", ActionType.SOLIDARITY_MESSAGE: "message"}
 # The oldest plausible `occurred_at`: older is a client's bug (a zeroed date, a year 0001
 # that falls before year 1 in UTC, which PostgreSQL and Python's datetime refuse).
 EARLIEST_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -114,14 +113,27 @@ class Strict(BaseModel):
 
 
 class Supporter(Strict):
-    name: Name
-    email: Email
+    """`name` and `email` are required (whole_action.py), except in a tally (count > 1),
+    which may give the country (and language) of its supporters alone."""
+
+    name: Name | None = None
+    email: Email | None = None
     country: Country | None = None
+    language: Language | None = Field(default=None, description="BCP 47, e.g. fr-SN")
 
 
 class Consent(Strict):
     share_name_with_target: bool = False
     contact: bool = False
+
+
+class TrackingIn(Strict):
+    """Where the supporter came from, as the sending page knows it; each part optional."""
+
+    utm_source: TrackingText | None = None
+    utm_medium: TrackingText | None = None
+    utm_campaign: TrackingText | None = None
+    referrer: TrackingText | None = None
 
 
 # The contract's example, shown in /docs and sent by schemathesis among generated bodies.
@@ -167,6 +179,7 @@ class ActionIn(Strict):
         "a count above 1 without that scope is a 403",
     )
     occurred_at: AwareDatetime | None = None
+    tracking: TrackingIn | None = None
 
     @field_validator("case_id")
     @classmethod
@@ -192,18 +205,12 @@ class ActionIn(Strict):
         return occurred_at
 
     @model_validator(mode="after")
-    def _required_by_type(self) -> ActionIn:
-        field = REQUIRED_BY_TYPE.get(self.type)
-        if field is not None and getattr(self, field) is None:
-            raise _required_for(field, f"a {self.type.value}")
+    def _whole_action(self) -> ActionIn:
+        """The rules across fields (whole_action.py), every fault at its own place."""
+        found = faults(self)
+        if found:
+            raise as_error(found)
         return self
-
-
-def _required_for(field: str, what: str) -> PydanticCustomError:
-    # The field travels in the context: model-level errors have no location of their own.
-    return PydanticCustomError(
-        "required_for_type", "is required for {what}", {"field": field, "what": what}
-    )
 
 
 def _batch_example(schema: dict[str, Any]) -> None:

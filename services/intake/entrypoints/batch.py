@@ -18,6 +18,7 @@ from services.intake.domain.actions import Caller
 from services.intake.domain.errors import FieldError, field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, BatchIn, Rules
 from services.intake.domain.ports import PublishUnavailable
+from services.intake.domain.whole_action import with_whole_action
 from services.intake.entrypoints import guards
 from services.intake.entrypoints.budget import NoRoom
 from services.intake.entrypoints.requests import (
@@ -90,7 +91,8 @@ def parse_batch(body: bytes, rules: Rules) -> list[ActionIn | list[FieldError]]:
     items: list[ActionIn | list[FieldError]] = []
     for index, raw in enumerate(raw_items):
         if index in per_item:
-            items.append(field_errors(per_item[index], skip=2))
+            errors = with_whole_action(per_item[index], raw, prefix=("actions", index))
+            items.append(field_errors(errors, skip=2))
         else:
             items.append(ActionIn.model_validate_json(orjson.dumps(raw), context=rules))
     return items

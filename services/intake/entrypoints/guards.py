@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 
@@ -17,6 +18,7 @@ from services.intake.domain.errors import STRICT_JSON, field_errors, is_invalid_
 from services.intake.domain.model import ActionIn, Rules
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import burst
+from services.intake.domain.whole_action import with_whole_action
 from services.intake.entrypoints.case_texts import choose, requested_languages
 from services.intake.entrypoints.requests import Refusal
 from services.intake.entrypoints.state import IntakeState
@@ -88,9 +90,12 @@ def parse_action(body: bytes, rules: Rules) -> ActionIn:
 
 
 def invalid(exc: ValidationError, body: bytes) -> Refusal:
+    """400 for a body that is not JSON; else 422 with every failing field of the action
+    (its whole-action rules too, which pydantic skips once a field failed)."""
     if is_invalid_json(exc, body):
         return Refusal(400, "Body is not valid JSON", STRICT_JSON)
-    return Refusal(422, "Validation failed", errors=field_errors(exc.errors()))
+    errors = with_whole_action(exc.errors(), orjson.loads(body))  # valid JSON, said above
+    return Refusal(422, "Validation failed", errors=field_errors(errors))
 
 
 def ready_publisher(intake: IntakeState) -> ActionPublisher:

@@ -42,7 +42,9 @@ async def test_case_totals_as_the_contract_states(counter: CounterProcess) -> No
         counter.settings,
         [
             action("case-r", ActionType.SIGNATURE, supporter_key="k1", country="FR"),
-            action("case-r", ActionType.LETTER, count=300, channel=Channel.EVENT),
+            action(
+                "case-r", ActionType.LETTER, count=300, channel=Channel.EVENT, source="amnesty-sn"
+            ),
         ],
     )
     async with httpx.AsyncClient(base_url=counter.url, timeout=3.0) as client:
@@ -56,12 +58,14 @@ async def test_case_totals_as_the_contract_states(counter: CounterProcess) -> No
             "by_type",
             "by_country",
             "by_channel",
+            "by_source",
             "updated_at",
         }
         assert body["total"] == 301
         assert body["by_type"] == {"signature": 1, "letter": 300}
         assert body["by_country"] == {"FR": 1, "ZZ": 300}
         assert body["by_channel"] == {"web": 1, "event": 300}
+        assert body["by_source"] == {"web": 1, "amnesty-sn": 300}
         assert body["updated_at"].endswith("Z")
         assert answer.headers["cache-control"] == "public, max-age=1"
 
@@ -84,6 +88,7 @@ async def test_case_totals_as_the_contract_states(counter: CounterProcess) -> No
 
         history = (await client.get("/v1/cases/case-r/history")).json()
         assert [p["count"] for p in history["hours"]] == [301]
+        assert history["hours"][0]["by_source"] == {"web": 1, "amnesty-sn": 300}
 
 
 async def read_events(response: httpx.Response, into: list[dict[str, object]]) -> None:

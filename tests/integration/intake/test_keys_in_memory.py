@@ -1,4 +1,4 @@
-"""The API keys each intake process holds in memory (adapters/keys.py): loaded at start,
+"""The API keys each intake process holds in memory (shared/listening_keys.py): loaded at start,
 followed through PostgreSQL's notifications, reloaded whole after a lost connection, and
 never trusted while it is lost (look-ups then go to PostgreSQL)."""
 
@@ -11,9 +11,9 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from services.intake.adapters.keys import ListeningKeyStore
 from shared import apikeys
 from shared.db import create_pool
+from shared.listening_keys import ListeningKeyStore
 from shared.settings import InfraSettings
 from tests.waiting import wait_until
 

@@ -7,13 +7,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
+from services.counter.domain.lookups import Seen
 from services.counter.domain.model import (
     CHANNEL,
     COUNTRY,
-    HOUR,
+    HISTORY,
+    SOURCE,
     TYPE,
+    HourPoint,
     LedgerEntry,
     Tally,
+    history_of,
     identity_of,
     tally,
 )
@@ -26,6 +30,8 @@ from shared.contracts.totals import CaseTotals
 class FakeLedger:
     entries: dict[UUID, LedgerEntry] = field(default_factory=dict)
     invalidated: set[object] = field(default_factory=set)
+    counted_at: dict[UUID, datetime] = field(default_factory=dict)
+    duplicates: dict[UUID, LedgerEntry] = field(default_factory=dict)
 
     async def record(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
         signed: set[tuple[str, str | None]] = {
@@ -37,10 +43,24 @@ class FakeLedger:
             if entry.action_id in self.entries or (entry.supporter_key and signature in signed):
                 continue
             self.entries[entry.action_id] = entry
+            self.counted_at[entry.action_id] = datetime.now(UTC)
             if entry.supporter_key:
                 signed.add(signature)
             new.append(entry)
         return new
+
+    async def keep_duplicates(self, refused: list[LedgerEntry]) -> None:
+        for entry in refused:
+            if entry.action_id not in self.entries:
+                self.duplicates.setdefault(entry.action_id, entry)
+
+    async def seen(self, action_id: UUID) -> Seen | None:
+        if (entry := self.entries.get(action_id)) is not None:
+            invalidated = action_id in self.invalidated
+            return Seen(entry.case_id, entry.source, self.counted_at[action_id], invalidated)
+        if (entry := self.duplicates.get(action_id)) is not None:
+            return Seen(entry.case_id, entry.source, None, duplicate=True)
+        return None
 
     async def identities(self, action_ids: list[UUID]) -> dict[UUID, ActionIdentity]:
         return {i: identity_of(self.entries[i]) for i in action_ids if i in self.entries}
@@ -104,15 +124,18 @@ class FakeTotals:
             by_type=part(TYPE),
             by_country=part(COUNTRY),
             by_channel=part(CHANNEL),
+            by_source=part(SOURCE),
             updated_at=self.updated[case],
             revision=self.revision[case],
         )
 
-    async def history(self, case_id: str) -> list[tuple[str, int]]:
-        hours = {
-            k: n for (c, d, k), n in self.stored.rows.items() if c == case_id and d == HOUR and n
-        }
-        return sorted(hours.items())
+    async def history(self, case_id: str) -> list[HourPoint]:
+        rows = [
+            (d, k, n)
+            for (c, d, k), n in self.stored.rows.items()
+            if c == case_id and d in HISTORY and n
+        ]
+        return history_of(rows)
 
     async def revisions(self) -> dict[str, int]:
         return dict(self.revision)

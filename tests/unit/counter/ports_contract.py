@@ -52,6 +52,28 @@ class PortsContract:
             signed.action_id: ("case-b", "signature", 1, "web", "ZZ", "anonymous", "key-1"),
         }
 
+    async def test_seen_tells_counted_invalidated_and_duplicate(self, ports: Ports) -> None:
+        letter = entry_of(action(source="partner-x"))
+        signed = entry_of(signature("case-b", "key-1", source="partner-x"))
+        again = entry_of(signature("case-b", "key-1", source="partner-x"))
+        await ports.ledger.record([letter, signed, again])
+        await ports.ledger.keep_duplicates([again, letter])  # `letter` is in the ledger
+        await ports.ledger.keep_duplicates([again])  # kept once
+        await ports.ledger.invalidate(Invalidation(case_id="case-a"))
+        found = await ports.ledger.seen(letter.action_id)
+        assert found is not None and found[:2] == ("case-a", "partner-x")
+        assert found.invalidated and not found.duplicate and found.counted_at is not None
+        counted = await ports.ledger.seen(signed.action_id)
+        assert counted is not None and not counted.invalidated and not counted.duplicate
+        assert await ports.ledger.seen(again.action_id) == (
+            "case-b",
+            "partner-x",
+            None,
+            False,
+            True,
+        )
+        assert await ports.ledger.seen(uuid4()) is None
+
     async def test_invalidate_matches_all_criteria_once(self, ports: Ports) -> None:
         late = ACCEPTED + timedelta(hours=2)
         fraud = entry_of(action(source="partner-x", accepted_at=late, count=5))
@@ -86,19 +108,23 @@ class PortsContract:
 
     async def test_read_gives_breakdowns_without_hours(self, ports: Ports) -> None:
         await ports.totals.add(tally([entry_of(action("case-a", count=2, country="SN"))]))
+        await ports.totals.add(tally([entry_of(action("case-a", source="partner-x"))]))
         read = (await ports.totals.read(["case-a"]))["case-a"]
-        assert (read.total, read.by_type, read.by_country) == (2, {"letter": 2}, {"SN": 2})
-        assert read.by_channel == {"web": 2}
+        assert (read.total, read.by_type, read.by_country) == (3, {"letter": 3}, {"SN": 2, "ZZ": 1})
+        assert read.by_channel == {"web": 3}
+        assert read.by_source == {"web": 2, "partner-x": 1}
         assert read.updated_at is not None
         assert await ports.totals.read(["case-unknown"]) == {}
 
     async def test_history_is_per_hour_oldest_first(self, ports: Ports) -> None:
         later = ACCEPTED + timedelta(hours=1, minutes=5)
         await ports.totals.add(tally([entry_of(action(accepted_at=later)), entry_of(action())]))
-        await ports.totals.add(tally([entry_of(action(accepted_at=later, count=4))]))
+        await ports.totals.add(
+            tally([entry_of(action(accepted_at=later, count=4, source="partner x"))])
+        )
         assert await ports.totals.history("case-a") == [
-            ("2025-12-10T09:00:00Z", 1),
-            ("2025-12-10T10:00:00Z", 5),
+            ("2025-12-10T09:00:00Z", 1, {"web": 1}),
+            ("2025-12-10T10:00:00Z", 5, {"web": 1, "partner x": 4}),
         ]
 
     async def test_stored_tally_drops_zero_rows(self, ports: Ports) -> None:

@@ -9,7 +9,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from services.counter.domain.milestones import no_longer_reached, reached
-from services.counter.domain.model import entry_of, first_of_each_action, tally
+from services.counter.domain.model import entry_of, first_of_each_action, history_of, tally
 from services.counter.entrypoints.consumer import decode_action
 from services.counter.entrypoints.views import timestamp
 from shared.failures import describe
@@ -36,6 +36,33 @@ def test_tally_sums_per_case_and_per_breakdown_row() -> None:
     assert result.rows[("case-a", "country", "ZZ")] == 3
     assert result.rows[("case-a", "hour", "2025-12-10T09:00:00Z")] == 5
     assert result.rows[("case-b", "type", "signature")] == 1
+
+
+def test_tally_names_the_source_of_each_action_web_without_a_key() -> None:
+    entries = [
+        entry_of(action("case-a", count=300, source="amnesty-fr")),
+        entry_of(action("case-a", count=2)),  # sent without a key: "anonymous" on the topic
+        entry_of(action("case-a", source="web")),
+    ]
+    result = tally(entries)
+    assert result.rows[("case-a", "source", "amnesty-fr")] == 300
+    assert result.rows[("case-a", "source", "web")] == 3
+    assert ("case-a", "source", "anonymous") not in result.rows
+    assert result.rows[("case-a", "hour_source", "2025-12-10T09:00:00Z amnesty-fr")] == 300
+    assert len(result.rows) == 8  # one row per breakdown key, never one per action
+
+
+def test_history_points_carry_their_sources() -> None:
+    rows = [
+        ("hour", "2025-12-10T10:00:00Z", 4),
+        ("hour_source", "2025-12-10T10:00:00Z key with spaces", 3),
+        ("hour_source", "2025-12-10T10:00:00Z web", 1),
+        ("hour", "2025-12-10T09:00:00Z", 2),
+    ]
+    assert history_of(rows) == [
+        ("2025-12-10T09:00:00Z", 2, {}),
+        ("2025-12-10T10:00:00Z", 4, {"key with spaces": 3, "web": 1}),
+    ]
 
 
 def test_minus_is_what_turns_one_tally_into_another() -> None:

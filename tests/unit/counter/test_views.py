@@ -34,6 +34,7 @@ def totals(case_id: str, total: int, revision: int) -> CaseTotals:
         by_type={"letter": total},
         by_country={"ZZ": total},
         by_channel={"web": total},
+        by_source={"web": total},
         updated_at=moment,
         revision=revision,
     )
@@ -48,6 +49,7 @@ def test_a_case_renders_the_contract_body_with_a_stable_etag() -> None:
         "by_type": {"letter": 5},
         "by_country": {"ZZ": 5},
         "by_channel": {"web": 5},
+        "by_source": {"web": 5},
         "updated_at": "2025-12-10T09:00:01.250Z",
     }
     assert views.case("case-a")[1] == etag

@@ -116,3 +116,14 @@ def test_building_the_document_opens_no_socket(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(socket, "create_connection", refuse)
     document.cache_clear()  # build it here, not reuse an earlier test's
     assert document()["servers"]["development"]["protocol"] == "kafka"
+
+
+def test_the_partners_fields_are_in_the_published_schemas() -> None:
+    """Contract v2: `by_source` on the totals topic, `tracking` and `language` on actions;
+    generated from the models, so a field added there is published here."""
+    schemas = document()["components"]["schemas"]
+    assert "by_source" in schemas["CaseTotals"]["properties"]
+    assert {"tracking", "language"} <= set(schemas["ActionEvent"]["properties"])
+    tracking = schemas["Tracking"]["properties"]
+    assert set(tracking) == {"utm_source", "utm_medium", "utm_campaign", "referrer"}
+    assert all(200 in [part.get("maxLength") for part in t["anyOf"]] for t in tracking.values())

@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
-from services.intake.adapters.keys import ListeningKeyStore
 from services.intake.bootstrap import Intake
 from services.intake.domain.actions import heartbeat
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.settings import IntakeSettings
+from shared.listening_keys import ListeningKeyStore
 from tests.unit.intake.fakes import FakeProducer
 from tests.waiting import wait_until
 

@@ -1,5 +1,6 @@
-"""API keys held in memory (the KeyStore port): a keyed request costs a hash and a dict
-look-up, not a PostgreSQL round trip (which queued 64 connections on the pool).
+"""API keys held in memory (intake's KeyStore port; the counter's action look-up): a keyed
+request costs a hash and a dict look-up, not a PostgreSQL round trip (which queued 64
+connections on the pool).
 
 `follow()`, a supervised task, LISTENs for the changes the trigger on `access.api_keys`
 announces and reloads every live key on each; it LISTENs before it loads, and loads
@@ -22,11 +23,16 @@ PROBE_EVERY_S = 10.0  # a connection lost without a word is found out within thi
 
 
 class ListeningKeyStore:
+    """Used by intake (every action route) and the counter (the action look-up)."""
+
     APPLICATION_NAME = "plume-intake-keys"  # its LISTENing connection in pg_stat_activity
 
-    def __init__(self, pool: asyncpg.Pool, database_url: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, database_url: str, application_name: str = APPLICATION_NAME
+    ) -> None:
         self.pool = pool
         self.database_url = database_url
+        self.application_name = application_name
         self._live: dict[bytes, apikeys.ApiKey] | None = None  # None: not following
 
     def loaded(self) -> bool:
@@ -48,7 +54,7 @@ class ListeningKeyStore:
         conn = await asyncpg.connect(
             self.database_url,
             timeout=10,
-            server_settings={"application_name": self.APPLICATION_NAME},
+            server_settings={"application_name": self.application_name},
         )
         changed = asyncio.Event()
 
