@@ -5,7 +5,8 @@ and closes them in order."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,8 +16,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
+from services.counter.adapters.pg_anomalies import PostgresAnomalies
 from services.counter.adapters.pg_counting import MIGRATIONS, PostgresCounting
 from services.counter.adapters.snapshot import Snapshot
+from services.counter.domain.waves import WaveDetector
+from services.counter.entrypoints.anomalies import watch_waves
 from services.counter.entrypoints.app import create_app
 from services.counter.entrypoints.consumer import CountingHandler, Decoded
 from services.counter.entrypoints.observe import Observer, publish_totals
@@ -50,6 +54,8 @@ class Counter:
     consumer: PositionedConsumer[Decoded]
     snapshot: Snapshot
     outbox: MilestoneOutbox
+    waves: WaveDetector
+    flags: PostgresAnomalies
     observer: Observer
     supervisor: Supervisor
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -99,7 +105,8 @@ def build(
     )
     snapshot = Snapshot(pool, schema)
     outbox = MilestoneOutbox(pool, schema, producer, reader, settings.milestones_topic)
-    observer = Observer(consumer, handler, snapshot, outbox)
+    waves = WaveDetector(settings.wave_thresholds(), time.time())
+    observer = Observer(consumer, handler, snapshot, outbox, waves)
     consumer.on_batch = observer.after_commit
     snapshot.listeners.append(publish_totals(producer, settings.totals_topic))
     counter = Counter(
@@ -114,6 +121,8 @@ def build(
         consumer,
         snapshot,
         outbox,
+        waves,
+        PostgresAnomalies(pool, schema),
         observer,
         supervisor or Supervisor("counter"),
     )
@@ -123,6 +132,7 @@ def build(
         catalog.cases.keys,
         (counter.reachable, counter.problem),
         lambda _: running(counter),
+        counter.flags,
     )
     return counter
 
@@ -165,6 +175,18 @@ async def _start(counter: Counter) -> None:
         "milestones", lambda: counter.outbox.follow(MILESTONES_EVERY_S, stop), readiness=False
     )
     tasks.start("lag", lambda: counter.observer.watch_lag(stop), readiness=False)
+    tasks.start("anomalies", lambda: _watch_waves(counter), readiness=False)
+
+
+def _watch_waves(counter: Counter) -> Coroutine[None, None, None]:
+    settings = counter.settings
+    return watch_waves(
+        counter.waves,
+        counter.flags,
+        settings.anomaly_check_s,
+        settings.anomaly_keep_s,
+        counter.stop,
+    )
 
 
 def run() -> None:

@@ -9,7 +9,9 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from services.counter.adapters.pg_anomalies import PostgresAnomalies
 from services.counter.adapters.snapshot import Snapshot
+from services.counter.entrypoints.anomalies import anomaly_routes
 from services.counter.entrypoints.api import read_routes
 from services.counter.entrypoints.case_stream import CASE_STREAM_ENDING
 from services.counter.entrypoints.public_reads import open_to_any_origin
@@ -27,6 +29,7 @@ def create_app(
     known_cases: Callable[[], Iterable[str]],
     readiness: tuple[ReadinessCheck, ReadinessProblem],
     lifespan: Lifespan,
+    flags: PostgresAnomalies,
 ) -> FastAPI:
     """`readiness`: whether Kafka and PostgreSQL answer, and what else is wrong (or None)."""
     app = FastAPIOffline(title="plume counter", lifespan=lifespan)
@@ -34,6 +37,7 @@ def create_app(
         settings.stream_max_total, settings.stream_max_per_client, settings.stream_retry_after_s
     )
     app.include_router(read_routes(snapshot, known_cases, settings.stream_interval_s, slots))
+    app.include_router(anomaly_routes(flags, settings.anomaly_keep_s))
     add_operational_routes(app, *readiness)
     # streams have their own cap (settings)
     protect(app, settings, exempt=STREAMS, exempt_endings=(CASE_STREAM_ENDING,))

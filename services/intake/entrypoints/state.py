@@ -11,6 +11,7 @@ from services.intake import metrics
 from services.intake.adapters.rate_limits import LocalRateLimits
 from services.intake.domain.key_guesses import KeyGuessGuard
 from services.intake.domain.ports import ActionPublisher, KeyStore, RateLimits
+from services.intake.domain.supporter_key import keyed_hash
 from services.intake.entrypoints.budget import ByteBudget
 from services.intake.settings import IntakeSettings
 from shared.catalog import CatalogView
@@ -24,6 +25,7 @@ class IntakeState:
     publisher: ActionPublisher | None = None
     keys: KeyStore | None = None
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
+    origin_secret: bytes = field(init=False, repr=False)  # key of the network/domain hashes
     key_guesses: KeyGuessGuard = field(init=False, repr=False)
     batch_budget: ByteBudget = field(init=False, repr=False)
     # Batches are decoded here, off the event loop, which keeps serving (and reading Kafka's
@@ -33,6 +35,7 @@ class IntakeState:
     def __post_init__(self) -> None:
         settings = self.settings
         self.secret = settings.supporter_key_secret.get_secret_value().encode()
+        self.origin_secret = origin_secret(settings, self.secret)
         self.key_guesses = KeyGuessGuard(settings.key_guess_limit)
         self.batch_budget = ByteBudget(
             settings.batch_budget_bytes,
@@ -40,3 +43,11 @@ class IntakeState:
             metrics.batch_budget_changed,
         )
         self.decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-decoder")
+
+
+def origin_secret(settings: IntakeSettings, supporter_secret: bytes) -> bytes:
+    """`network_hash_key`, or a key derived from the supporter-key secret (so `make up` and
+    deployments need no second secret, and neither hash reveals the other's key)."""
+    if settings.network_hash_key is not None:
+        return settings.network_hash_key.get_secret_value().encode()
+    return bytes.fromhex(keyed_hash(supporter_secret, "plume abuse-detection hashes"))
