@@ -37,9 +37,7 @@ from tests.integration.counter.helpers import stored_totals, wait_for_totals
 from tests.integration.intake.conftest import (
     RunningIntake,
     campaign_for_tests,
-    prepare_topics,
-    serve,
-    wait_ready,
+    ready_intake,
 )
 from tests.integration.intake.conftest import isolated_settings as intake_settings
 from tests.waiting import wait_until
@@ -80,12 +78,8 @@ async def counter(make_settings: MakeSettings) -> AsyncIterator[bootstrap.Counte
 @pytest.fixture
 async def intake(counter: bootstrap.Counter) -> AsyncIterator[RunningIntake]:
     settings = intake_settings(actions_topic=counter.settings.actions_topic)
-    await prepare_topics(settings, campaign())
-    running = await serve(settings)
-    async with httpx.AsyncClient(timeout=10) as client:
-        await wait_ready(client, running.url)
-    yield running
-    await running.stop()
+    async with ready_intake(settings, campaign()) as running:
+        yield running
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:  # the actions topic is the counter's, deleted by its fixture

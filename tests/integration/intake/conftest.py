@@ -256,15 +256,26 @@ def redis_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+@contextlib.asynccontextmanager
+async def ready_intake(
+    settings: IntakeSettings, campaign: CampaignFile
+) -> AsyncIterator[RunningIntake]:
+    """Intake served in-process, its topics prepared, ready; stopped after (topics left)."""
+    await prepare_topics(settings, campaign)
+    running = await serve(settings)
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await wait_ready(client, running.url)
+        yield running
+    finally:
+        await running.stop()
+
+
 @pytest.fixture(scope="module")
 async def intake() -> AsyncIterator[RunningIntake]:
     settings = isolated_settings()
-    await prepare_topics(settings, campaign_for_tests())
-    running = await serve(settings)
-    async with httpx.AsyncClient(timeout=10) as client:
-        await wait_ready(client, running.url)
-    yield running
-    await running.stop()
+    async with ready_intake(settings, campaign_for_tests()) as running:
+        yield running
     await drop_topics(settings)
 
 
