@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from services.counter.domain.model import LedgerEntry
 
@@ -48,11 +48,13 @@ class Wave:
     usual: float  # actions a window usually holds from this key
 
 
-@dataclass
 class _Rate:
-    usual_at: int  # the last bucket folded into `usual`
-    usual: float = 0.0  # per bucket, exponentially weighted
-    recent: dict[int, int] = field(default_factory=dict)  # bucket -> actions, in the window
+    __slots__ = ("recent", "usual", "usual_at")
+
+    def __init__(self, usual_at: int, recent: dict[int, int]) -> None:
+        self.usual_at = usual_at  # the last bucket folded into `usual`
+        self.usual = 0.0  # actions per bucket, exponentially weighted
+        self.recent = recent  # bucket -> actions, for the buckets in the window
 
 
 class WaveDetector:
@@ -66,24 +68,25 @@ class WaveDetector:
         floor = thresholds.min_actions / (thresholds.factor * thresholds.window_s)
         self.floor = floor * thresholds.bucket_s  # per bucket, as `usual` is kept
 
-    def observe(self, entries: Iterable[LedgerEntry], now: float) -> None:
-        """Count newly counted actions (one each, whatever their `count`)."""
-        keys: Counter[Key] = Counter()
-        for e in entries:
-            keys[(e.case_id, SOURCE, e.source)] += 1
-            if e.channel == WEB:
-                if e.network_hash:
-                    keys[(e.case_id, NETWORK, e.network_hash)] += 1
-                if e.email_domain_hash:
-                    keys[(e.case_id, DOMAIN, e.email_domain_hash)] += 1
-        bucket = self._bucket(now)
+    def observe(self, entries: Sequence[LedgerEntry], now: float) -> None:
+        """Count newly counted actions (one each, whatever their `count`). Counted in C
+        (Counter over generators), then one update per key: this runs for every batch."""
+        keys = Counter((e.case_id, SOURCE, e.source) for e in entries)
+        web = [e for e in entries if e.channel == WEB]
+        keys.update((e.case_id, NETWORK, e.network_hash) for e in web if e.network_hash)
+        keys.update((e.case_id, DOMAIN, e.email_domain_hash) for e in web if e.email_domain_hash)
+        bucket, rates = self._bucket(now), self.rates
+        oldest = bucket - self.buckets
         for key, count in keys.items():
-            rate = self.rates.get(key)
+            rate = rates.get(key)
             if rate is None:
-                rate = self.rates[key] = _Rate(usual_at=bucket - self.buckets)
-            self._roll(rate, bucket)
-            rate.recent[bucket] = rate.recent.get(bucket, 0) + count
-        if len(self.rates) > self.t.max_keys:
+                rates[key] = _Rate(oldest, {bucket: count})
+                continue
+            recent = rate.recent
+            if recent and next(iter(recent)) <= oldest:  # buckets are added in time order
+                self._roll(rate, bucket)
+            recent[bucket] = recent.get(bucket, 0) + count
+        if len(rates) > self.t.max_keys:
             self._prune(bucket, hard=True)
 
     def waves(self, now: float) -> list[Wave]:
