@@ -5,7 +5,8 @@ and closes them in order."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,8 +16,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
+from services.counter.adapters.pg_anomalies import PostgresAnomalies
 from services.counter.adapters.pg_counting import MIGRATIONS, PostgresCounting
 from services.counter.adapters.snapshot import Snapshot
+from services.counter.domain.waves import WaveDetector
+from services.counter.entrypoints.anomalies import watch_waves
 from services.counter.entrypoints.app import create_app
 from services.counter.entrypoints.consumer import CountingHandler, Decoded
 from services.counter.entrypoints.observe import Observer, publish_totals
@@ -52,6 +56,8 @@ class Counter:
     consumer: PositionedConsumer[Decoded]
     snapshot: Snapshot
     outbox: MilestoneOutbox
+    waves: WaveDetector
+    flags: PostgresAnomalies
     observer: Observer
     supervisor: Supervisor
     keys: ListeningKeyStore  # for GET /v1/actions/{id}
@@ -102,7 +108,8 @@ def build(
     )
     snapshot = Snapshot(pool, schema)
     outbox = MilestoneOutbox(pool, schema, producer, reader, settings.milestones_topic)
-    observer = Observer(consumer, handler, snapshot, outbox)
+    waves = WaveDetector(settings.wave_thresholds(), time.time())
+    observer = Observer(consumer, handler, snapshot, outbox, waves)
     consumer.on_batch = observer.after_commit
     snapshot.listeners.append(publish_totals(producer, settings.totals_topic))
     counter = Counter(
@@ -117,6 +124,8 @@ def build(
         consumer,
         snapshot,
         outbox,
+        waves,
+        PostgresAnomalies(pool, schema),
         observer,
         supervisor or Supervisor("counter"),
         ListeningKeyStore(pool, settings.database_url, "plume-counter-keys"),
@@ -128,6 +137,7 @@ def build(
         (counter.reachable, counter.problem),
         lambda _: running(counter),
         counter.keys,
+        counter.flags,
     )
     return counter
 
@@ -173,6 +183,18 @@ async def _start(counter: Counter) -> None:
     tasks.start("lag", lambda: counter.observer.watch_lag(stop), readiness=False)
     # Without it keys are looked up in PostgreSQL (and a look-up stays right).
     tasks.start("keys", counter.keys.follow, readiness=False)
+    tasks.start("anomalies", lambda: _watch_waves(counter), readiness=False)
+
+
+def _watch_waves(counter: Counter) -> Coroutine[None, None, None]:
+    settings = counter.settings
+    return watch_waves(
+        counter.waves,
+        counter.flags,
+        settings.anomaly_check_s,
+        settings.anomaly_keep_s,
+        counter.stop,
+    )
 
 
 def run() -> None:

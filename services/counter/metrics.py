@@ -38,3 +38,9 @@ HEARTBEAT_COUNTED = Gauge(
     "plume_counter_heartbeat_last_counted_timestamp_seconds",
     "When the last heartbeat action was committed (Unix time): proves the whole chain",
 )
+ANOMALIES_ACTIVE = Gauge(
+    "plume_counter_anomalies_active",
+    "Waves flagged and not resolved, per case and kind (network, domain, source); the same "
+    "figure from every counter process (read from PostgreSQL)",
+    ["case_id", "kind"],
+)

@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.counter.domain.waves import Thresholds
 from shared.settings import ServiceSettings
 from shared.topics import ACTIONS, ACTIONS_DLQ, CASE_TOTALS, MILESTONES, TopicSpec
 
@@ -47,7 +48,34 @@ class CounterSettings(ServiceSettings):
     # /readyz false: the totals served would be stale. Healthy, it refreshes every
     # refresh_interval_s.
     snapshot_stale_after_s: float = Field(default=10.0, gt=0)
+    # Abuse detection (domain/waves.py, README "Abuse detection"): per case, a network,
+    # email domain or source is flagged when its last `anomaly_window_s` hold at least
+    # `anomaly_min_actions` actions and `anomaly_factor` times its usual rate (an average
+    # with time constant `anomaly_usual_s`). No flag in the first `anomaly_warmup_s` after
+    # a start (no usual rate known yet). Judged every `anomaly_check_s`; a flag stays
+    # listed `anomaly_keep_s` after it was last above the thresholds.
+    anomaly_window_s: float = Field(default=60.0, gt=0)
+    anomaly_bucket_s: float = Field(default=5.0, gt=0)
+    anomaly_usual_s: float = Field(default=3600.0, gt=0)
+    anomaly_factor: float = Field(default=10.0, ge=1)
+    anomaly_min_actions: int = Field(default=50, ge=1)
+    anomaly_warmup_s: float = Field(default=300.0, ge=0)
+    anomaly_check_s: float = Field(default=5.0, gt=0)
+    anomaly_keep_s: float = Field(default=3600.0, gt=0)
+    anomaly_max_keys: int = Field(default=100_000, ge=100)
     renamed: ClassVar[dict[str, str]] = {"pool_size": "db_pool_size"}
+
+    def wave_thresholds(self) -> Thresholds:
+        """The `anomaly_…` settings, named as the detector names them."""
+        return Thresholds(
+            window_s=self.anomaly_window_s,
+            bucket_s=self.anomaly_bucket_s,
+            usual_s=self.anomaly_usual_s,
+            factor=self.anomaly_factor,
+            min_actions=self.anomaly_min_actions,
+            warmup_s=self.anomaly_warmup_s,
+            max_keys=self.anomaly_max_keys,
+        )
 
     def own_topics(self, actions_partitions: int) -> tuple[TopicSpec, ...]:
         """The topics these settings name, laid out as the contract's, for a counter run in

@@ -12,6 +12,11 @@ from shared.contracts.actions import ActionType, Channel
 ACCEPTED = Counter(
     "plume_intake_actions_accepted_total", "Actions acknowledged by Kafka", ["type", "channel"]
 )
+DISPOSABLE_EMAILS = Counter(
+    "plume_intake_disposable_emails_total",
+    "Accepted actions whose email domain is on the disposable-email-domains list",
+    ["channel"],
+)
 REJECTED = Counter(
     "plume_intake_actions_rejected_total",
     "Refusals by reason: a refused request counts once, each refused item of a batch once",

@@ -37,6 +37,8 @@ def _count_accepted(events: Sequence[ActionEvent]) -> None:
     tally = Counter((event.type, event.channel) for event in events)
     for (kind, channel), count in tally.items():
         metrics.accepted(kind, channel).inc(count)
+    for channel, count in Counter(e.channel for e in events if e.disposable_email).items():
+        metrics.DISPOSABLE_EMAILS.labels(channel.value).inc(count)
 
 
 @dataclass(frozen=True)

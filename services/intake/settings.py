@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -28,6 +28,16 @@ class IntakeSettings(ServiceSettings):
         validation_alias=AliasChoices("PLUME_SUPPORTER_KEY_SECRET", "supporter_key_secret"),
         min_length=16,
     )
+    # Key of the abuse-detection hashes of a client's network and an email's domain
+    # (domain/origins.py). Unset: derived from the supporter-key secret. Unlike that one it
+    # may be rotated at any time: a hash only has to match within the counter's windows.
+    network_hash_key: SecretStr | None = Field(default=None, min_length=16)
+
+    @field_validator("network_hash_key", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value  # an empty variable is no key (environment())
+
     cors_origins: list[str] = Field(default_factory=list)
     # Where browsers reach the counter's public reads: the widget reads totals there.
     counter_url: str = "http://127.0.0.1:8002"

@@ -72,6 +72,11 @@ class ActionEvent(BaseModel):
     source: str = Field(description="API key name, or 'anonymous'")
     request_id: str | None = None
     heartbeat: bool = False
+    # Abuse detection (issue 13): keyed hashes of the client's network (/24, /48) and of
+    # the email's domain, never the address or the domain itself; absent in older events.
+    network_hash: str | None = None
+    email_domain_hash: str | None = None
+    disposable_email: bool = False
 
     def kafka_key(self) -> bytes:
         """Spread load: one supporter's actions share a partition, a case's do not."""

@@ -54,13 +54,23 @@ class PostgresCounting:
 
 
 @contextlib.asynccontextmanager
-async def one_transaction(database_url: str, schema: str) -> AsyncIterator[PostgresCounting]:
+async def one_transaction(
+    database_url: str, schema: str, commit: bool = True
+) -> AsyncIterator[PostgresCounting]:
     """The store in one transaction on a connection of its own, the schema migrated first:
-    for a correction run from the command line beside running counters."""
+    for a correction run from the command line beside running counters. Without `commit`
+    the transaction is rolled back at the end (a dry run: every effect seen, none kept)."""
     pool = await create_pool(database_url, max_size=2)
     try:
         await migrate(pool, schema, MIGRATIONS)
-        async with pool.acquire() as conn, conn.transaction():
-            yield PostgresCounting.on(conn, schema)
+        async with pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                yield PostgresCounting.on(conn, schema)
+            except BaseException:
+                await transaction.rollback()
+                raise
+            await (transaction.commit() if commit else transaction.rollback())
     finally:
         await pool.close()

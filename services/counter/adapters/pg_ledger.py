@@ -14,8 +14,23 @@ from services.counter.domain.ports import Invalidation
 from shared.action_ids import ActionIdentity
 from shared.db import Conn
 
-_COLUMNS = "action_id, case_id, type, channel, country, count, supporter_key, source, accepted_at"
-_TYPES = ("uuid", "text", "text", "text", "text", "int", "text", "text", "timestamptz")
+_COLUMNS = (
+    "action_id, case_id, type, channel, country, count, supporter_key, source, accepted_at, "
+    "network_hash, email_domain_hash"
+)
+_TYPES = (
+    "uuid",
+    "text",
+    "text",
+    "text",
+    "text",
+    "int",
+    "text",
+    "text",
+    "timestamptz",
+    "text",
+    "text",
+)
 # Each entry travels as a JSON array in LedgerEntry's field order.
 _FROM_JSON = ", ".join(f"(x->>{i})::{t}" for i, t in enumerate(_TYPES))
 
@@ -88,11 +103,15 @@ class PostgresLedger:
             "AND ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR case_id = $2) "
             "AND ($3::timestamptz IS NULL OR accepted_at >= $3) "
             "AND ($4::timestamptz IS NULL OR accepted_at < $4) "
+            "AND ($5::text IS NULL OR network_hash = $5) "
+            "AND ($6::text IS NULL OR email_domain_hash = $6) "
             f"RETURNING {_COLUMNS}",
             criteria.source,
             criteria.case_id,
             criteria.accepted_from,
             criteria.accepted_to,
+            criteria.network_hash,
+            criteria.email_domain_hash,
         )
         return [entry_from_row(row) for row in rows]
 

@@ -37,6 +37,9 @@ class LedgerEntry(NamedTuple):
     supporter_key: str | None
     source: str
     accepted_at: datetime
+    # keyed hashes of the client's network and email domain (abuse detection; may be None)
+    network_hash: str | None = None
+    email_domain_hash: str | None = None
 
     @property
     def hour(self) -> str:
@@ -127,6 +130,8 @@ def entry_of(event: ActionEvent) -> LedgerEntry:
         supporter_key=event.supporter_key if is_signature else None,
         source=event.source,
         accepted_at=event.accepted_at,
+        network_hash=event.network_hash,
+        email_domain_hash=event.email_domain_hash,
     )
 
 

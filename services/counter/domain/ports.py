@@ -25,9 +25,18 @@ class Invalidation:
     case_id: str | None = None
     accepted_from: datetime | None = None
     accepted_to: datetime | None = None
+    network_hash: str | None = None  # a wave flagged by abuse detection (domain/waves.py)
+    email_domain_hash: str | None = None
 
     def is_empty(self) -> bool:
-        return not (self.source or self.case_id or self.accepted_from or self.accepted_to)
+        return not (
+            self.source
+            or self.case_id
+            or self.accepted_from
+            or self.accepted_to
+            or self.network_hash
+            or self.email_domain_hash
+        )
 
     def matches(self, entry: LedgerEntry) -> bool:
         return (
@@ -35,6 +44,10 @@ class Invalidation:
             and (self.case_id is None or entry.case_id == self.case_id)
             and (self.accepted_from is None or entry.accepted_at >= self.accepted_from)
             and (self.accepted_to is None or entry.accepted_at < self.accepted_to)
+            and (self.network_hash is None or entry.network_hash == self.network_hash)
+            and (
+                self.email_domain_hash is None or entry.email_domain_hash == self.email_domain_hash
+            )
         )
 
 

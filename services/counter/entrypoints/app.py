@@ -9,7 +9,9 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from services.counter.adapters.pg_anomalies import PostgresAnomalies
 from services.counter.adapters.snapshot import Snapshot
+from services.counter.entrypoints.anomalies import anomaly_routes
 from services.counter.entrypoints.api import read_routes
 from services.counter.entrypoints.case_stream import CASE_STREAM_ENDING
 from services.counter.entrypoints.lookups import lookup_routes
@@ -30,6 +32,7 @@ def create_app(
     readiness: tuple[ReadinessCheck, ReadinessProblem],
     lifespan: Lifespan,
     keys: ListeningKeyStore,
+    flags: PostgresAnomalies,
 ) -> FastAPI:
     """`readiness`: whether Kafka and PostgreSQL answer, and what else is wrong (or None)."""
     app = FastAPIOffline(title="plume counter", lifespan=lifespan)
@@ -38,6 +41,7 @@ def create_app(
     )
     app.include_router(read_routes(snapshot, known_cases, settings.stream_interval_s, slots))
     app.include_router(lookup_routes(keys.pool, settings.db_schema, keys))
+    app.include_router(anomaly_routes(flags, settings.anomaly_keep_s))
     add_operational_routes(app, *readiness)
     # streams have their own cap (settings)
     protect(app, settings, exempt=STREAMS, exempt_endings=(CASE_STREAM_ENDING,))

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
-from services.counter.adapters.pg_counting import one_transaction
+from services.counter.adapters.pg_anomalies import active_flags, resolve_flags
+from services.counter.adapters.pg_counting import MIGRATIONS, one_transaction
 from services.counter.domain.model import Tally
 from services.counter.domain.ports import Invalidation
 from services.counter.service import (
@@ -21,6 +23,7 @@ from services.counter.service import (
 )
 from services.counter.settings import CounterSettings
 from shared.catalog import CatalogView
+from shared.db import create_pool, migrate
 
 log = logging.getLogger(__name__)
 CATALOG_TIMEOUT_S = 15.0
@@ -49,9 +52,28 @@ async def run_recount(
         return await recount_alone(store, case_id, campaigns, repair)
 
 
-async def run_invalidate(settings: CounterSettings, criteria: Invalidation) -> Outcome:
-    async with one_transaction(settings.database_url, settings.db_schema) as store:
-        return await invalidate_alone(store, criteria)
+async def run_invalidate(
+    settings: CounterSettings, criteria: Invalidation, dry_run: bool = False
+) -> Outcome:
+    """Invalidate, and resolve the anomaly flags of the network or domain invalidated, in
+    one transaction; a dry run does it all and rolls it back."""
+    schema = settings.db_schema
+    async with one_transaction(settings.database_url, schema, commit=not dry_run) as store:
+        outcome = await invalidate_alone(store, criteria)
+        await resolve_flags(store.ledger.conn, schema, criteria)
+        return outcome
+
+
+async def run_anomalies(settings: CounterSettings) -> list[dict[str, Any]]:
+    """The flags an operator has to look at (as `GET /v1/anomalies` lists them)."""
+    pool = await create_pool(settings.database_url, max_size=1)
+    try:
+        await migrate(pool, settings.db_schema, MIGRATIONS)
+        async with pool.acquire() as conn:
+            table = f'"{settings.db_schema}".anomalies'
+            return await active_flags(conn, table, settings.anomaly_keep_s)
+    finally:
+        await pool.close()
 
 
 def describe_drift(drift: Tally) -> list[str]:

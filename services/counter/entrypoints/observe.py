@@ -15,6 +15,7 @@ from aiokafka.errors import KafkaError
 from services.counter import metrics
 from services.counter.adapters.milestone_outbox import MilestoneOutbox
 from services.counter.adapters.snapshot import ChangeListener, Snapshot
+from services.counter.domain.waves import WaveDetector
 from services.counter.entrypoints.consumer import CountingHandler, Decoded
 from shared.contracts.totals import CaseTotals
 from shared.kafka import encode
@@ -35,8 +36,10 @@ class Observer:
         handler: CountingHandler,
         snapshot: Snapshot,
         outbox: MilestoneOutbox,
+        waves: WaveDetector,
     ) -> None:
         self.consumer = consumer
+        self.waves = waves
         self.handler = handler
         self.snapshot = snapshot
         self.outbox = outbox
@@ -50,6 +53,7 @@ class Observer:
         metrics.BATCH_SIZE.observe(records)
         metrics.FLUSH_SECONDS.observe(seconds)
         metrics.COUNTED.inc(len(report.outcome.counted))
+        self.waves.observe(report.outcome.counted, time.time())  # replays are not counted
         metrics.CONFLICTS.inc(report.conflicts)
         if report.heartbeats:
             metrics.HEARTBEAT_COUNTED.set(time.time())

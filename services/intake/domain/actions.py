@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
+from services.intake.domain.origins import Origin, origin_of
 from services.intake.domain.supporter_key import supporter_key
 from shared.contracts.actions import NO_COUNTRY, ActionEvent, ActionType, Channel
 from shared.contracts.catalog import CaseRecord
@@ -36,6 +37,13 @@ class Context:
     now: datetime
     clock_skew_s: int
     request_id: str | None = None
+    client_address: str | None = None  # as the HTTP layer decided it
+    origin_secret: bytes | None = None  # key of the abuse-detection hashes (origins.py)
+
+    def origin(self, email: str | None) -> Origin:
+        if self.origin_secret is None:
+            return Origin()
+        return origin_of(self.origin_secret, self.client_address, email)
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,7 @@ def _event(
 ) -> ActionEvent:
     supporter, consent = action.supporter, action.consent
     email = supporter.email if supporter else None  # a tally's supporters may have none
+    origin = ctx.origin(email)
     # Validating a dict runs in pydantic-core, about twice as fast per action as
     # model_construct's Python loop, and checks the event once more on the way.
     return ActionEvent.model_validate(
@@ -124,6 +133,9 @@ def _event(
             "accepted_at": ctx.now,
             "source": caller.source,
             "request_id": ctx.request_id,
+            "network_hash": origin.network_hash,
+            "email_domain_hash": origin.email_domain_hash,
+            "disposable_email": origin.disposable_email,
         }
     )
 

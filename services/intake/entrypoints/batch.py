@@ -62,7 +62,7 @@ def _no_room(full: NoRoom, retry: int) -> Refusal:
 async def _accept(request: Request, intake: IntakeState, key: ApiKey) -> Response:
     body = await read_body(request, BATCH_LIMIT)
     publisher = guards.ready_publisher(intake)
-    ctx = guards.context(intake)
+    ctx = guards.context(intake, request)
     loop = asyncio.get_running_loop()
     items = await loop.run_in_executor(intake.decoder, parse_batch, body, guards.rules(intake, ctx))
     await guards.throttle(request, intake, key, cost=len(items))

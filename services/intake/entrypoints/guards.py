@@ -119,9 +119,16 @@ def unavailable(
     return refused.naming(action_id, action_ids)
 
 
-def context(intake: IntakeState) -> Context:
+def context(intake: IntakeState, request: Request) -> Context:
     now = datetime.now(UTC)
-    return Context(intake.secret, now, intake.settings.clock_skew_s, request_id_var.get())
+    return Context(
+        intake.secret,
+        now,
+        intake.settings.clock_skew_s,
+        request_id_var.get(),
+        client_address(request),
+        intake.origin_secret,
+    )
 
 
 def holding(request: Request, intake: IntakeState) -> Holding | None:

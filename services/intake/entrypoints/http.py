@@ -58,7 +58,7 @@ async def _post_action(request: Request) -> Response:
     await throttle(request, intake, key, cost=1)
     body = await read_body(request, SINGLE_LIMIT)
     publisher = ready_publisher(intake)
-    ctx = context(intake)
+    ctx = context(intake, request)
     action = parse_action(body, rules(intake, ctx))
     caller = Caller(key.name if key else "anonymous", bool(key and key.allows(Scope.ACTIONS_TALLY)))
     try:

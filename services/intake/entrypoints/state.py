@@ -16,6 +16,7 @@ from services.intake.domain.ports import (
     PendingSignatures,
     RateLimits,
 )
+from services.intake.domain.supporter_key import keyed_hash
 from services.intake.entrypoints.budget import ByteBudget
 from services.intake.entrypoints.refusals import NAMING_ROOM_BYTES
 from services.intake.settings import IntakeSettings
@@ -31,6 +32,7 @@ class IntakeState:
     keys: KeyStore | None = None
     pending: PendingSignatures | None = None  # signatures held for confirmation
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
+    origin_secret: bytes = field(init=False, repr=False)  # key of the network/domain hashes
     key_guesses: KeyGuessGuard = field(init=False, repr=False)
     batch_budget: ByteBudget = field(init=False, repr=False)
     # The bodies of refused requests read at once to name their ids (refusals.py).
@@ -42,6 +44,7 @@ class IntakeState:
     def __post_init__(self) -> None:
         settings = self.settings
         self.secret = settings.supporter_key_secret.get_secret_value().encode()
+        self.origin_secret = origin_secret(settings, self.secret)
         self.key_guesses = KeyGuessGuard(settings.key_guess_limit)
         self.batch_budget = ByteBudget(
             settings.batch_budget_bytes,
@@ -50,3 +53,11 @@ class IntakeState:
         )
         self.naming_room = ByteBudget(NAMING_ROOM_BYTES, NAMING_ROOM_BYTES)
         self.decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-decoder")
+
+
+def origin_secret(settings: IntakeSettings, supporter_secret: bytes) -> bytes:
+    """`network_hash_key`, or a key derived from the supporter-key secret (so `make up` and
+    deployments need no second secret, and neither hash reveals the other's key)."""
+    if settings.network_hash_key is not None:
+        return settings.network_hash_key.get_secret_value().encode()
+    return bytes.fromhex(keyed_hash(supporter_secret, "plume abuse-detection hashes"))

@@ -261,15 +261,28 @@ def redis_url(request: pytest.FixtureRequest) -> str:
 
 
 @contextlib.asynccontextmanager
+async def ready_intake(
+    settings: IntakeSettings, campaign: CampaignFile
+) -> AsyncIterator[RunningIntake]:
+    """Intake served in-process, its topics prepared, ready; stopped after (topics left)."""
+    await prepare_topics(settings, campaign)
+    running = await serve(settings)
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await wait_ready(client, running.url)
+        yield running
+    finally:
+        await running.stop()
+
+
+@contextlib.asynccontextmanager
 async def served_intake(settings: IntakeSettings) -> AsyncIterator[RunningIntake]:
     """An intake with `settings`, its topics and the test campaign, ready; then all gone."""
-    await prepare_topics(settings, campaign_for_tests())
-    running = await serve(settings)
-    async with httpx.AsyncClient(timeout=10) as client:
-        await wait_ready(client, running.url)
-    yield running
-    await running.stop()
-    await drop_topics(settings)
+    try:
+        async with ready_intake(settings, campaign_for_tests()) as running:
+            yield running
+    finally:
+        await drop_topics(settings)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.counter.domain.model import HOUR, TYPE, entry_of, tally
+from services.counter.domain.model import HOUR, TYPE, LedgerEntry, entry_of, tally
 from services.counter.domain.ports import Invalidation, Ledger, Milestones, Totals
 from tests.unit.counter.builders import ACCEPTED, action, signature
 
@@ -84,6 +84,24 @@ class PortsContract:
         assert await ports.ledger.invalidate(criteria) == [fraud]
         assert await ports.ledger.invalidate(criteria) == []
         assert await ports.ledger.record([fraud]) == [], "an invalidated action stays known"
+        assert (await ports.ledger.live_tally(None)).totals == {"case-a": 2}
+
+    async def test_invalidate_by_network_or_domain_hash(self, ports: Ports) -> None:
+        def made(network: str | None, domain: str | None) -> LedgerEntry:
+            entry = entry_of(action())
+            return entry._replace(network_hash=network, email_domain_hash=domain)
+
+        wave, same_domain, other, old = (
+            made("n1", "d1"),
+            made("n2", "d1"),
+            made("n2", "d2"),
+            made(None, None),
+        )
+        await ports.ledger.record([wave, same_domain, other, old])
+        assert await ports.ledger.invalidate(Invalidation(network_hash="n1")) == [wave]
+        by_domain = await ports.ledger.invalidate(Invalidation(email_domain_hash="d1"))
+        assert by_domain == [same_domain]
+        assert await ports.ledger.invalidate(Invalidation(network_hash="n1")) == []
         assert (await ports.ledger.live_tally(None)).totals == {"case-a": 2}
 
     async def test_invalidate_refuses_no_criteria(self, ports: Ports) -> None:
