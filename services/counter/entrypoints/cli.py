@@ -87,7 +87,8 @@ def _invalidate(args: argparse.Namespace, _: InfraSettings) -> int:
         return 2
     outcome = asyncio.run(run_invalidate(CounterSettings(), criteria, args.dry_run))
     would = "would be " if args.dry_run else ""
-    print(f"{len(outcome.counted)} actions {would}invalidated")
+    verb = "would invalidate" if args.dry_run else "invalidated"  # the wording scripts read
+    print(f"{verb} {len(outcome.counted)} actions")
     for case, total in sorted(outcome.totals.items()):
         retracted = outcome.retracted.get(case, [])
         note = f", milestones {would}withdrawn: {retracted}" if retracted else ""

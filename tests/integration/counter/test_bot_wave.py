@@ -233,7 +233,7 @@ async def test_a_bot_wave_is_flagged_then_invalidated_leaving_normal_traffic(
     assert f"network {network}" in listed and f"--network {network} --case {CASE}" in listed
 
     dry = plume(settings, "invalidate", "--network", network, "--case", CASE, "--dry-run")
-    assert f"{WAVE} actions would be invalidated" in dry.stdout
+    assert f"would invalidate {WAVE} actions" in dry.stdout
     assert (
         f"{CASE}: total would be {BEFORE + DURING}, milestones would be withdrawn: [{MILESTONE}]"
         in dry.stdout
@@ -244,14 +244,14 @@ async def test_a_bot_wave_is_flagged_then_invalidated_leaving_normal_traffic(
     assert await live(settings, wave) == WAVE
 
     done = plume(settings, "invalidate", "--network", network, "--case", CASE)
-    assert f"{WAVE} actions invalidated" in done.stdout
+    assert f"invalidated {WAVE} actions" in done.stdout
     assert (
         f"{CASE}: total now {BEFORE + DURING}, milestones withdrawn: [{MILESTONE}]" in done.stdout
     )
     again = plume(settings, "invalidate", "--network", network, "--case", CASE)
-    assert "0 actions invalidated" in again.stdout
+    assert "invalidated 0 actions" in again.stdout
     by_domain = plume(settings, "invalidate", "--domain", domain, "--case", CASE)
-    assert "0 actions invalidated" in by_domain.stdout  # the same bots: already invalidated
+    assert "invalidated 0 actions" in by_domain.stdout  # the same bots: already invalidated
 
     assert await stored_totals(settings) == {CASE: BEFORE + DURING}
     assert await milestones_reached(settings) == []
