@@ -26,7 +26,7 @@ async def test_migration_002_fills_in_the_sources_of_what_was_counted_before() -
     pool = await create_pool(settings.database_url, max_size=2)
     try:
         async with pool.acquire() as conn:
-            await _apply_only_the_first_migration(conn, schema)
+            await _apply_all_but_migration_002(conn, schema)
             store = PostgresCounting.on(conn, schema)
             entries = [
                 entry_of(action(count=300, source="amnesty-sn")),
@@ -58,15 +58,22 @@ async def test_migration_002_fills_in_the_sources_of_what_was_counted_before() -
         await drop_schema(settings.database_url, schema)
 
 
-async def _apply_only_the_first_migration(conn: Conn, schema: str) -> None:
-    name = "001_counter.sql"
-    sql = resources.files(MIGRATIONS).joinpath(name).read_text(encoding="utf-8")
+async def _apply_all_but_migration_002(conn: Conn, schema: str) -> None:
+    """The ledger as it was before 002 (with the later, independent migrations: the
+    counting code of today writes their columns)."""
+    names = sorted(
+        entry.name
+        for entry in resources.files(MIGRATIONS).iterdir()
+        if entry.name.endswith(".sql") and not entry.name.startswith("002_")
+    )
     await conn.execute(f'CREATE SCHEMA "{schema}"')
     await conn.execute(
         f'CREATE TABLE "{schema}".schema_migrations '
         "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
     )
     await conn.execute(f'SET search_path TO "{schema}", public')
-    await conn.execute(sql)
-    await conn.execute(f'INSERT INTO "{schema}".schema_migrations (name) VALUES ($1)', name)
+    for name in names:
+        sql = resources.files(MIGRATIONS).joinpath(name).read_text(encoding="utf-8")
+        await conn.execute(sql)
+        await conn.execute(f'INSERT INTO "{schema}".schema_migrations (name) VALUES ($1)', name)
     await conn.execute("RESET search_path")
