@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import sealing
 from shared.guarded_http import HttpLimits
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,19 @@ class ServiceSettings(InfraSettings):
     http_body_min_rate: int = Field(default=4_096, ge=0, description="bytes per second")
     http_max_header_bytes: int = Field(default=32 * 1024, ge=1_024)
     http_max_headers: int = Field(default=100, ge=10)
+    # Wraps the supporters' data keys (shared/sealing.py): base64 of 32 random bytes, the
+    # same for intake and delivery. Required by both to run; lost, every sealed name is.
+    supporter_master_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PLUME_SUPPORTER_MASTER_KEY", "supporter_master_key"),
+    )
+
+    def master_key(self) -> bytes:
+        if self.supporter_master_key is None:
+            raise RuntimeError(
+                "PLUME_SUPPORTER_MASTER_KEY is not set: base64 of 32 random bytes, kept safe"
+            )
+        return sealing.master_key(self.supporter_master_key.get_secret_value())
 
     def http_limits(self) -> HttpLimits:
         """The `http_…` settings, named as HttpLimits names them."""

@@ -51,6 +51,9 @@ class ActionEvent(BaseModel):
     share_name_with_target: bool = False
     contact: bool = False
     message: str | None = None
+    # The supporter's name, email and message sealed with their data key (shared/sealing.py);
+    # these clear fields are then None. Events written before sealing carry them in clear.
+    sealed: str | None = None
     occurred_at: datetime
     accepted_at: datetime
     source: str = Field(description="API key name, or 'anonymous'")

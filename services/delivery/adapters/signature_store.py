@@ -81,8 +81,8 @@ class PgSignatureStore:
             await conn.execute(
                 f"INSERT INTO {self.schema_sql}.solidarity_messages "
                 "(action_id, case_id, first_name, "
-                "country, message, written_at) SELECT * FROM unnest($1::uuid[], $2::text[], "
-                "$3::text[], $4::text[], $5::text[], $6::timestamptz[]) "
+                "country, message, written_at, supporter_key) SELECT * FROM unnest($1::uuid[], "
+                "$2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[]) "
                 "ON CONFLICT (action_id) DO NOTHING",
                 [x.action_id for x in m],
                 [x.case_id for x in m],
@@ -90,4 +90,5 @@ class PgSignatureStore:
                 [x.country for x in m],
                 [x.message for x in m],
                 [x.written_at for x in m],
+                [x.supporter_key for x in m],
             )

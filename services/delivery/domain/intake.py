@@ -61,6 +61,7 @@ class SolidarityMessage(NamedTuple):
     country: str
     message: str
     written_at: datetime
+    supporter_key: str | None = None  # how an erasure finds it
 
 
 @dataclass
@@ -109,6 +110,7 @@ def sort_actions(events: Sequence[ActionFacts]) -> SortedActions:
                     event.country,
                     event.message,
                     event.occurred_at,
+                    event.supporter_key,
                 )
             )
     return out

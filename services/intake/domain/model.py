@@ -50,6 +50,7 @@ SERVER_ONLY_FIELDS = frozenset(
         "country",
         "contact",
         "share_name_with_target",
+        "sealed",
     }
 )
 
@@ -204,6 +205,12 @@ def _required_for(field: str, what: str) -> PydanticCustomError:
     return PydanticCustomError(
         "required_for_type", "is required for {what}", {"field": field, "what": what}
     )
+
+
+class ErasureIn(Strict):
+    """`POST /v1/erasures`: whose personal data to erase."""
+
+    email: Email
 
 
 def _batch_example(schema: dict[str, Any]) -> None:
