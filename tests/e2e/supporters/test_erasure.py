@@ -147,6 +147,7 @@ async def test_an_erased_supporter_is_nowhere_in_clear_text(stack: Stack) -> Non
         report("before the erasure:", scans)
         assert erased.name in scans[1].found and erased.name in scans[2].found
 
+        handed_over = await acknowledge_messages(client, stack, dossiers)
         started = time.monotonic()
         answer = await client.post(
             f"{stack.intake_url}/v1/erasures",
@@ -171,6 +172,12 @@ async def test_an_erased_supporter_is_nowhere_in_clear_text(stack: Stack) -> Non
         print(f"\nerasure complete and dossiers re-rendered in {took:.2f} s; receipt: {done}")
         assert erased.name not in after and erased.message not in after
         assert kept.name in after and kept.message in after  # the other one still delivered
+        delivery_part = done["done"]
+        assert isinstance(delivery_part, dict)
+        transmitted = delivery_part["delivery"]["dossiers_transmitted"]
+        assert [d["dossier_id"] for d in transmitted] == [str(handed_over)]
+        assert transmitted[0]["when"] and transmitted[0]["to"]["target_id"]
+        assert "@" not in str(done)  # the receipt never holds the email
 
     scans = scan_everything(stack, erased.strings(), erased_ids)
     report("after the erasure:", scans)
@@ -190,3 +197,41 @@ async def test_an_erased_supporter_is_nowhere_in_clear_text(stack: Stack) -> Non
     assert kept.message in {a["message"] for a in actions}
     erased_held = export(erased.email)
     assert erased_held["actions"] == [] and str(erased_held["data_key"]).startswith("none")
+    await signs_again_and_counts_again(stack, erased)
+
+
+async def signs_again_and_counts_again(stack: Stack, supporter: Canary) -> None:
+    """Erased, the supporter is a stranger: signing again counts again (a new data key)."""
+    async with httpx.AsyncClient(timeout=30.0) as client:
+
+        async def total() -> int:
+            answer = await client.get(f"{stack.counter_url}/v1/cases/{CASE}/totals")
+            by_type: dict[str, int] = answer.json()["by_type"]
+            return by_type.get("signature", 0)
+
+        before = await total()
+        body = {
+            "case_id": CASE,
+            "type": "signature",
+            "supporter": {"name": "Signs Again", "email": supporter.email, "country": "FR"},
+        }
+        answer = await client.post(f"{stack.intake_url}/v1/actions", json=body)
+        assert answer.status_code == 202, answer.text
+        await wait_until(total, lambda now: now >= before + 1)
+
+
+async def acknowledge_messages(
+    client: httpx.AsyncClient, stack: Stack, dossiers: list[uuid.UUID]
+) -> uuid.UUID:
+    """Hand over the dossier of messages: transmitted before the erasure, it is listed in
+    the receipt."""
+    for dossier_id in dossiers:
+        manifest = (await client.get(f"{stack.delivery_url}/v1/dossiers/{dossier_id}")).json()
+        if manifest["kind"] != "signatures":
+            answer = await client.post(
+                f"{stack.delivery_url}/v1/dossiers/{dossier_id}/acknowledge",
+                json={"by": "erasure test", "note": "handed over before the erasure"},
+            )
+            assert answer.status_code == 200, answer.text
+            return dossier_id
+    raise AssertionError("no dossier of messages")
