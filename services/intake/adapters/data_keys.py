@@ -51,6 +51,15 @@ class CachedDataKeys:
                 held.move_to_end(lookup)
         return found
 
+    def following(self) -> bool:
+        return self._held is not None
+
+    def holds(self, lookup: str) -> bool:
+        return self._held is not None and lookup in self._held
+
+    def __len__(self) -> int:
+        return len(self._held or ())
+
     def forget(self, lookup: str) -> None:
         self._destroyed += 1
         if self._held is not None:
