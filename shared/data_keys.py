@@ -55,24 +55,25 @@ class PgDataKeyStore:
         self.master = master
 
     async def for_supporters(self, lookups: Collection[str]) -> dict[str, DataKey]:
+        """One round trip: a key is offered for every lookup, kept where none exists."""
         wanted = sorted(set(lookups))
+        ids = [uuid4().hex for _ in wanted]
+        wrapped = [sealing.wrap(self.master, key_id, sealing.new_data_key()) for key_id in ids]
         async with self.pool.acquire() as conn:
-            found = await self._find(conn, wanted)
+            rows = await conn.fetch(
+                "WITH made AS (INSERT INTO supporters.data_keys (key_id, lookup, wrapped) "
+                "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) "
+                "ON CONFLICT (lookup) DO NOTHING RETURNING key_id, lookup, wrapped) "
+                "SELECT key_id, lookup, wrapped FROM made UNION ALL "
+                "SELECT key_id, lookup, wrapped FROM supporters.data_keys WHERE lookup = ANY($2)",
+                ids,
+                wanted,
+                wrapped,
+            )
+            found = self._unwrapped(rows)
             missing = [lookup for lookup in wanted if lookup not in found]
-            if missing:
-                ids = [uuid4().hex for _ in missing]
-                wrapped = [
-                    sealing.wrap(self.master, key_id, sealing.new_data_key()) for key_id in ids
-                ]
-                await conn.execute(
-                    "INSERT INTO supporters.data_keys (key_id, lookup, wrapped) "
-                    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) "
-                    "ON CONFLICT (lookup) DO NOTHING",
-                    ids,
-                    missing,
-                    wrapped,
-                )
-                found.update(await self._find(conn, missing))  # ours, or a racing twin's
+            if missing:  # made by a racing twin after this statement's snapshot
+                found.update(await self._find(conn, missing))
         return found
 
     async def _find(self, conn: Conn, lookups: list[str]) -> dict[str, DataKey]:
@@ -80,6 +81,9 @@ class PgDataKeyStore:
             "SELECT key_id, lookup, wrapped FROM supporters.data_keys WHERE lookup = ANY($1)",
             lookups,
         )
+        return self._unwrapped(rows)
+
+    def _unwrapped(self, rows: list[asyncpg.Record]) -> dict[str, DataKey]:
         master = self.master
         return {
             r["lookup"]: DataKey(r["key_id"], sealing.unwrap(master, r["key_id"], r["wrapped"]))

@@ -3,6 +3,7 @@ and the PostgreSQL adapter (tests/integration)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -31,6 +32,11 @@ class DataKeysContract:
         assert again[a] == first[a]
         assert first[a].key_id != first[b].key_id and first[a].secret != first[b].secret
         assert len(first[a].secret) == sealing.KEY_BYTES
+
+    async def test_callers_racing_for_a_new_supporter_get_one_key(self, store: Store) -> None:
+        a, b = lookups(2)
+        made = await asyncio.gather(*(store.keys.for_supporters([a, b]) for _ in range(4)))
+        assert all(m == made[0] for m in made) and len(made[0]) == 2
 
     async def test_the_id_on_the_wire_is_not_the_lookup(self, store: Store) -> None:
         (a,) = lookups(1)
