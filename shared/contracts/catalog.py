@@ -94,6 +94,9 @@ class CampaignFile(Strict):
     sender: Sender | None = None
     # Web origins whose pages may call intake from a browser (with PLUME_INTAKE_CORS_ORIGINS).
     allowed_origins: list[Origin] = Field(default_factory=list)
+    # The consent texts supporters are shown, by id, each in its languages; an action names
+    # the one its supporter saw (`consent.text_id`), kept with the signature as proof.
+    consent_texts: dict[Slug, dict[LanguageCode, str]] = Field(default_factory=dict)
     cases: list[Case] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -118,6 +121,7 @@ class CaseRecord(Strict):
     case: Case
     sender: Sender | None = None
     allowed_origins: list[str] = Field(default_factory=list)
+    consent_texts: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -135,6 +139,7 @@ def case_records(campaign: CampaignFile) -> list[CaseRecord]:
             case=case,
             sender=campaign.sender,
             allowed_origins=campaign.allowed_origins,
+            consent_texts=campaign.consent_texts,
         )
         for case in campaign.cases
     ]

@@ -48,13 +48,14 @@ class PgEraser:
     ) -> tuple[dict[str, Any], list[uuid.UUID]]:
         named = await conn.fetch(
             f"DELETE FROM {self.s}.signatures WHERE supporter_key = ANY($1) "
-            "RETURNING case_id, supporter_key, country, cut_id",
+            "RETURNING case_id, supporter_key, country, cut_id, consent_text_id",
             subjects,
         )
         await conn.executemany(
-            f"INSERT INTO {self.s}.unnamed_supporters (case_id, supporter_key, country, cut_id) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT (case_id, supporter_key) DO NOTHING",
-            [(r["case_id"], r["supporter_key"], r["country"], r["cut_id"]) for r in named],
+            f"INSERT INTO {self.s}.unnamed_supporters (case_id, supporter_key, country, cut_id, "
+            "consent_text_id) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (case_id, supporter_key) DO NOTHING",
+            [tuple(r) for r in named],
         )
         # What remains of them is a count: under an id nothing links to the email any more.
         await conn.execute(

@@ -57,24 +57,27 @@ class PgSignatureStore:
             n = batch.named
             await conn.execute(
                 f"INSERT INTO {self.schema_sql}.signatures (case_id, supporter_key, name, country, "
-                "signed_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
-                "$4::text[], $5::timestamptz[]) ON CONFLICT (case_id, supporter_key) DO NOTHING",
+                "signed_at, consent_text_id) SELECT * FROM unnest($1::text[], $2::text[], "
+                "$3::text[], $4::text[], $5::timestamptz[], $6::text[]) "
+                "ON CONFLICT (case_id, supporter_key) DO NOTHING",
                 [x.case_id for x in n],
                 [x.supporter_key for x in n],
                 [x.name for x in n],
                 [x.country for x in n],
                 [x.signed_at for x in n],
+                [x.consent_text_id for x in n],
             )
         if batch.unnamed:
             u = batch.unnamed
             await conn.execute(
                 f"INSERT INTO {self.schema_sql}.unnamed_supporters "
-                "(case_id, supporter_key, country) "
-                "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
+                "(case_id, supporter_key, country, consent_text_id) "
+                "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
                 "ON CONFLICT (case_id, supporter_key) DO NOTHING",
                 [x.case_id for x in u],
                 [x.supporter_key for x in u],
                 [x.country for x in u],
+                [x.consent_text_id for x in u],
             )
         if batch.messages:
             m = batch.messages

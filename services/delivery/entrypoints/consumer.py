@@ -46,6 +46,7 @@ class ActionView(BaseModel):
     share_name_with_target: bool = False
     message: str | None = None
     sealed: str | None = None  # name and message sealed (opened by SealedFields)
+    consent_text_id: str | None = None
     occurred_at: datetime
     source: str
     heartbeat: bool = False

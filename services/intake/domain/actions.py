@@ -80,6 +80,20 @@ def decide(
             ),
             action_id,
         )
+    text_id = action.consent.text_id
+    if text_id is not None and text_id not in case.consent_texts:
+        return Rejection(
+            422,
+            "Validation failed",
+            (
+                {
+                    "field": "consent.text_id",
+                    "code": "unknown_consent_text",
+                    "message": "is not a consent text of the campaign",
+                },
+            ),
+            action_id,
+        )
     occurred_at = action.occurred_at or ctx.now
     return _event(action, action_id, occurred_at, _channel(action, caller), caller, ctx)
 
@@ -118,6 +132,7 @@ def _event(
             "supporter_email": supporter.email if supporter and consent.contact else None,
             "share_name_with_target": consent.share_name_with_target,
             "contact": consent.contact,
+            "consent_text_id": consent.text_id,
             "message": action.message,
             "occurred_at": occurred_at,
             "accepted_at": ctx.now,

@@ -51,6 +51,7 @@ SERVER_ONLY_FIELDS = frozenset(
         "contact",
         "share_name_with_target",
         "sealed",
+        "consent_text_id",
     }
 )
 
@@ -123,6 +124,9 @@ class Supporter(Strict):
 class Consent(Strict):
     share_name_with_target: bool = False
     contact: bool = False
+    text_id: CaseId | None = Field(
+        default=None, description="the id of the consent text shown (the campaign file's)"
+    )
 
 
 # The contract's example, shown in /docs and sent by schemathesis among generated bodies.

@@ -22,6 +22,7 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 CASE = "damisoa"
+CONSENT_TEXT = "w4r-2025-sign-v1"  # deploy/campaigns/w4r-2025.json
 ERASED_WITHIN_S = 60.0  # the issue's bound on the local stack
 
 
@@ -51,7 +52,7 @@ async def new_key(stack: Stack, *scopes: apikeys.Scope) -> str:
 async def act(stack: Stack, canary: Canary) -> list[str]:
     """A signature and a solidarity message, from a browser (no key)."""
     supporter = {"name": canary.name, "email": canary.email, "country": "FR"}
-    consent = {"share_name_with_target": True, "contact": True}
+    consent = {"share_name_with_target": True, "contact": True, "text_id": CONSENT_TEXT}
     ids = []
     for extra in ({"type": "signature"}, {"type": "solidarity_message", "message": canary.message}):
         body = {"case_id": CASE, "supporter": supporter, "consent": consent, **extra}
@@ -195,6 +196,11 @@ async def test_an_erased_supporter_is_nowhere_in_clear_text(stack: Stack) -> Non
     assert isinstance(actions, list)
     assert {a["supporter_email"] for a in actions} == {kept.email}
     assert kept.message in {a["message"] for a in actions}
+    assert {a["consent_text_id"] for a in actions} == {CONSENT_TEXT}  # proof of consent
+    delivery = held["delivery"]
+    assert isinstance(delivery, dict)
+    (kept_signature,) = delivery["signatures_for_dossiers"]
+    assert kept_signature["consent_text_id"] == CONSENT_TEXT
     erased_held = export(erased.email)
     assert erased_held["actions"] == [] and str(erased_held["data_key"]).startswith("none")
     await signs_again_and_counts_again(stack, erased)
