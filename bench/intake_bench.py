@@ -10,6 +10,7 @@ counter and delivery services do not count benchmark traffic."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -90,6 +91,8 @@ async def measure(
 ) -> list[dict[str, Any]]:
     env = {
         "PLUME_SUPPORTER_KEY_SECRET": secrets.token_hex(16),
+        # Its own: every supporter of the bench is new, its data keys made on the way.
+        "PLUME_SUPPORTER_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "PLUME_INTAKE_ACTIONS_TOPIC": topic,
         "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": str(RATE_LIMIT),
         "PLUME_LOG_LEVEL": "WARNING",

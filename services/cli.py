@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     _register_core(sub)
     for service in SERVICES:
         importlib.import_module(f"services.{service}.entrypoints.cli").register(sub)
+    importlib.import_module("services.supporters_cli").register(sub)
     args = parser.parse_args(argv)
     handler: Command = args.handler
     sys.exit(handler(args, InfraSettings()))

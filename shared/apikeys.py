@@ -27,6 +27,7 @@ class Scope(StrEnum):
     ACTIONS_TALLY = "actions:tally"
     DOSSIERS_READ = "dossiers:read"
     DOSSIERS_WRITE = "dossiers:write"
+    SUPPORTERS_ERASE = "supporters:erase"
 
 
 @dataclass(frozen=True)

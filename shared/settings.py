@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import sealing
 from shared.guarded_http import HttpLimits
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,20 @@ class ServiceSettings(InfraSettings):
             if entry != "*":
                 ipaddress.ip_network(entry)  # ValueError: not an address nor a network
         return ",".join(entries)
+
+    # Wraps the supporters' data keys (shared/sealing.py): base64 of 32 random bytes, the
+    # same for intake and delivery. Required by both to run; lost, every sealed name is.
+    supporter_master_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PLUME_SUPPORTER_MASTER_KEY", "supporter_master_key"),
+    )
+
+    def master_key(self) -> bytes:
+        if self.supporter_master_key is None:
+            raise RuntimeError(
+                "PLUME_SUPPORTER_MASTER_KEY is not set: base64 of 32 random bytes, kept safe"
+            )
+        return sealing.master_key(self.supporter_master_key.get_secret_value())
 
     def http_limits(self) -> HttpLimits:
         """The `http_…` settings, named as HttpLimits names them."""

@@ -66,6 +66,17 @@ os.environ.setdefault("PLUME_KAFKA_BOOTSTRAP", _ADDRESSES.kafka_bootstrap)
 os.environ.setdefault("PLUME_DATABASE_URL", _ADDRESSES.database_url)
 
 
+def use_stack_master_key() -> None:
+    """Services started by a test share the stack's data keys (PostgreSQL), so they need
+    its master key: the one `make up` keeps, unless the environment gives one."""
+    kept = REPO / os.environ.get("PLUME_HOME", ".plume") / "secrets" / "supporter-master-key"
+    if kept.is_file():
+        os.environ.setdefault("PLUME_SUPPORTER_MASTER_KEY", kept.read_text().strip())
+
+
+use_stack_master_key()
+
+
 def _port_answers(address: str) -> bool:
     host, _, port = address.rpartition(":")
     try:
@@ -97,6 +108,7 @@ def stack() -> Stack:
     """The running stack; `make up` first when it does not answer."""
     current = stack_from_env(os.environ)
     if _stack_answers(current):
+        use_stack_master_key()
         return current
     try:
         started = subprocess.run(
@@ -118,4 +130,5 @@ def stack() -> Stack:
         wait_until_sync(lambda: _stack_answers(current), within=READY_DEADLINE_S, every=0.2)
     except TimeoutError:
         pytest.fail(f"the stack did not answer within {READY_DEADLINE_S:.0f}s of `make up`")
+    use_stack_master_key()
     return current

@@ -4,6 +4,7 @@
 
 SUPPORTER_KEY_FILE="$PLUME_HOME/secrets/supporter-key"
 WEBHOOK_SECRET_FILE="$PLUME_HOME/secrets/webhook-secret"
+MASTER_KEY_FILE="$PLUME_HOME/secrets/supporter-master-key"
 
 # A random secret kept in file $1 (made once, readable by this user only), printed.
 kept_secret() {
@@ -19,6 +20,15 @@ kept_secret() {
 ensure_supporter_key() {
     PLUME_SUPPORTER_KEY_SECRET="$(kept_secret "$SUPPORTER_KEY_FILE")"
     export PLUME_SUPPORTER_KEY_SECRET
+}
+
+# The key that wraps the supporters' data keys (intake and delivery): made once and kept,
+# as losing it loses every sealed name; one set in the environment wins.
+ensure_master_key() {
+    if [[ -z "${PLUME_SUPPORTER_MASTER_KEY:-}" ]]; then
+        PLUME_SUPPORTER_MASTER_KEY="$(kept_secret "$MASTER_KEY_FILE")"
+    fi
+    export PLUME_SUPPORTER_MASTER_KEY
 }
 
 # The key delivery signs webhook requests with: delivery has no default and refuses to
@@ -95,6 +105,7 @@ wait_service_ready() {
 
 start_services() {
     ensure_supporter_key
+    ensure_master_key
     ensure_webhook_secret
     # All state under PLUME_HOME, whatever the services' working directory.
     export PLUME_DELIVERY_DOSSIER_DIR="${PLUME_DELIVERY_DOSSIER_DIR:-$PLUME_HOME/dossiers}"

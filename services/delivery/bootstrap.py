@@ -20,8 +20,10 @@ from services.delivery import service
 from services.delivery.adapters.console_sessions import PgConsoleSessions
 from services.delivery.adapters.cutting import PgCutter
 from services.delivery.adapters.dossier_queries import PgDossierQueries
+from services.delivery.adapters.erasing import PgEraser
 from services.delivery.adapters.events import KafkaEventPublisher
 from services.delivery.adapters.ledger import PgTransmissionLedger
+from services.delivery.adapters.opening import SealedFields
 from services.delivery.adapters.pdf import FontSet
 from services.delivery.adapters.rendering import Renderer
 from services.delivery.adapters.retention import PgFileRetention
@@ -34,7 +36,7 @@ from services.delivery.entrypoints.console_web import ConsoleParts
 from services.delivery.entrypoints.consumer import ActionHandler, Received
 from services.delivery.entrypoints.workers import Loops
 from services.delivery.settings import DeliverySettings
-from shared import apikeys
+from shared import apikeys, data_keys
 from shared.catalog import CatalogView
 from shared.db import close_pool, create_pool, is_reachable, migrate
 from shared.dead_letters import KafkaDeadLetters
@@ -84,15 +86,18 @@ class Delivery:
 
 async def build(settings: DeliverySettings) -> Delivery:
     fonts = FontSet.find(settings.font_dir) if settings.render_pdf else None
+    master = settings.master_key()  # refuse to start without it, before connecting
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     await migrate(pool, settings.db_schema, MIGRATIONS)
     positions = PositionStore(settings.db_schema)
     async with pool.acquire() as conn:
         await positions.create(conn)
     await apikeys.prepare(pool)
+    await data_keys.prepare(pool)
+    keys = data_keys.PgDataKeyStore(pool, master)
     lag = ConsumerLag("delivery")
     producer = durable_producer(settings.kafka_bootstrap, CLIENT_ID)
-    consumer = _consumer(settings, pool, positions, producer, lag)
+    consumer = _consumer(settings, pool, positions, producer, lag, SealedFields(keys))
     catalog = CatalogView(topic=settings.cases_topic)
     ledger = PgTransmissionLedger(pool, settings.db_schema)
     cutter = PgCutter(pool, settings.db_schema)
@@ -122,6 +127,7 @@ async def build(settings: DeliverySettings) -> Delivery:
         send_every_s=settings.send_check_s,
         files_kept_for=timedelta(days=settings.file_retention_days),
         retention_every_s=settings.retention_check_s,
+        erase=PgEraser(pool, settings.db_schema, settings.dossier_dir).erase_pending,
     )
     queries = PgDossierQueries(pool, settings.db_schema)
     api_parts = api.ApiParts(pool, queries, ledger, cutter, catalog, settings.dossier_dir)
@@ -153,10 +159,11 @@ def _consumer(
     positions: PositionStore,
     producer: AIOKafkaProducer,
     lag: ConsumerLag,
+    sealed: SealedFields,
 ) -> PositionedConsumer[Received]:
     kafka = manual_consumer(settings.kafka_bootstrap, settings.group_id, CLIENT_ID)
     dead_letters = KafkaDeadLetters(producer, settings.dlq_topic, settings.group_id, "delivery")
-    handler = ActionHandler(PgSignatureStore(settings.db_schema), lag)
+    handler = ActionHandler(PgSignatureStore(settings.db_schema), lag, sealed)
     consumer = PositionedConsumer(
         kafka,
         pool,
@@ -199,7 +206,7 @@ async def running(settings: DeliverySettings) -> AsyncIterator[Delivery]:
 
 
 # Loops whose absence does not stop the service from doing its work.
-HOUSEKEEPING = ("statuses", "retention")
+HOUSEKEEPING = ("statuses", "retention", "erasures")
 
 
 def _start_tasks(delivery: Delivery, stop: asyncio.Event) -> None:

@@ -17,15 +17,17 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from services.intake.adapters.confirmation_mail import SmtpConfirmationMailer
+from services.intake.adapters.data_keys import CachedDataKeys
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
 from services.intake.adapters.pending_signatures import PgPendingSignatures
 from services.intake.adapters.rate_limits import LocalRateLimits, RedisRateLimits
+from services.intake.adapters.sealing_publisher import SealingPublisher
 from services.intake.domain.ports import RateLimits
 from services.intake.entrypoints.app import create_api, served_app
 from services.intake.entrypoints.state import IntakeState
 from services.intake.service import erase_unconfirmed, mail_confirmation_requests, send_heartbeats
 from services.intake.settings import IntakeSettings
-from shared import apikeys
+from shared import apikeys, data_keys
 from shared.catalog import CatalogView
 from shared.db import create_pool, is_reachable
 from shared.kafka import durable_producer
@@ -55,6 +57,7 @@ class Intake:
         self.pool: asyncpg.Pool | None = None
         self.publisher: KafkaActionPublisher | None = None
         self.keys: ListeningKeyStore | None = None
+        self.data_keys: CachedDataKeys | None = None
         self.api = create_api(self.state, self._lifespan, self.ready, self.problem)
 
     def asgi_app(self) -> ASGIApp:
@@ -84,6 +87,7 @@ class Intake:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         settings = self.settings
+        master = settings.master_key()  # refuse to start without it, before connecting
         pool = self.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
         producer = durable_producer(settings.kafka_bootstrap, CLIENT_ID, settings.linger_ms)
         try:
@@ -91,13 +95,20 @@ class Intake:
             pending = PgPendingSignatures(pool, settings.db_schema)
             await pending.prepare()
             self.state.pending = pending
+            await data_keys.prepare(pool)
+            self.data_keys = self.state.data_keys = CachedDataKeys(
+                data_keys.PgDataKeyStore(pool, master),
+                settings.database_url,
+                settings.data_key_cache_size,
+            )
             keys = self.keys = self.state.keys = ListeningKeyStore(pool, settings.database_url)
             await producer.start()
             publisher = KafkaActionPublisher(
                 producer, settings.actions_topic, settings.produce_timeout_s, settings.retry_after_s
             )
             await publisher.start()
-            self.publisher = self.state.publisher = publisher
+            self.publisher = publisher
+            self.state.publisher = SealingPublisher(self.data_keys, publisher)
             self._start_tasks(publisher, keys)
             self._start_confirmations(pending)
             yield
@@ -113,6 +124,9 @@ class Intake:
         settings, supervisor = self.settings, self.supervisor
         supervisor.start("publisher", publisher.run)
         supervisor.start("keys", keys.follow)
+        if self.data_keys is not None:
+            # Without it, every look-up goes to PostgreSQL: slower, not wrong.
+            supervisor.start("data-keys", self.data_keys.follow, readiness=False)
         # Runs until cancelled (the supervisor stops it); after a restart the view reads
         # the compacted topic from its start again.
         never = asyncio.Event()

@@ -65,6 +65,8 @@ class IntakeSettings(ServiceSettings):
     # longer in the producer adds latency without making batches much bigger.
     linger_ms: int = Field(default=0, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Supporters' data keys held in memory (services/intake/adapters/data_keys.py).
+    data_key_cache_size: int = Field(default=100_000, ge=0)
     # Worker processes; the rate limits hold across them through Redis (redis_url).
     workers: int = Field(default=1, ge=1)
     # A synthetic action on a reserved case, so freshness and "the pipeline is alive" are

@@ -67,6 +67,10 @@ class ActionEvent(BaseModel):
     message: str | None = None
     language: str | None = Field(default=None, description="the supporter's, BCP 47")
     tracking: Tracking | None = None
+    # The supporter's name, email and message sealed with their data key (shared/sealing.py);
+    # these clear fields are then None. Events written before sealing carry them in clear.
+    sealed: str | None = None
+    consent_text_id: str | None = None  # the consent text the supporter saw (campaign file)
     occurred_at: datetime
     accepted_at: datetime
     source: str = Field(description="API key name, or 'anonymous'")

@@ -97,6 +97,9 @@ class CampaignFile(Strict):
     # A signature counts (and reaches a dossier) only once its supporter confirmed it from
     # the link emailed to them (intake holds it until then).
     confirm_signatures: bool = False
+    # The consent texts supporters are shown, by id, each in its languages; an action names
+    # the one its supporter saw (`consent.text_id`), kept with the signature as proof.
+    consent_texts: dict[Slug, dict[LanguageCode, str]] = Field(default_factory=dict)
     cases: list[Case] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -122,6 +125,7 @@ class CaseRecord(Strict):
     sender: Sender | None = None
     allowed_origins: list[str] = Field(default_factory=list)
     confirm_signatures: bool = False
+    consent_texts: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -140,6 +144,7 @@ def case_records(campaign: CampaignFile) -> list[CaseRecord]:
             sender=campaign.sender,
             allowed_origins=campaign.allowed_origins,
             confirm_signatures=campaign.confirm_signatures,
+            consent_texts=campaign.consent_texts,
         )
         for case in campaign.cases
     ]

@@ -20,6 +20,17 @@ from shared.db import Conn
 TABLES = {DossierKind.SIGNATURES: "signatures", DossierKind.SOLIDARITY: "solidarity_messages"}
 
 
+async def tally(conn: Conn, schema_sql: str, table: str, cut_id: int) -> tuple[int, dict[str, int]]:
+    """A cut's items: how many, and how many per country."""
+    rows = await conn.fetch(
+        f"SELECT country, count(*) AS n FROM {schema_sql}.{table} WHERE cut_id = $1 "
+        "GROUP BY country ORDER BY country",
+        cut_id,
+    )
+    by_country = {r["country"]: r["n"] for r in rows}
+    return sum(by_country.values()), by_country
+
+
 class PgCutter:
     def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
         self.pool = pool
@@ -64,7 +75,7 @@ class PgCutter:
                 # outcome equal to doing nothing.
                 await conn.execute(f"DELETE FROM {self.schema_sql}.cuts WHERE id = $1", cut_id)
                 return []
-            count, by_country = await self._tally(conn, table, cut_id)
+            count, by_country = await tally(conn, self.schema_sql, table, cut_id)
             further = (
                 await self._seal_unnamed(conn, case_id, cut_id)
                 if kind is DossierKind.SIGNATURES
@@ -80,15 +91,6 @@ class PgCutter:
             )
             sealed = _Sealed(case_id, kind, cut_id, count, by_country)
             return await self._store_dossiers(conn, sealed, order)
-
-    async def _tally(self, conn: Conn, table: str, cut_id: int) -> tuple[int, dict[str, int]]:
-        rows = await conn.fetch(
-            f"SELECT country, count(*) AS n FROM {self.schema_sql}.{table} WHERE cut_id = $1 "
-            "GROUP BY country ORDER BY country",
-            cut_id,
-        )
-        by_country = {r["country"]: r["n"] for r in rows}
-        return sum(by_country.values()), by_country
 
     async def _seal_unnamed(self, conn: Conn, case_id: str, cut_id: int) -> tuple[int, int]:
         """Count, for this cut's cover, the supporters who signed without sharing their

@@ -45,6 +45,7 @@ class RenderJob:
     by_country: dict[str, int]
     further: tuple[int, int]
     created_at: datetime
+    revision: int = 0  # bumped by an erasure: a render of an older one is not recorded
 
 
 def csv_name(kind: DossierKind) -> str:
@@ -69,7 +70,8 @@ class Renderer:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 f"SELECT d.id, d.cut_id, d.kind, d.target, d.case_snapshot, d.count, "
-                f"d.by_country, d.created_at, c.further_supporters, c.further_countries "
+                f"d.by_country, d.created_at, d.revision, "
+                "c.further_supporters, c.further_countries "
                 f"FROM {self.schema_sql}.dossiers d "
                 f"JOIN {self.schema_sql}.cuts c ON c.id = d.cut_id "
                 "WHERE d.rendered_at IS NULL ORDER BY d.created_at, d.id LIMIT $1",
@@ -86,6 +88,7 @@ class Renderer:
                 orjson.loads(r["by_country"]),
                 (r["further_supporters"], r["further_countries"]),
                 r["created_at"],
+                r["revision"],
             )
             for r in rows
         ]
@@ -101,9 +104,10 @@ class Renderer:
         async with self.pool.acquire() as conn:
             await conn.execute(
                 f"UPDATE {self.schema_sql}.dossiers SET files = $2, rendered_at = now(), "
-                "updated_at = now() WHERE id = $1",
+                "updated_at = now() WHERE id = $1 AND revision = $3",
                 job.dossier_id,
                 orjson.dumps(files).decode(),
+                job.revision,
             )
         RENDER_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
         return files

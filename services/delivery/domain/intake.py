@@ -28,6 +28,8 @@ class ActionFacts(Protocol):
     @property
     def share_name_with_target(self) -> bool: ...
     @property
+    def consent_text_id(self) -> str | None: ...
+    @property
     def message(self) -> str | None: ...
     @property
     def occurred_at(self) -> datetime: ...
@@ -44,6 +46,7 @@ class NamedSignature(NamedTuple):
     name: str
     country: str
     signed_at: datetime
+    consent_text_id: str | None = None  # proof of what the supporter agreed to
 
 
 class UnnamedSupporter(NamedTuple):
@@ -52,6 +55,7 @@ class UnnamedSupporter(NamedTuple):
     case_id: str
     supporter_key: str
     country: str
+    consent_text_id: str | None = None
 
 
 class SolidarityMessage(NamedTuple):
@@ -61,6 +65,7 @@ class SolidarityMessage(NamedTuple):
     country: str
     message: str
     written_at: datetime
+    supporter_key: str | None = None  # how an erasure finds it
 
 
 @dataclass
@@ -94,11 +99,18 @@ def sort_actions(events: Sequence[ActionFacts]) -> SortedActions:
             if event.share_name_with_target and event.supporter_name:
                 out.named.append(
                     NamedSignature(
-                        event.case_id, key, event.supporter_name, event.country, event.occurred_at
+                        event.case_id,
+                        key,
+                        event.supporter_name,
+                        event.country,
+                        event.occurred_at,
+                        event.consent_text_id,
                     )
                 )
             else:
-                out.unnamed.append(UnnamedSupporter(event.case_id, key, event.country))
+                out.unnamed.append(
+                    UnnamedSupporter(event.case_id, key, event.country, event.consent_text_id)
+                )
         elif event.type == ActionType.SOLIDARITY_MESSAGE and event.message:
             name = first_name(event.supporter_name) if event.share_name_with_target else None
             out.messages.append(
@@ -109,6 +121,7 @@ def sort_actions(events: Sequence[ActionFacts]) -> SortedActions:
                     event.country,
                     event.message,
                     event.occurred_at,
+                    event.supporter_key,
                 )
             )
     return out

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from services.delivery.adapters.opening import SealedFields
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.domain.intake import sort_actions
 from services.delivery.metrics import CONFLICTS
@@ -44,6 +45,8 @@ class ActionView(BaseModel):
     supporter_name: str | None = None
     share_name_with_target: bool = False
     message: str | None = None
+    sealed: str | None = None  # name and message sealed (opened by SealedFields)
+    consent_text_id: str | None = None
     occurred_at: datetime
     source: str
     heartbeat: bool = False
@@ -60,8 +63,9 @@ class ActionHandler:
     """Stores each batch's signatures and messages through `store`, the actions whose id
     a different action already owns refused."""
 
-    def __init__(self, store: PgSignatureStore, lag: ConsumerLag) -> None:
+    def __init__(self, store: PgSignatureStore, lag: ConsumerLag, sealed: SealedFields) -> None:
         self.store = store
+        self.sealed = sealed
         self.lag = lag
         self.conflicts = 0  # of the batch in its transaction; counted once it commits
 
@@ -82,7 +86,7 @@ class ActionHandler:
         if later:  # replays and conflicts: the id's owner was stored already
             skipped = set(later)
             events = [e for i, e in enumerate(events) if i not in skipped]
-        await self.store.add(conn, sort_actions(events))
+        await self.store.add(conn, sort_actions(await self.sealed.open(conn, events)))
         self.conflicts = len(differ)
         newest = (r.action.accepted_at for _, r in batch if r.action.accepted_at)
         self.lag.in_flight(max(newest, default=None))

@@ -25,9 +25,11 @@ from services.delivery.domain.status import StatusFigures
 from shared.loops import repeat
 from shared.supervisor import Work
 
+Step = Callable[[], Awaitable[int]]
 RENDER_EVERY_S = 0.2
 PUBLISH_EVERY_S = 0.2
 STATUSES_EVERY_S = 5.0
+ERASE_EVERY_S = 1.0  # an erasure is asked for rarely; done within a second
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,11 @@ class Loops:
     send_every_s: float
     files_kept_for: timedelta
     retention_every_s: float
+    erase: Callable[[], Awaitable[int]] | None = None  # delivery's part of erasures
 
     def work(self, stop: asyncio.Event) -> dict[str, Work]:
         """Each loop by its task name."""
-        steps = {
+        steps: dict[str, tuple[Step, float]] = {
             "cutter": (self.cut, self.cut_every_s),
             "renderer": (self.render, RENDER_EVERY_S),
             "sender": (self.send, self.send_every_s),
@@ -57,6 +60,8 @@ class Loops:
             "statuses": (self.count_statuses, STATUSES_EVERY_S),
             "retention": (self.expire_files, self.retention_every_s),
         }
+        if self.erase is not None:
+            steps["erasures"] = (self.erase, ERASE_EVERY_S)
         return {
             name: partial(repeat, name, step, every, stop) for name, (step, every) in steps.items()
         }

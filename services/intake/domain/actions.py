@@ -62,8 +62,9 @@ def decide(
     future date was refused there, listed with every other failing field."""
     action_id = action.action_id or uuid4()
     tally, closed = _tally_refused(action, caller), _case_refused(action, cases)
-    if tally or closed:  # every fault listed, under the status of the first
-        refusals = [refusal for refusal in (tally, closed) if refusal]
+    consent = _consent_text_refused(action, cases)
+    if tally or closed or consent:  # every fault listed, under the status of the first
+        refusals = [refusal for refusal in (tally, closed, consent) if refusal]
         status, title = refusals[0][0], refusals[0][1]
         return Rejection(status, title, tuple(r[2] for r in refusals), action_id)
     occurred_at = action.occurred_at or ctx.now
@@ -87,6 +88,20 @@ def _case_refused(action: ActionIn, cases: CaseLookup) -> tuple[int, str, FieldE
         409,
         "The case is closed",
         {"field": "case_id", "code": "case_closed", "message": message},
+    )
+
+
+def _consent_text_refused(
+    action: ActionIn, cases: CaseLookup
+) -> tuple[int, str, FieldError] | None:
+    text_id, case = action.consent.text_id, cases(action.case_id)
+    if text_id is None or case is None or text_id in case.consent_texts:
+        return None
+    message = "is not a consent text of the campaign"
+    return (
+        422,
+        "Validation failed",
+        {"field": "consent.text_id", "code": "unknown_consent_text", "message": message},
     )
 
 
@@ -126,6 +141,7 @@ def _event(
             "supporter_email": email if consent.contact else None,
             "share_name_with_target": consent.share_name_with_target,
             "contact": consent.contact,
+            "consent_text_id": consent.text_id,
             "message": action.message,
             "language": supporter.language if supporter else None,
             "tracking": action.tracking.model_dump() if action.tracking else None,

@@ -49,6 +49,8 @@ SERVER_ONLY_FIELDS = frozenset(
         "country",
         "contact",
         "share_name_with_target",
+        "sealed",
+        "consent_text_id",
     }
 )
 
@@ -125,6 +127,9 @@ class Supporter(Strict):
 class Consent(Strict):
     share_name_with_target: bool = False
     contact: bool = False
+    text_id: CaseId | None = Field(
+        default=None, description="the id of the consent text shown (the campaign file's)"
+    )
 
 
 class TrackingIn(Strict):
@@ -211,6 +216,12 @@ class ActionIn(Strict):
         if found:
             raise as_error(found)
         return self
+
+
+class ErasureIn(Strict):
+    """`POST /v1/erasures`: whose personal data to erase."""
+
+    email: Email
 
 
 def _batch_example(schema: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from services.intake import service
 from services.intake.domain.actions import Caller, Rejection
 from services.intake.domain.ports import PublishUnavailable
-from services.intake.entrypoints import batch, docs
+from services.intake.entrypoints import batch, docs, erasures
 from services.intake.entrypoints.case_texts import LocalizedCases
 from services.intake.entrypoints.guards import (
     context,
@@ -45,6 +45,7 @@ def install(app: FastAPI) -> None:
         **docs.BATCH,
     )
     add("/v1/cases", list_cases, methods=["GET"], route_class_override=RawRoute, **docs.CASES)
+    erasures.install(app)
 
 
 async def _post_action(request: Request) -> Response:

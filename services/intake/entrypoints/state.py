@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from services.intake import metrics
+from services.intake.adapters.data_keys import CachedDataKeys
 from services.intake.adapters.rate_limits import LocalRateLimits
 from services.intake.domain.key_guesses import KeyGuessGuard
 from services.intake.domain.ports import (
@@ -31,6 +32,7 @@ class IntakeState:
     publisher: ActionPublisher | None = None
     keys: KeyStore | None = None
     pending: PendingSignatures | None = None  # signatures held for confirmation
+    data_keys: CachedDataKeys | None = None  # set once connected; erasures go through it
     secret: bytes = field(init=False, repr=False)  # the supporter-key secret, as bytes
     origin_secret: bytes = field(init=False, repr=False)  # key of the network/domain hashes
     key_guesses: KeyGuessGuard = field(init=False, repr=False)

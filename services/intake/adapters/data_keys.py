@@ -1,0 +1,91 @@
+"""Supporters' data keys held in memory by intake, so that sealing an action costs no
+PostgreSQL round trip for a supporter seen recently.
+
+Bound: at most `capacity` keys (least recently used dropped first). An erased key must not
+seal anything more: `follow()`, a supervised task, LISTENs for the lookups of destroyed
+keys and drops them; while it is not connected (before the first connection, after a
+lost one) nothing is kept and every look-up goes to PostgreSQL, and each (re)connect
+starts from an empty memory, so no destruction made while away is missed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Collection
+from typing import Any
+
+import asyncpg
+
+from shared.data_keys import DESTROYED_CHANNEL, DataKey, PgDataKeyStore
+
+PROBE_EVERY_S = 10.0  # a connection lost without a word is found out within this
+
+
+class CachedDataKeys:
+    APPLICATION_NAME = "plume-intake-data-keys"
+
+    def __init__(self, store: PgDataKeyStore, database_url: str, capacity: int) -> None:
+        self.store = store
+        self.database_url = database_url
+        self.capacity = capacity
+        self._held: OrderedDict[str, DataKey] | None = None  # None: not following
+        self._destroyed = 0  # destructions heard: a look-up that saw one keeps nothing
+
+    async def for_supporters(self, lookups: Collection[str]) -> dict[str, DataKey]:
+        held = self._held
+        if held is None:
+            return await self.store.for_supporters(lookups)
+        found = {lookup: key for lookup in lookups if (key := held.get(lookup)) is not None}
+        missing = [lookup for lookup in lookups if lookup not in found]
+        if missing:
+            heard = self._destroyed
+            fetched = await self.store.for_supporters(missing)
+            # A key destroyed while it was fetched may be among them: keep none then.
+            if self._held is held and heard == self._destroyed:
+                held.update(fetched)
+                while len(held) > self.capacity:
+                    held.popitem(last=False)
+            found.update(fetched)
+        for lookup in found:
+            if lookup in held:
+                held.move_to_end(lookup)
+        return found
+
+    def following(self) -> bool:
+        return self._held is not None
+
+    def holds(self, lookup: str) -> bool:
+        return self._held is not None and lookup in self._held
+
+    def __len__(self) -> int:
+        return len(self._held or ())
+
+    def forget(self, lookup: str) -> None:
+        self._destroyed += 1
+        if self._held is not None:
+            self._held.pop(lookup, None)
+
+    async def follow(self) -> None:
+        """Keep keys in memory until cancelled; raises when the connection is lost."""
+        conn = await asyncpg.connect(
+            self.database_url,
+            timeout=10,
+            server_settings={"application_name": self.APPLICATION_NAME},
+        )
+
+        def destroyed(_conn: Any, _pid: int, _channel: str, lookup: object) -> None:
+            self.forget(str(lookup))
+
+        def lost(*_: Any) -> None:
+            self._held = None
+
+        try:
+            conn.add_termination_listener(lost)
+            await conn.add_listener(DESTROYED_CHANNEL, destroyed)
+            self._held = OrderedDict()  # only once listening: nothing destroyed is missed
+            while True:
+                await asyncio.sleep(PROBE_EVERY_S)
+                await conn.fetchval("SELECT 1", timeout=PROBE_EVERY_S)
+        finally:
+            self._held = None
+            conn.terminate()

@@ -1,0 +1,87 @@
+"""Crypto-shredding: a supporter's personal fields (name, email, message) travel and rest
+sealed with that supporter's data key (AES-256-GCM), and each data key rests wrapped by
+the master key. Destroying a data key makes every copy of what it sealed unreadable, in
+every topic, replay and backup. Pure: no I/O here (shared/data_keys.py stores the keys)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+from uuid import UUID
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32  # AES-256
+NONCE_BYTES = 12  # AES-GCM's standard nonce; random per message (2^-32 collisions at 2^32)
+
+
+class Unreadable(Exception):
+    """The sealed value cannot be opened: its key was destroyed or it was tampered with."""
+
+
+@dataclass(frozen=True)
+class PersonalFields:
+    """What an action may hold about a person: sealed together, opened together."""
+
+    name: str | None = None
+    email: str | None = None
+    message: str | None = None
+
+    def is_empty(self) -> bool:
+        return self.name is None and self.email is None and self.message is None
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=8 * KEY_BYTES)
+
+
+def master_key(encoded: str) -> bytes:
+    """The master key from its setting: base64 of 32 random bytes."""
+    try:
+        key = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the supporter master key must be base64 of 32 bytes") from None
+    if len(key) != KEY_BYTES:
+        raise ValueError("the supporter master key must be base64 of 32 bytes")
+    return key
+
+
+def _encrypt(key: bytes, plain: bytes, bound_to: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plain, bound_to)
+
+
+def _decrypt(key: bytes, sealed: bytes, bound_to: bytes) -> bytes:
+    try:
+        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], bound_to)
+    except (InvalidTag, ValueError):
+        raise Unreadable("cannot be opened with this key") from None
+
+
+def wrap(master: bytes, key_id: str, data_key: bytes) -> bytes:
+    """The data key sealed by the master key, bound to its id (a row cannot be swapped)."""
+    return _encrypt(master, data_key, key_id.encode())
+
+
+def unwrap(master: bytes, key_id: str, wrapped: bytes) -> bytes:
+    return _decrypt(master, wrapped, key_id.encode())
+
+
+def seal(data_key: bytes, action_id: UUID, fields: PersonalFields) -> str:
+    """The fields as URL-safe base64 text, bound to the action (a sealed value cannot be
+    moved onto another action)."""
+    plain = orjson.dumps({k: v for k, v in vars(fields).items() if v is not None})
+    return base64.urlsafe_b64encode(_encrypt(data_key, plain, action_id.bytes)).decode()
+
+
+def open_sealed(data_key: bytes, action_id: UUID, sealed: str) -> PersonalFields:
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode())
+    except (binascii.Error, ValueError):
+        raise Unreadable("not base64") from None
+    values = orjson.loads(_decrypt(data_key, raw, action_id.bytes))
+    return PersonalFields(values.get("name"), values.get("email"), values.get("message"))

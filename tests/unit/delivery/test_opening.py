@@ -1,0 +1,71 @@
+"""Delivery opens the sealed fields of an action while its key exists; once the key is
+destroyed the action keeps nothing personal (a signature without a name, no message)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+from uuid import uuid4
+
+import pytest
+
+from services.delivery.adapters.opening import SealedFields
+from services.delivery.domain.intake import sort_actions
+from services.delivery.entrypoints.consumer import ActionView
+from shared import sealing
+from shared.db import Conn
+from tests.unit.shared.fake_data_keys import FakeDataKeyStore
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2025, 12, 10, tzinfo=UTC)
+NO_CONN = cast(Conn, cast(Any, None))
+
+
+def view(kind: str, key_id: str, fields: sealing.PersonalFields, secret: bytes) -> ActionView:
+    action_id = uuid4()
+    return ActionView(
+        action_id=action_id,
+        case_id="sonia-dahmani",
+        type=kind,
+        count=1,
+        channel="web",
+        supporter_key=key_id,
+        share_name_with_target=True,
+        sealed=sealing.seal(secret, action_id, fields),
+        occurred_at=NOW,
+        source="anonymous",
+    )
+
+
+async def test_sealed_fields_are_opened_while_the_key_exists_and_lost_after() -> None:
+    keys = FakeDataKeyStore()
+    awa, ben = (await keys.for_supporters(["awa", "ben"])).values()
+    actions = [
+        view("signature", awa.key_id, sealing.PersonalFields(name="Awa Diallo"), awa.secret),
+        view(
+            "solidarity_message", awa.key_id, sealing.PersonalFields("Awa", None, "Hi"), awa.secret
+        ),
+        view("signature", ben.key_id, sealing.PersonalFields(name="Ben Okri"), ben.secret),
+    ]
+    await keys.destroy(NO_CONN, "awa")
+    opened = await SealedFields(keys).open(NO_CONN, actions)
+    kept = sort_actions(opened)
+    assert [s.name for s in kept.named] == ["Ben Okri"]
+    assert [u.supporter_key for u in kept.unnamed] == [awa.key_id]  # counted, unnamed
+    assert kept.messages == []  # the erased supporter's message is not kept
+
+
+async def test_actions_written_before_sealing_keep_their_clear_fields() -> None:
+    old = ActionView(
+        action_id=uuid4(),
+        case_id="c",
+        type="signature",
+        count=1,
+        channel="web",
+        supporter_key="hash",
+        supporter_name="Clear Name",
+        share_name_with_target=True,
+        occurred_at=NOW,
+        source="anonymous",
+    )
+    assert await SealedFields(FakeDataKeyStore()).open(NO_CONN, [old]) == [old]

@@ -1,0 +1,79 @@
+"""Sealing a supporter's personal fields (shared/sealing.py): what the data key opens,
+what nothing else opens."""
+
+from __future__ import annotations
+
+import base64
+from uuid import uuid4
+
+import pytest
+
+from shared import sealing
+
+pytestmark = pytest.mark.unit
+FIELDS = sealing.PersonalFields("Awa Diallo", "awa@example.org", "Courage!")
+
+
+def test_the_data_key_opens_what_it_sealed_and_nothing_is_in_clear() -> None:
+    key, action_id = sealing.new_data_key(), uuid4()
+    sealed = sealing.seal(key, action_id, FIELDS)
+    assert sealing.open_sealed(key, action_id, sealed) == FIELDS
+    raw = base64.urlsafe_b64decode(sealed)
+    assert b"Awa" not in raw and b"awa@" not in raw and b"Courage" not in raw
+
+
+def test_sealing_twice_gives_different_texts() -> None:  # a random nonce each time
+    key, action_id = sealing.new_data_key(), uuid4()
+    assert sealing.seal(key, action_id, FIELDS) != sealing.seal(key, action_id, FIELDS)
+
+
+def test_another_key_opens_nothing() -> None:
+    action_id = uuid4()
+    sealed = sealing.seal(sealing.new_data_key(), action_id, FIELDS)
+    with pytest.raises(sealing.Unreadable):
+        sealing.open_sealed(sealing.new_data_key(), action_id, sealed)
+
+
+def test_a_sealed_value_moved_onto_another_action_opens_nothing() -> None:
+    key = sealing.new_data_key()
+    sealed = sealing.seal(key, uuid4(), FIELDS)
+    with pytest.raises(sealing.Unreadable):
+        sealing.open_sealed(key, uuid4(), sealed)
+
+
+def test_a_tampered_value_opens_nothing() -> None:
+    key, action_id = sealing.new_data_key(), uuid4()
+    raw = bytearray(base64.urlsafe_b64decode(sealing.seal(key, action_id, FIELDS)))
+    raw[-1] ^= 1
+    with pytest.raises(sealing.Unreadable):
+        sealing.open_sealed(key, action_id, base64.urlsafe_b64encode(bytes(raw)).decode())
+    with pytest.raises(sealing.Unreadable):
+        sealing.open_sealed(key, action_id, "not base64!")
+
+
+def test_a_wrapped_key_is_bound_to_its_id() -> None:
+    master, data_key = sealing.new_data_key(), sealing.new_data_key()
+    wrapped = sealing.wrap(master, "key-1", data_key)
+    assert sealing.unwrap(master, "key-1", wrapped) == data_key
+    with pytest.raises(sealing.Unreadable):
+        sealing.unwrap(master, "key-2", wrapped)  # a row swapped onto another id
+    with pytest.raises(sealing.Unreadable):
+        sealing.unwrap(sealing.new_data_key(), "key-1", wrapped)  # another master key
+
+
+def test_absent_fields_stay_absent() -> None:
+    key, action_id = sealing.new_data_key(), uuid4()
+    only_name = sealing.PersonalFields(name="Awa")
+    assert sealing.open_sealed(key, action_id, sealing.seal(key, action_id, only_name)) == only_name
+    assert sealing.PersonalFields().is_empty() and not only_name.is_empty()
+
+
+@pytest.mark.parametrize("setting", ["", "not base64", base64.b64encode(b"short").decode()])
+def test_a_master_key_that_is_not_32_bytes_is_refused(setting: str) -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        sealing.master_key(setting)
+
+
+def test_the_master_key_setting_is_base64_of_32_bytes() -> None:
+    key = sealing.new_data_key()
+    assert sealing.master_key(base64.b64encode(key).decode() + "\n") == key
