@@ -17,7 +17,9 @@ import orjson
 from shared.data_keys import DataKeyStore
 from shared.db import Conn
 
-SCRUBBING = ("delivery",)  # counter holds no personal data: only the key's random id
+# Counter holds no personal data (only the key's random id); intake holds signatures
+# waiting for their supporter's confirmation, delivery the dossiers' rows.
+SCRUBBING = ("delivery", "intake")
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,8 @@ class Intake:
             )
 
     def _start_confirmations(self, pending: PgPendingSignatures) -> None:
-        """Mail the confirmation requests and erase the signatures never confirmed."""
+        """Mail the confirmation requests, erase the signatures never confirmed and those
+        of erased supporters."""
         settings, never = self.settings, asyncio.Event()
         mailer = SmtpConfirmationMailer(
             settings.smtp_host, settings.smtp_port, settings.smtp_sender, settings.smtp_timeout_s
@@ -160,7 +161,12 @@ class Intake:
             return erase_unconfirmed(pending, datetime.now(UTC))
 
         every = settings.confirm_check_s
-        for name, step in (("confirmation-mail", mail), ("unconfirmed-expiry", erase)):
+        steps = (
+            ("confirmation-mail", mail),
+            ("unconfirmed-expiry", erase),
+            ("erasures", pending.erase_supporters),
+        )
+        for name, step in steps:
             work = functools.partial(repeat, name, step, every, never)
             self.supervisor.start(name, work, readiness=False)
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from services.intake.domain.confirmations import HeldSignature, Mail, Pending
+from shared import erasures
 from shared.contracts.actions import ActionEvent
 from shared.db import migrate
 
@@ -92,3 +93,17 @@ class PgPendingSignatures:
                 now,
             )
         return sum(row["confirmed_at"] is None for row in rows)
+
+    async def erase_supporters(self) -> int:
+        """Intake's part of the erasures requested (shared.erasures): the signatures an
+        erased supporter has waiting for confirmation go; returns how many erasures."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            pending = await erasures.pending_for(conn, "intake")
+            for erasure in pending:
+                status = await conn.execute(
+                    f"DELETE FROM {self.table} WHERE supporter_key = ANY($1::text[])",
+                    erasure.subjects,
+                )
+                report = {"held_signatures_erased": int(status.split()[-1])}
+                await erasures.done_by(conn, erasure.receipt_id, "intake", report)
+        return len(pending)

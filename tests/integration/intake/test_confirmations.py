@@ -14,7 +14,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from services.intake.domain.supporter_key import supporter_key
 from services.intake.settings import IntakeSettings
+from shared import erasures
 from tests.integration.delivery.receivers import Mailbox, smtp_server
 from tests.integration.intake.conftest import (
     OPEN_CASE,
@@ -155,3 +157,25 @@ async def test_a_signature_never_confirmed_is_erased_and_its_link_answers_404() 
 
 async def _count(mailbox: Mailbox) -> int:
     return len(mailbox.messages)
+
+
+async def test_an_erased_supporters_held_signature_goes_with_the_erasure() -> None:
+    async with confirming_intake() as (running, _), client_for(running) as client:
+        settings, parts = running.settings, running.parts
+        email = f"erase-{uuid.uuid4().hex[:10]}@example.org"
+        action = signature(email, "Held Then Erased")
+        assert (await client.post("/v1/actions", json=action)).status_code == 202
+        assert await rows_holding(settings, action["action_id"]) == 1
+        assert parts.data_keys is not None
+        store = parts.data_keys.store
+        lookup = supporter_key(parts.state.secret, email)
+        receipt_id = await erasures.request_erasure(store.pool, store, lookup, "test")
+
+        async def intakes_report() -> Any:
+            async with store.pool.acquire() as conn:
+                found = await erasures.receipt(conn, receipt_id)
+            return (found or {}).get("done", {}).get("intake")
+
+        assert await wait_until(intakes_report) == {"held_signatures_erased": 1}
+        assert await rows_holding(settings, action["action_id"]) == 0
+        assert await published(settings, action["action_id"]) == 0
