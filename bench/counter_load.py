@@ -17,6 +17,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from services.counter.settings import CounterSettings
+from shared.action_ids import new_action_id
 from shared.contracts.actions import ActionEvent
 from shared.kafka import decode, durable_producer, ensure_topics
 
@@ -46,8 +47,8 @@ async def create_topics(settings: CounterSettings) -> None:
 
 def raw_action(i: int, case_id: str, accepted_at: str) -> tuple[bytes, bytes]:
     """(key, value) of one action, encoded without pydantic so that pre-filling is quick;
-    `check_encoding` proves the counter decodes it."""
-    action_id = str(uuid.uuid4())
+    `check_encoding` proves the counter decodes it. Its id is one intake would assign."""
+    action_id = str(new_action_id())
     kind = TYPES[i % len(TYPES)]
     key = f"bench-supporter-{i}" if kind == "signature" else action_id
     supporter = f',"supporter_key":"{key}"' if kind == "signature" else ""
