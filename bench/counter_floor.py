@@ -12,11 +12,9 @@ from uuid import UUID
 
 import asyncpg
 import orjson
-from aiokafka import TopicPartition
 
-from bench.counter_load import PARTITIONS
+from bench.counter_load import from_the_beginning
 from services.counter.settings import CounterSettings
-from shared.kafka import manual_consumer
 
 LEDGER_SHAPE = (
     "action_id uuid PRIMARY KEY, case_id text NOT NULL, type text NOT NULL, "
@@ -49,11 +47,7 @@ async def copy_rate(settings: CounterSettings, n: int) -> float:
     table = "ledger_floor"
     await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.db_schema}"')
     await conn.execute(f'CREATE TABLE "{settings.db_schema}".{table} ({LEDGER_SHAPE})')
-    consumer = manual_consumer(settings.kafka_bootstrap, None, "counter-floor")
-    await consumer.start()
-    partitions = [TopicPartition(settings.actions_topic, p) for p in range(PARTITIONS)]
-    consumer.assign(partitions)
-    await consumer.seek_to_beginning(*partitions)
+    consumer = await from_the_beginning(settings, "counter-floor")
     done, started = 0, time.monotonic()
     try:
         while done < n:
