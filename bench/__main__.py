@@ -62,7 +62,7 @@ def main() -> None:
         help="multiply the benchmarks' sizes (e.g. 0.1 while iterating; figures then differ)",
     )
     parser.add_argument(
-        "--max-minutes", type=float, default=75, help="stop with an error past this (default 75)"
+        "--max-minutes", type=float, default=120, help="stop with an error past this (default 120)"
     )
     args = parser.parse_args()
     modules = discover(args.only)
