@@ -51,7 +51,7 @@ lint: venv ## ruff check, ruff format --check, mypy --strict, import contracts (
 	$(VENV)/lint-imports
 
 bench: up ## benchmarks: figures beside floors measured in the same run
-	$(VENV)/python -m bench
+	$(VENV)/python -m bench $(BENCH_ARGS)
 
 demo: up ## a compressed 10 December against the local stack (ops/demo.py; ARGS="--no-cut ...")
 	$(VENV)/python -m ops.demo $(ARGS)

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.counter.settings import CounterSettings
+from shared.action_ids import new_action_id
 from shared.contracts.actions import ActionEvent
-from shared.kafka import decode, durable_producer, ensure_topics
+from shared.kafka import decode, durable_producer, ensure_topics, manual_consumer
 
 PARTITIONS = 12  # as plume.actions.v1
 CASES = [f"bench-case-{i}" for i in range(8)]
@@ -46,8 +47,8 @@ async def create_topics(settings: CounterSettings) -> None:
 
 def raw_action(i: int, case_id: str, accepted_at: str) -> tuple[bytes, bytes]:
     """(key, value) of one action, encoded without pydantic so that pre-filling is quick;
-    `check_encoding` proves the counter decodes it."""
-    action_id = str(uuid.uuid4())
+    `check_encoding` proves the counter decodes it. Its id is one intake would assign."""
+    action_id = str(new_action_id())
     kind = TYPES[i % len(TYPES)]
     key = f"bench-supporter-{i}" if kind == "signature" else action_id
     supporter = f',"supporter_key":"{key}"' if kind == "signature" else ""
@@ -57,6 +58,17 @@ def raw_action(i: int, case_id: str, accepted_at: str) -> tuple[bytes, bytes]:
         f'"occurred_at":"{accepted_at}","accepted_at":"{accepted_at}","source":"bench"}}'
     )
     return key.encode(), value.encode()
+
+
+async def from_the_beginning(settings: CounterSettings, client_id: str) -> AIOKafkaConsumer:
+    """A started consumer of every partition of the actions topic, at its first record
+    (no group: the floors read the records the counter counts)."""
+    consumer = manual_consumer(settings.kafka_bootstrap, None, client_id)
+    await consumer.start()
+    partitions = [TopicPartition(settings.actions_topic, p) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return consumer
 
 
 def check_encoding() -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import asyncpg
-from aiokafka import TopicPartition
 
-from bench.counter_load import CASES, PARTITIONS
+from bench.counter_load import CASES, from_the_beginning
 from services.counter.settings import CounterSettings
 from shared.contracts.actions import ActionEvent
-from shared.kafka import decode, manual_consumer
+from shared.kafka import decode
 
 
 async def naive_rate(settings: CounterSettings, limit: int, seconds: float) -> float:
@@ -21,11 +20,7 @@ async def naive_rate(settings: CounterSettings, limit: int, seconds: float) -> f
     await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.db_schema}"')
     await conn.execute(f"CREATE TABLE {table} (case_id text PRIMARY KEY, total bigint NOT NULL)")
     await conn.executemany(f"INSERT INTO {table} VALUES ($1, 0)", [(c,) for c in CASES])
-    consumer = manual_consumer(settings.kafka_bootstrap, None, "naive-bench")
-    await consumer.start()
-    partitions = [TopicPartition(settings.actions_topic, p) for p in range(PARTITIONS)]
-    consumer.assign(partitions)
-    await consumer.seek_to_beginning(*partitions)
+    consumer = await from_the_beginning(settings, "naive-bench")
     done, started = 0, time.monotonic()
     try:
         while done < limit and time.monotonic() - started < seconds:

@@ -1,4 +1,5 @@
-"""Delivery benchmarks (`make bench`), each beside a floor measured in the same run:
+"""Delivery benchmarks (`make bench`), each beside a floor measured in the same run (sizes
+times `--scale`):
 - 1,000,000 consenting signatures consumed by `plume serve delivery` and cut into CSV
   dossiers (floor: reading the same records raw from Kafka + COPY of the same rows);
 - the PDF of one 100,000-signature dossier rendered by the running service, with the
@@ -10,7 +11,6 @@ import asyncio
 import csv
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,9 @@ import asyncpg
 import httpx
 from aiokafka import TopicPartition
 
+from bench.options import scaled
 from services.delivery.settings import DeliverySettings
+from shared.action_ids import new_action_id
 from shared.apikeys import Scope
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.kafka import durable_producer, encode, manual_consumer
@@ -56,27 +58,40 @@ def name_of(i: int) -> str:
 
 
 async def run() -> list[dict[str, Any]]:
+    signatures, pdf_rows = scaled(SIGNATURES), scaled(PDF_ROWS)
     with tempfile.TemporaryDirectory() as folder:
-        seconds, floor, rss1 = await million(Path(folder))
-        pdf_seconds, pdf_floor, rss2 = await big_pdf(Path(folder))
+        seconds, floor, rss1 = await million(Path(folder), signatures)
+        pdf_seconds, pdf_floor, rss2 = await big_pdf(Path(folder), pdf_rows)
     return [
         {
-            "name": f"delivery: 1M signatures consumed + cut into CSV dossiers (peak RSS {rss1} MB;"
-            " floor: raw Kafka read + COPY of the same rows)",
+            "name": f"delivery: {signatures:,} signatures consumed + cut into CSV dossiers, from "
+            "the first batch stored (floor: raw Kafka read + COPY of the same rows)",
             "figure": round(seconds, 1),
             "unit": "s",
             "floor": round(floor, 1),
             "ratio": seconds / floor,
-            "target": "<= 60",
+            "target": "ratio <= 4",
         },
         {
-            "name": f"delivery: PDF of a 100k-signature dossier (service peak RSS {rss2} MB, "
-            "target < 300; floor: same rows streamed to CSV)",
+            "name": "the same: peak RSS of the delivery process",
+            "figure": rss1,
+            "unit": "MB",
+            "target": "< 300",
+        },
+        {
+            "name": f"delivery: PDF of a {pdf_rows:,}-signature dossier "
+            "(floor: the same rows streamed to CSV)",
             "figure": round(pdf_seconds, 1),
             "unit": "s",
             "floor": round(pdf_floor, 2),
             "ratio": pdf_seconds / pdf_floor,
-            "target": "<= 30",
+            "target": "ratio <= 10",
+        },
+        {
+            "name": "the same: peak RSS of the delivery process rendering it",
+            "figure": rss2,
+            "unit": "MB",
+            "target": "< 300",
         },
     ]
 
@@ -98,7 +113,7 @@ async def produce(settings: DeliverySettings, n: int) -> list[str]:
             futures = []
             for i in range(start, min(n, start + 20_000)):
                 event = ActionEvent(
-                    action_id=uuid.uuid4(),
+                    action_id=new_action_id(),  # as intake assigns them
                     case_id=cases[i % CASES],
                     type=ActionType.SIGNATURE,
                     count=1,
@@ -122,21 +137,30 @@ async def produce(settings: DeliverySettings, n: int) -> list[str]:
     return cases
 
 
-async def million(folder: Path) -> tuple[float, float, int]:
+async def million(folder: Path, signatures: int) -> tuple[float, float, int]:
     settings = isolated_settings(folder, render_pdf=False, cut_size=10_000, cut_check_s=1.0)
     await create_topics(settings, partitions=12)
-    cases = await produce(settings, SIGNATURES)
+    cases = await produce(settings, signatures)
     await publish(settings, [case(c, [TARGET]) for c in cases], [])
-    floor = await raw_read(settings) + await raw_copy(settings)
+    floor = await raw_read(settings, signatures) + await raw_copy(settings, signatures)
     service = ServiceProcess(settings, folder / "million.log")
     conn = await asyncpg.connect(settings.database_url)
     probe = Probe(conn, settings.db_schema)
     try:
+        starting = asyncio.ensure_future(service.start())
+        # From the first batch stored: the process's start (imports, migrations: 10-20 s
+        # on a loaded machine) is no part of the work, nor of the floor.
+        first = await wait_until(
+            lambda: probe.scalar("SELECT count(*) FROM {s}.signatures"),
+            lambda n: n > 0,
+            within=300,
+            every=0.02,
+        )
         started = time.perf_counter()
-        await service.start()
+        await starting
         await wait_until(
             lambda: probe.scalar("SELECT count(*) FROM {s}.signatures"),
-            lambda n: n == SIGNATURES,
+            lambda n: n == signatures,
             within=600,
             every=0.2,
         )
@@ -148,11 +172,11 @@ async def million(folder: Path) -> tuple[float, float, int]:
             lambda: probe.scalar(
                 "SELECT coalesce(sum(count), 0) FROM {s}.dossiers WHERE files IS NOT NULL"
             ),
-            lambda n: n == SIGNATURES,
+            lambda n: n == signatures,
             within=600,
             every=0.2,
         )
-        seconds = time.perf_counter() - started
+        seconds = (time.perf_counter() - started) * signatures / (signatures - first)
         assert service.proc is not None
         rss = peak_rss_mb(service.proc.pid)
     finally:
@@ -162,7 +186,7 @@ async def million(folder: Path) -> tuple[float, float, int]:
     return seconds, floor, rss
 
 
-async def raw_read(settings: DeliverySettings) -> float:
+async def raw_read(settings: DeliverySettings, signatures: int) -> float:
     consumer = manual_consumer(settings.kafka_bootstrap, None, "bench-raw")
     await consumer.start()
     try:
@@ -170,7 +194,7 @@ async def raw_read(settings: DeliverySettings) -> float:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         started, seen = time.perf_counter(), 0
-        while seen < SIGNATURES:
+        while seen < signatures:
             batches = await consumer.getmany(timeout_ms=500, max_records=5_000)
             seen += sum(len(b) for b in batches.values())
         return time.perf_counter() - started
@@ -178,9 +202,9 @@ async def raw_read(settings: DeliverySettings) -> float:
         await consumer.stop()
 
 
-async def raw_copy(settings: DeliverySettings) -> float:
+async def raw_copy(settings: DeliverySettings, signatures: int) -> float:
     now = datetime.now(UTC)
-    rows = [(f"bench-{i % CASES}", f"s{i}", name_of(i), "FR", now) for i in range(SIGNATURES)]
+    rows = [(f"bench-{i % CASES}", f"s{i}", name_of(i), "FR", now) for i in range(signatures)]
     conn = await asyncpg.connect(settings.database_url)
     try:
         await conn.execute("CREATE TEMP TABLE raw (c text, k text, n text, co text, t timestamptz)")
@@ -191,7 +215,7 @@ async def raw_copy(settings: DeliverySettings) -> float:
         await conn.close()
 
 
-async def big_pdf(folder: Path) -> tuple[float, float, int]:
+async def big_pdf(folder: Path, pdf_rows: int) -> tuple[float, float, int]:
     settings = isolated_settings(folder, cut_size=10_000_000)
     await create_topics(settings, partitions=1)
     await publish(settings, [case("bench-pdf", [TARGET])], [])
@@ -204,7 +228,7 @@ async def big_pdf(folder: Path) -> tuple[float, float, int]:
             "signatures",
             schema_name=settings.db_schema,
             columns=["case_id", "supporter_key", "name", "country", "signed_at"],
-            records=[("bench-pdf", f"p{i}", name_of(i), "FR", now) for i in range(PDF_ROWS)],
+            records=[("bench-pdf", f"p{i}", name_of(i), "FR", now) for i in range(pdf_rows)],
         )
         floor = await csv_floor(conn, settings, folder / "floor.csv")
         key = await new_key(settings, {Scope.DOSSIERS_WRITE})

@@ -82,17 +82,21 @@ class ScriptPdf(FPDF):
         key = self.extra[self.text_shaping is not None].get(path) if path else None
         return None if key is None else key.lower()
 
+    def plain(self, text: str) -> bool:
+        """Noto Sans alone draws it, unshaped: most names."""
+        return text.isascii() or (
+            all(ord(c) in self.main_chars for c in text)
+            and not any(needs_shaping(c) for c in text if not c.isascii())
+        )
+
     def _draw(self, text: str, draw: Callable[[str], object]) -> None:
         """Draw with Noto Sans alone when it has every character (most names: the fast
         path); else with the fonts that have the others, shaped when the script needs it."""
-        if text.isascii():
+        if self.plain(text):
             draw(text)
             return
         others = {c for c in text if ord(c) not in self.main_chars}
         shaped = any(needs_shaping(c) for c in text if not c.isascii())
-        if not others and not shaped:
-            draw(text)
-            return
         text = self._cover_with_fonts(text, others, shaped)
         style, size = self.font_style, self.font_size_pt
         self.set_font(self._family(shaped), style, size)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
 from services.intake.domain.origins import Origin, origin_of
 from services.intake.domain.supporter_key import supporter_key
+from shared.action_ids import new_action_id
 from shared.contracts.actions import NO_COUNTRY, ActionEvent, ActionType, Channel
 from shared.contracts.catalog import CaseRecord
 
@@ -60,7 +61,7 @@ def decide(
     """The event to publish for `action`, or why it is refused. `action` was validated
     against the catalogue and the clock (model.Rules, at `ctx.now`): an unknown case or a
     future date was refused there, listed with every other failing field."""
-    action_id = action.action_id or uuid4()
+    action_id = action.action_id or new_action_id()
     tally, closed = _tally_refused(action, caller), _case_refused(action, cases)
     consent = _consent_text_refused(action, cases)
     if tally or closed or consent:  # every fault listed, under the status of the first
@@ -159,7 +160,7 @@ def _event(
 def heartbeat(now: datetime) -> ActionEvent:
     """The synthetic action that proves the pipeline alive; flagged so nobody counts it.
     Its request id lets an operator follow it through every service's log."""
-    action_id = uuid4()
+    action_id = new_action_id()
     return ActionEvent(
         action_id=action_id,
         request_id=f"heartbeat-{action_id.hex[:16]}",

@@ -80,7 +80,7 @@ def test_the_event_survives_the_wire_and_validates() -> None:
 def test_an_action_without_id_gets_one_and_without_supporter_counts_as_zz() -> None:
     body = action(action_id=None, type="tweet", supporter=None, occurred_at=None)
     out = event(decide(body, ANONYMOUS, CASES.get, CTX))
-    assert out.action_id.version == 4 and out.country == "ZZ" and out.supporter_key is None
+    assert out.action_id.version == 7 and out.country == "ZZ" and out.supporter_key is None
     assert out.occurred_at == NOW
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from services.counter.domain.model import entry_of, identity_of
 from services.delivery.entrypoints.consumer import ActionView
-from shared.action_ids import ActionIdentity, conflicting, fingerprint
+from shared.action_ids import ActionIdentity, conflicting, fingerprint, new_action_id
 from shared.contracts.actions import ActionType
 from shared.kafka import decode, encode
 from tests.unit.counter.builders import action
@@ -94,3 +94,12 @@ async def test_later_uses_and_conflicts_in_a_batch() -> None:
     assert later == [2, 3, 4, 5]  # c: recorded by an earlier batch, so both uses are later
     assert differ == [3, 5]
     assert await conflicting(ids[:2], {a, b}, marks.__getitem__, owned) == ([], [])
+
+
+def test_server_assigned_ids_are_time_ordered_uuid7_so_the_ledger_index_appends() -> None:
+    ids = [new_action_id() for _ in range(1_000)]
+    assert {i.version for i in ids} == {7}
+    assert all(isinstance(i, UUID) for i in ids)  # the stdlib's, as pydantic and asyncpg take
+    stamps = [i.int >> 80 for i in ids]  # the 48-bit millisecond timestamp leads
+    assert stamps == sorted(stamps)
+    assert len(set(ids)) == len(ids)
