@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -100,12 +101,14 @@ async def measure(
         "PLUME_INTAKE_REDIS_URL": REDIS_URL,
     }
     async with procs.serving("noop", {}) as noop:
-        floor_closed = await procs.load(noop.url + "/v1/actions", "closed", single, SECONDS)
+        floor_closed = await costed(
+            noop.pid, procs.load(noop.url + "/v1/actions", "closed", single, SECONDS)
+        )
         rate = round(floor_closed["rate"] * OPEN_LOOP_SHARE)
         floor_open = await open_loop(noop.url, single, rate)
         noop_rss = procs.peak_rss_mb(noop.pid)
     async with procs.serving("intake", env) as intake:
-        closed, keyed = await anonymous_and_keyed(intake.url + "/v1/actions", single, key)
+        closed, keyed = await anonymous_and_keyed(intake, single, key)
         opened = await open_loop(intake.url, single, rate)
         batched = await batch_load(intake.url, batch, key)
         intake_rss = procs.peak_rss_mb(intake.pid)
@@ -138,6 +141,21 @@ async def measure(
             "req/s",
             floor_closed["rate"],
             single_target,
+        ),
+        row(
+            f"single POST server CPU ms per request ({errors(closed)}) vs no-op's "
+            "(lower is better: the inverse of the rate's ratio, less sensitive to a busy machine)",
+            cpu_ms_per_request(closed),
+            "ms",
+            cpu_ms_per_request(floor_closed),
+            "≤ 2.86 (1/0.35)",
+        ),
+        row(
+            f"single POST with an API key, server CPU ms per request ({errors(keyed)}) vs no-op's",
+            cpu_ms_per_request(keyed),
+            "ms",
+            cpu_ms_per_request(floor_closed),
+            "≤ 2.86 (1/0.35)",
         ),
         row(
             f"single POST with an API key vs anonymous (same intake, {ROUNDS} rounds each, "
@@ -207,16 +225,29 @@ async def open_loop(url: str, single: Path, rate: int) -> dict[str, float]:
 
 
 async def anonymous_and_keyed(
-    url: str, single: Path, key: str
+    intake: procs.Served, single: Path, key: str
 ) -> tuple[dict[str, float], dict[str, float]]:
     """The single POST closed loop without a key and with one, alternated in ROUNDS."""
     anonymous: list[dict[str, float]] = []
     keyed: list[dict[str, float]] = []
+    url, seconds, with_key = intake.url + "/v1/actions", SECONDS / ROUNDS, {"X-API-Key": key}
     for _ in range(ROUNDS):
-        anonymous.append(await procs.load(url, "closed", single, SECONDS / ROUNDS))
-        with_key = {"X-API-Key": key}
-        keyed.append(await procs.load(url, "closed", single, SECONDS / ROUNDS, headers=with_key))
+        anonymous.append(await costed(intake.pid, procs.load(url, "closed", single, seconds)))
+        keyed_load = procs.load(url, "closed", single, seconds, headers=with_key)
+        keyed.append(await costed(intake.pid, keyed_load))
     return merged(anonymous), merged(keyed)
+
+
+async def costed(pid: int, load: Awaitable[dict[str, float]]) -> dict[str, float]:
+    """The load's figures, with the server's CPU seconds it cost (`cpu_s`): on a machine
+    shared with other work, CPU per request varies far less than requests per second."""
+    before = procs.cpu_seconds(pid)
+    figures = await load
+    return {**figures, "cpu_s": procs.cpu_seconds(pid) - before}
+
+
+def cpu_ms_per_request(load: dict[str, float]) -> float:
+    return 1e3 * load["cpu_s"] / load["ok"] if load["ok"] else float("inf")
 
 
 def merged(loads: list[dict[str, float]]) -> dict[str, float]:
@@ -230,6 +261,7 @@ def merged(loads: list[dict[str, float]]) -> dict[str, float]:
         "rate": sum(each["rate"] * each["seconds"] for each in loads) / seconds,
         "p50_ms": sorted(each["p50_ms"] for each in loads)[len(loads) // 2],
         "p99_ms": max(each["p99_ms"] for each in loads),
+        "cpu_s": sum(each.get("cpu_s", 0.0) for each in loads),
     }
 
 
