@@ -22,6 +22,10 @@ import httptools
 from bench.intake_load import ATTEMPTS, MAX_RETRY_WAIT_S, Requests, Results, with_named_ids
 
 DRAIN_S = 30.0
+# A connection idle this long is closed here rather than reused: servers close idle
+# keep-alive connections (uvicorn after 5 s), and a request written just as the server
+# closes one is lost with it, a failure of the generator's, not the server's.
+IDLE_S = 2.0
 UNANSWERED = 599
 
 
@@ -38,9 +42,9 @@ class _Connection(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.transport: asyncio.Transport | None = None
         self.request: tuple[float, bytes, int] | None = None  # scheduled, body, attempt
+        self.idle_since = 0.0
         self._body: list[bytes] = []
         self._retry_after = 0.0
-        self._header = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's: not a subclass
@@ -55,12 +59,13 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError:
-            self._lose()
+            self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._lose()
+        self.close()
 
-    def _lose(self) -> None:
+    def close(self) -> None:
+        """Closed, by either side; a request in flight is lost with it."""
         if self.transport is not None:
             self.transport.close()
             self.transport = None
@@ -132,9 +137,12 @@ class OpenLoop:
         self._free(conn)
 
     def _start(self, request: tuple[float, bytes, int]) -> None:
-        if self.idle:
-            self._send(self.idle.pop(), request)
-            return
+        while self.idle:
+            conn = self.idle.pop()  # the most recently used: the others may go stale
+            if time.perf_counter() - conn.idle_since < IDLE_S:
+                self._send(conn, request)
+                return
+            conn.close()
         self.due.append(request)
         self._open_for_due()
 
@@ -160,6 +168,7 @@ class OpenLoop:
         if self.due:
             self._send(conn, self.due.popleft())
         else:
+            conn.idle_since = time.perf_counter()
             self.idle.append(conn)
 
     def answered(self, conn: _Connection, status: int, body: bytes, retry_after: float) -> None:

@@ -22,8 +22,10 @@ def http_answer(status: int, body: bytes, extra: str = "") -> bytes:
     return head.encode() + body
 
 
-async def serve(answer: Answer) -> tuple[asyncio.Server, int]:
+async def serve(answer: Answer, accepted: list[int] | None = None) -> tuple[asyncio.Server, int]:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if accepted is not None:
+            accepted.append(1)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -104,3 +106,23 @@ async def test_a_server_that_never_answers_is_given_up_on(
         hung.set()
         silent.close()
     assert (result["sent"], result["ok"], result["failed"]) == (20, 0, 20)
+
+
+@pytest.mark.parametrize(("idle_s", "connections"), [(2.0, 1), (0.05, 5)])
+async def test_a_connection_idle_too_long_is_not_reused(
+    bodies: list[bytes], monkeypatch: pytest.MonkeyPatch, idle_s: float, connections: int
+) -> None:
+    """Servers close idle keep-alive connections, and a request written just as one closes
+    is lost with it: one idle past IDLE_S is closed here and a fresh one opened instead.
+    (5 requests 100 ms apart: each finds its connection idle for 100 ms.)"""
+    monkeypatch.setattr("bench.open_loop.IDLE_S", idle_s)
+    accepted: list[int] = []
+    server, port = await serve(lambda _: http_answer(202, b"{}"), accepted)
+    try:
+        stream = Requests(f"127.0.0.1:{port}", "/v1/actions", bodies, {})
+        generator = OpenLoop("127.0.0.1", port, stream, cap=8)
+        result = await asyncio.wait_for(generator.run(10, 0.5, connections=1), 10)
+    finally:
+        server.close()
+    assert (result["sent"], result["ok"]) == (5, 5)
+    assert len(accepted) == connections
