@@ -1,8 +1,9 @@
 """A small HTTP/1.1 load generator for the intake benchmarks, run as its own process
 (`python -m bench.intake_load ...`) so it does not share an event loop with the server.
 
-- open loop: requests start at a constant rate whatever the answers; latency counts from
-  the scheduled start, so a slow server cannot hide its queueing (no coordinated omission).
+- open loop (bench/open_loop.py): requests start at a constant rate whatever the answers;
+  latency counts from the scheduled start, so a slow server cannot hide its queueing (no
+  coordinated omission); at most MAX_CONNECTIONS in flight.
 - closed loop: each connection sends its next request when the previous one is answered.
 - a 503 is retried as the contract asks of every client (v2, "Outcome of a refused write"):
   with the `action_id`s it names, after its `Retry-After` (capped), at most a few times;
@@ -155,43 +156,11 @@ async def closed_loop(args: argparse.Namespace, stream: Requests) -> dict[str, f
 
 
 async def open_loop(args: argparse.Namespace, stream: Requests) -> dict[str, float]:
+    from bench.open_loop import OpenLoop  # it builds on this module's parts
+
     url = urlsplit(args.url)
-    host, port = url.hostname or "", url.port or 80
-    results = Results()
-    idle: asyncio.Queue[Connection] = asyncio.Queue()
-    opened = args.connections
-    for _ in range(opened):
-        idle.put_nowait(await connect(host, port))
-    pending: set[asyncio.Task[None]] = set()
-
-    async def one(scheduled: float) -> None:
-        nonlocal opened
-        try:
-            if idle.empty() and opened < MAX_CONNECTIONS:
-                opened += 1
-                connection = await connect(host, port)
-            else:  # waiting for a free connection counts in the latency: it started late
-                connection = await idle.get()
-            status = await connection.post(stream, next(stream), results)
-        except (OSError, asyncio.IncompleteReadError):
-            results.record(599, time.perf_counter() - scheduled)
-            opened -= 1
-            return
-        results.record(status, time.perf_counter() - scheduled)
-        idle.put_nowait(connection)
-
-    started = time.perf_counter()
-    total = int(args.rate * args.seconds)
-    for n in range(total):
-        scheduled = started + n / args.rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        task = asyncio.create_task(one(scheduled))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-    await asyncio.gather(*pending)
-    return results.summary(time.perf_counter() - started)
+    generator = OpenLoop(url.hostname or "", url.port or 80, stream, MAX_CONNECTIONS)
+    return await generator.run(args.rate, args.seconds, args.connections)
 
 
 def main() -> None:

@@ -204,6 +204,18 @@ def peak_rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its children (worker processes) have used
+    so far, summed: the server's own cost of a load, whatever else the machine runs."""
+    ticks = 0
+    for each in [pid, *_descendants(pid)]:
+        with contextlib.suppress(OSError):
+            # Fields after the command's closing parenthesis: utime and stime are 14 and 15.
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _descendants(pid: int) -> list[int]:
     found: list[int] = []
     with contextlib.suppress(OSError):

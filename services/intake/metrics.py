@@ -54,7 +54,12 @@ REASONS = {
 
 
 def rejected(status: int) -> None:
-    REJECTED.labels(REASONS.get(status, "other")).inc()
+    _rejected(REASONS.get(status, "other")).inc()
+
+
+@cache
+def _rejected(reason: str) -> Counter:
+    return REJECTED.labels(reason)
 
 
 UNNAMED_REFUSALS = Counter(
@@ -72,6 +77,14 @@ RATE_LIMIT_DECISIONS = Counter(
     "Rate-limit checks by whom they limit (key or address) and their outcome",
     ["subject", "outcome"],
 )
+
+
+@cache
+def rate_limit_decision(subject: str, outcome: str) -> Counter:
+    """The labelled counter, looked up once per label pair (the lookup takes a lock)."""
+    return RATE_LIMIT_DECISIONS.labels(subject, outcome)
+
+
 RATE_LIMIT_STORE_ERRORS = Counter(
     "plume_intake_rate_limit_store_errors_total",
     "Rate-limit checks Redis did not answer (the request was limited by this process alone)",
@@ -81,7 +94,7 @@ RATE_LIMIT_STORE_ERRORS = Counter(
 
 def shed() -> None:
     """A request refused at once because too many were in flight (shared.admission)."""
-    REJECTED.labels("overloaded").inc()
+    _rejected("overloaded").inc()
 
 
 PRODUCE_LATENCY = Histogram(

@@ -32,6 +32,7 @@ class _Request:
     done: asyncio.Future[None]
     started: float = field(default_factory=time.perf_counter)
     waiting_batches: int = 0
+    timer: asyncio.TimerHandle | None = None
 
 
 class KafkaActionPublisher:
@@ -83,20 +84,28 @@ class KafkaActionPublisher:
 
     async def _acknowledged(self, request: _Request) -> None:
         """Wait for the request's acknowledgement for `timeout_s` of the event loop's own
-        time, in slices: a slice the loop spent blocked (decoding a large batch, say) counts
-        only its length, for an acknowledgement that came meanwhile could not be read yet.
-        A busy loop must never make Kafka look down."""
-        waited = 0.0
-        while waited < self.timeout_s:
-            step = min(WAIT_SLICE_S, self.timeout_s - waited)
-            try:
-                async with asyncio.timeout(step):
-                    await asyncio.shield(request.done)
-                return
-            except TimeoutError:
-                waited += step
-        request.done.cancel()  # the sender skips settled requests
-        raise TimeoutError
+        time, counted by a timer in slices: a slice the loop spent blocked (decoding a large
+        batch, say) counts only its length, for an acknowledgement that came meanwhile could
+        not be read yet. A busy loop must never make Kafka look down. (One timer per slice,
+        not `asyncio.timeout` around a shielded wait: those cost 5-6 % of a single POST's CPU
+        in the profile.) A waiter cancelled meanwhile cancels `done`, which the sender and
+        the timer skip, as they skip every settled request."""
+        self._time_slice(request, 0.0)
+        try:
+            await request.done
+        finally:
+            if request.timer is not None:
+                request.timer.cancel()
+
+    def _time_slice(self, request: _Request, waited: float) -> None:
+        if request.done.done():
+            return
+        if waited >= self.timeout_s:
+            request.done.set_exception(TimeoutError())
+            return
+        step = min(WAIT_SLICE_S, self.timeout_s - waited)
+        loop = asyncio.get_running_loop()
+        request.timer = loop.call_later(step, self._time_slice, request, waited + step)
 
     async def run(self) -> None:
         """The sender: writes whatever requests have gathered, until cancelled. Requests it

@@ -64,7 +64,7 @@ async def throttle(request: Request, intake: IntakeState, key: ApiKey | None, co
         subject, limit, who = "key", key.rate_limit, "key:" + key.name
     if 0 < limit < cost:
         # Not a 429: no wait would let it pass. Refused like a batch above 1,000 items.
-        metrics.RATE_LIMIT_DECISIONS.labels(subject, "above_limit").inc()
+        metrics.rate_limit_decision(subject, "above_limit").inc()
         message = (
             f"at most {burst(limit)} actions per batch with this key "
             f"(its rate limit is {limit}/minute): split the batch"
@@ -72,7 +72,7 @@ async def throttle(request: Request, intake: IntakeState, key: ApiKey | None, co
         errors = [{"field": "actions", "code": "above_rate_limit", "message": message}]
         raise Refusal(422, "Validation failed", errors=errors)
     wait = await intake.limits.take(who, limit, cost)
-    metrics.RATE_LIMIT_DECISIONS.labels(subject, "limited" if wait else "allowed").inc()
+    metrics.rate_limit_decision(subject, "limited" if wait else "allowed").inc()
     if wait:
         raise Refusal(429, "Too many actions", f"limit {limit}/minute", retry_after=wait)
 

@@ -146,3 +146,23 @@ async def test_a_blocked_event_loop_does_not_make_kafka_look_down(
         loop.call_later(0.05, producer.sent[0].ack.set_result, None)  # due meanwhile
         await asyncio.wait_for(request, 2)
         assert publisher.available()
+
+
+async def test_a_request_cancelled_while_waiting_leaves_its_batch_mates_answered(
+    producer: FakeProducer,
+) -> None:
+    """A client gone (its request cancelled) while its batch is in flight: the batch's
+    acknowledgement still wakes the others, no timer fires later, the publisher stays up."""
+    producer.auto_ack = False
+    async with running(producer, timeout_s=0.3, retry_after_s=5.0) as publisher:
+        gone = asyncio.create_task(publisher.publish([make_event(1)]))
+        stays = asyncio.create_task(publisher.publish([make_event(1)]))
+        await asyncio.wait_for(producer.sent_event.wait(), 1)
+        assert len(producer.sent) == 1  # one partition, one batch holding both
+        gone.cancel()
+        await asyncio.gather(gone, return_exceptions=True)
+        producer.sent[0].ack.set_result(None)
+        await asyncio.wait_for(stays, 1)
+        await asyncio.sleep(0.4)  # past the timeout: a timer left behind would fire now
+        assert publisher.available()
+        assert gone.cancelled()
