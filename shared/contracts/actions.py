@@ -47,8 +47,10 @@ class Tracking(BaseModel):
 class ActionEvent(BaseModel):
     """One accepted action. Personal data travels only where the supporter agreed to it:
     `supporter_name` only with consent to share it with the target, `supporter_email` only
-    with consent to be contacted. `supporter_key` is a keyed hash of the normalised email,
-    the identity used to count a signature once per supporter and case."""
+    with consent to be contacted, and both (with the message) sealed with the supporter's
+    data key in `sealed` (shared/sealing.py). `supporter_key` is that key's random id, the
+    identity used to count a signature once per supporter and case (a keyed hash of the
+    email in events written before sealing)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
