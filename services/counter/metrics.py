@@ -34,6 +34,11 @@ CASE_TOTAL_BY_COUNTRY = Gauge(
     "A case's current total from supporters of one country (ISO codes, ZZ = unknown)",
     ["case_id", "country"],
 )
+CASE_TOTAL_BY_SOURCE = Gauge(
+    "plume_counter_case_total_by_source",
+    "A case's current total through one source: an API key's name, or web without a key",
+    ["case_id", "source"],
+)
 HEARTBEAT_COUNTED = Gauge(
     "plume_counter_heartbeat_last_counted_timestamp_seconds",
     "When the last heartbeat action was committed (Unix time): proves the whole chain",

@@ -78,6 +78,8 @@ def publish_totals(producer: AIOKafkaProducer, topic: str) -> ChangeListener:
             metrics.CASE_TOTAL.labels(totals.case_id).set(totals.total)
             for country, total in totals.by_country.items():
                 metrics.CASE_TOTAL_BY_COUNTRY.labels(totals.case_id, country).set(total)
+            for source, total in totals.by_source.items():  # key names: a bounded set
+                metrics.CASE_TOTAL_BY_SOURCE.labels(totals.case_id, source).set(total)
         try:
             await send_all(producer, topic, [(t.case_id.encode(), encode(t)) for t in changed])
         except KafkaError as exc:  # the next change publishes the latest totals again

@@ -69,6 +69,8 @@ async def test_latest_totals_are_published_and_measured(
         assert await counter.metric("plume_counter_actions_counted_total") == 3
         by_country = 'plume_counter_case_total_by_country{case_id="case-q",country="BR"}'
         assert await counter.metric(by_country) == 1
+        by_source = 'plume_counter_case_total_by_source{case_id="case-p",source="web"}'
+        assert await counter.metric(by_source) == 10  # keyless actions count under "web"
         heartbeat = await counter.metric("plume_counter_heartbeat_last_counted_timestamp_seconds")
         assert abs(heartbeat - time.time()) < 60
     finally:
