@@ -156,9 +156,14 @@ def fault_errors(log: RequestLog, phases: list[Phase]) -> list[str]:
                 errors.append(f"{phase.fault}: {accepted} writes acknowledged by one node")
         if phase.fault == cluster_faults.ROLLING_RESTART:
             end = after.injected_at if after else float("inf")
-            refused, _ = log.refused_between(phase.injected_at, end)
-            if refused:
-                errors.append(f"{phase.fault}: {refused} writes refused (target: none)")
+            refused = log.refusals_between(phase.injected_at, end)
+            if refused:  # when, and which answer: what a diagnosis starts from
+                seen = ", ".join(
+                    f"+{a.at - phase.injected_at:.1f} s: {a.status or a.error}" for a in refused[:5]
+                )
+                errors.append(
+                    f"{phase.fault}: {len(refused)} writes refused (target: none; {seen})"
+                )
     return errors
 
 

@@ -58,11 +58,16 @@ class RequestLog:
         """Acknowledged writes (202) answered in [start, end)."""
         return sum(1 for a in self.attempts if a.status == 202 and start <= a.at < end)
 
+    def refusals_between(self, start: float, end: float) -> list[Attempt]:
+        """The refused write attempts answered in [start, end), oldest first."""
+        refused = [a for a in self.attempts if a.refused_write and start <= a.at < end]
+        return sorted(refused, key=lambda attempt: attempt.at)
+
     def refused_between(self, start: float, end: float) -> tuple[int, float]:
         """Refused write attempts in [start, end) and the seconds from the first to the
         last of them (0 when there was none)."""
-        times = [a.at for a in self.attempts if a.refused_write and start <= a.at < end]
-        return len(times), (max(times) - min(times)) if times else 0.0
+        times = [a.at for a in self.refusals_between(start, end)]
+        return len(times), (times[-1] - times[0]) if times else 0.0
 
 
 async def steady_load(

@@ -81,3 +81,4 @@ def test_a_rolling_restart_must_refuse_nothing() -> None:
     log.attempts.append(Attempt(260.0, None, "ConnectError"))
     (error,) = chaos.fault_errors(log, [rolling, after])
     assert "1 writes refused" in error
+    assert "+60.0 s: ConnectError" in error  # when in the restart, and which answer
