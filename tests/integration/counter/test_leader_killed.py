@@ -145,7 +145,9 @@ class Stream:
                     self.refused += 1
                     if time.monotonic() > self.deadline:
                         raise
-                    await asyncio.sleep(0.2)
+                    # Retry once the cluster's metadata is fresh (the new leader known),
+                    # not after a fixed pause.
+                    await self.producer.client.force_metadata_update()
 
 
 async def ledger(settings: CounterSettings) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -66,7 +66,12 @@ async def outage_intake(broker: ThrowawayKafka) -> AsyncIterator[RunningIntake]:
     await running.stop()
 
 
-async def traffic(client: httpx.AsyncClient, answers: list[Answer], stop: asyncio.Event) -> None:
+async def traffic(
+    client: httpx.AsyncClient,
+    answers: list[Answer],
+    stop: asyncio.Event,
+    accepting: Callable[[], bool],
+) -> None:
     while not stop.is_set():
         body = signature()
         sent = time.monotonic()
@@ -84,8 +89,12 @@ async def traffic(client: httpx.AsyncClient, answers: list[Answer], stop: asynci
                 answer.json().get("action_id") if answer.status_code == 503 else None,
             )
         )
-        if answer.status_code == 503:
-            await asyncio.sleep(0.05)  # a polite client backs off a little
+        if answer.status_code == 503:  # a polite client waits until writes are taken again
+
+            async def accepts_again() -> bool:
+                return stop.is_set() or accepting()
+
+            await wait_until(accepts_again)
 
 
 async def test_kill_kafka_during_traffic(
@@ -93,8 +102,16 @@ async def test_kill_kafka_during_traffic(
 ) -> None:
     answers: list[Answer] = []
     stop = asyncio.Event()
+    publisher = outage_intake.parts.publisher
+    assert publisher is not None
+
+    def accepting() -> bool:  # not refusing at once after a failed write
+        return publisher.available()
+
     async with httpx.AsyncClient(base_url=outage_intake.url, timeout=30) as client:
-        workers = [asyncio.create_task(traffic(client, answers, stop)) for _ in range(WORKERS)]
+        workers = [
+            asyncio.create_task(traffic(client, answers, stop, accepting)) for _ in range(WORKERS)
+        ]
 
         async def accepted() -> int:
             return sum(1 for a in answers if a.status == 202)
@@ -124,7 +141,9 @@ async def test_kill_kafka_during_traffic(
         await wait_until(quiet_for, lambda s: s > 2 * outage_intake.settings.retry_after_s)
         assert await readiness() == 503
         stop.clear()
-        workers = [asyncio.create_task(traffic(client, answers, stop)) for _ in range(WORKERS)]
+        workers = [
+            asyncio.create_task(traffic(client, answers, stop, accepting)) for _ in range(WORKERS)
+        ]
         await wait_until(refused_since_kill, lambda n: n >= 40, within=30)
         restarting = time.monotonic()
         await asyncio.to_thread(broker.start)

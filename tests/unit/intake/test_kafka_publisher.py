@@ -149,11 +149,20 @@ async def test_a_blocked_event_loop_does_not_make_kafka_look_down(
 
 
 async def test_a_request_cancelled_while_waiting_leaves_its_batch_mates_answered(
-    producer: FakeProducer,
+    producer: FakeProducer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A client gone (its request cancelled) while its batch is in flight: the batch's
     acknowledgement still wakes the others, no timer fires later, the publisher stays up."""
     producer.auto_ack = False
+    timers: list[asyncio.TimerHandle] = []
+    loop = asyncio.get_running_loop()
+    schedule = loop.call_later
+
+    def recorded(delay: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+        timers.append(schedule(delay, callback, *args))
+        return timers[-1]
+
+    monkeypatch.setattr(loop, "call_later", recorded)
     async with running(producer, timeout_s=0.3, retry_after_s=5.0) as publisher:
         gone = asyncio.create_task(publisher.publish([make_event(1)]))
         stays = asyncio.create_task(publisher.publish([make_event(1)]))
@@ -163,6 +172,7 @@ async def test_a_request_cancelled_while_waiting_leaves_its_batch_mates_answered
         await asyncio.gather(gone, return_exceptions=True)
         producer.sent[0].ack.set_result(None)
         await asyncio.wait_for(stays, 1)
-        await asyncio.sleep(0.4)  # past the timeout: a timer left behind would fire now
+        later = [t for t in timers if not t.cancelled() and t.when() > loop.time()]
+        assert timers and later == []  # no timer is left to fire later
         assert publisher.available()
         assert gone.cancelled()
