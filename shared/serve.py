@@ -64,6 +64,7 @@ def uvicorn_options(settings: ServiceSettings, **overrides: Any) -> dict[str, An
         "log_config": None,
         "access_log": False,
         "server_header": False,
+        "timeout_keep_alive": settings.keep_alive_s,
         # X-Forwarded-For believed from the trusted proxies only (uvicorn's own default
         # trusts 127.0.0.1, i.e. any local caller).
         "proxy_headers": bool(settings.trusted_proxies),

@@ -106,6 +106,11 @@ class ServiceSettings(InfraSettings):
     # "*" for any): a load balancer in front. Empty: the peer itself is the client, so no
     # caller can pass for other addresses and slip past the per-address limits.
     trusted_proxies: str = ""
+    # Seconds an idle keep-alive connection stays open. Longer than the idle timeouts of
+    # clients and proxies (httpx 5 s, load balancers 60 s), so the client always closes
+    # first: at uvicorn's 5 s, equal to httpx's, a request sent on a connection the server
+    # was closing at that instant failed with a ReadError (seen once in a rolling restart).
+    keep_alive_s: int = Field(default=75, ge=1)
 
     @field_validator("trusted_proxies")
     @classmethod

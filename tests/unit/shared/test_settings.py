@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import httpx
 import pytest
 
 from services.counter.settings import CounterSettings
@@ -64,3 +65,14 @@ def test_forwarded_addresses_are_believed_only_from_trusted_proxies() -> None:
 def test_a_trusted_proxy_that_is_not_an_address_or_network_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match=r"does not appear to be an IPv4 or IPv6|has host bits"):
         ServiceSettings(trusted_proxies=value)
+
+
+def test_the_server_keeps_idle_connections_longer_than_the_clients_plume_ships() -> None:
+    """The client must close an idle connection first: were the server to close it at the
+    instant the client reused it, that request would fail (an httpx ReadError)."""
+    client_expiry = httpx.Limits().keepalive_expiry  # as ops/ledger.py and bench/ use it
+    assert client_expiry is not None
+    options = uvicorn_options(ServiceSettings())
+    assert options["timeout_keep_alive"] > client_expiry
+    assert uvicorn_options(ServiceSettings(keep_alive_s=9))["timeout_keep_alive"] == 9
+
