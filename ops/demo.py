@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from ops.endpoints import Endpoints, local_infra, temporary_keys
-from ops.load import BoundedLoad, Outcome, RetryPolicy, post_action
+from ops.load import CLIENT_TIMEOUT_S, BoundedLoad, Outcome, RetryPolicy, post_action
 from ops.traffic import TrafficMaker, peak_rate
 from shared.apikeys import Scope
 
@@ -136,7 +136,7 @@ class Day:
 async def campaign_day(args: argparse.Namespace, ends: Endpoints, keys: dict[str, str]) -> Tally:
     limits = httpx.Limits(max_connections=args.in_flight)
     load, tally = BoundedLoad(args.in_flight), Tally()
-    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S, limits=limits) as client:
         cases = (await client.get(f"{ends.intake}/v1/cases")).json()["cases"]
         open_ids = [c["id"] for c in cases if c.get("status") == "open"]
         day = Day(args, TrafficMaker(open_ids), keys)

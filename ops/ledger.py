@@ -9,7 +9,15 @@ from typing import Any
 
 import httpx
 
-from ops.load import Attempt, BoundedLoad, Outcome, RetryPolicy, open_loop, post_action
+from ops.load import (
+    CLIENT_TIMEOUT_S,
+    Attempt,
+    BoundedLoad,
+    Outcome,
+    RetryPolicy,
+    open_loop,
+    post_action,
+)
 
 __all__ = ["Outcome", "RequestLog", "Sent", "steady_load"]
 
@@ -85,7 +93,7 @@ async def steady_load(
     # As many connections as requests in flight: none ever waits in httpx's pool.
     limits = httpx.Limits(max_connections=cap, max_keepalive_connections=cap)
     load, policy = BoundedLoad(cap), policy or RetryPolicy()
-    async with httpx.AsyncClient(timeout=5, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S, limits=limits) as client:
 
         def request(n: int) -> Any:
             async def send() -> None:

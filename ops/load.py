@@ -23,6 +23,9 @@ from typing import Any
 import httpx
 
 MAX_RETRY_PAUSE_S = 30.0
+# Longer than intake takes to answer a write Kafka is slow to acknowledge (its
+# PRODUCE_TIMEOUT_S, 8 s): a client that gave up first would count a refusal intake never gave.
+CLIENT_TIMEOUT_S = 20.0
 
 
 class Outcome(StrEnum):

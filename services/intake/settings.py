@@ -58,7 +58,9 @@ class IntakeSettings(ServiceSettings):
     key_guess_limit: int = Field(
         default=10, ge=0, description="unknown API keys per minute per client address"
     )
-    produce_timeout_s: float = Field(default=3.0, gt=0)
+    # Long enough for a partition's leadership to move (a broker restarting, on a loaded
+    # machine: up to about 5 s measured); a broker gone for good answers 503 after it.
+    produce_timeout_s: float = Field(default=8.0, gt=0)
     retry_after_s: int = Field(default=5, ge=1)
     clock_skew_s: int = Field(default=300, ge=0)
     # Requests gather in the publisher while the previous write is in flight, so waiting

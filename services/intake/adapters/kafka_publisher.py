@@ -46,6 +46,7 @@ class KafkaActionPublisher:
         self._queue: list[_Request] = []
         self._wakeup = asyncio.Event()
         self._failing_until = 0.0
+        self._last_acknowledged = float("-inf")  # perf_counter() of the latest acknowledgement
         self._partitions: list[int] = []
 
     async def start(self) -> None:
@@ -63,6 +64,20 @@ class KafkaActionPublisher:
         metrics.PRODUCE_FAILURES.labels(reason).inc()
         self._failing_until = time.monotonic() + self.retry_after_s
 
+    def _timed_out(self, request: _Request) -> None:
+        """Hold further writes off only when Kafka took none while this one waited: a
+        partition whose leader is moving (a broker restarting) slows its own writes, and
+        refusing every partition's for `retry_after_s` would turn one slow write into
+        hundreds of refusals while the others are acknowledged as usual."""
+        if self._last_acknowledged > request.started:
+            metrics.PRODUCE_FAILURES.labels("timeout_while_others_acknowledged").inc()
+        else:
+            self._failed("timeout")
+
+    def _note_acknowledged(self, future: asyncio.Future[object]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._last_acknowledged = time.perf_counter()
+
     async def publish(self, events: Sequence[ActionEvent]) -> None:
         if not self.available():
             raise PublishUnavailable("recent writes failed")
@@ -75,7 +90,7 @@ class KafkaActionPublisher:
         try:
             await self._acknowledged(request)
         except TimeoutError:
-            self._failed("timeout")
+            self._timed_out(request)
             raise PublishUnavailable("Kafka did not acknowledge in time") from None
         except Exception as exc:  # whatever the producer raised, the write is not durable
             self._failed(type(exc).__name__)
@@ -154,6 +169,7 @@ class KafkaActionPublisher:
     async def _send_in_order(self, partition: int, batches: list[_Batch]) -> None:
         for batch in batches:
             future = await self.producer.send_batch(batch.builder, self.topic, partition=partition)
+            future.add_done_callback(self._note_acknowledged)
             future.add_done_callback(lambda acked, members=batch.members: _settle(acked, members))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -129,6 +130,33 @@ async def test_no_acknowledgement_within_the_timeout_is_unavailable(
         await wait_until(available, within=1, every=0.01)
         producer.auto_ack = True
         await publisher.publish([make_event()])
+
+
+async def test_a_slow_partition_refuses_its_own_write_but_not_everyone_s(
+    producer: FakeProducer,
+) -> None:
+    """A partition whose leader is moving times out while the others are acknowledged:
+    that write is refused (503), and the rest go on being taken — no refusal window."""
+    producer.auto_ack = False
+    slow, quick = _events_on_two_partitions()
+    async with running(producer, timeout_s=0.2, retry_after_s=5.0) as publisher:
+        stuck = asyncio.create_task(publisher.publish([slow]))
+        await asyncio.wait_for(producer.sent_event.wait(), 1)
+        producer.auto_ack = True  # every later batch is acknowledged at once
+        await publisher.publish([quick])
+        with pytest.raises(PublishUnavailable):
+            await stuck
+        assert publisher.available()
+        await publisher.publish([slow])
+
+
+def _events_on_two_partitions() -> tuple[ActionEvent, ActionEvent]:
+    by_partition: dict[int, ActionEvent] = {}
+    for n in range(20):
+        event = make_event(n)
+        by_partition.setdefault(zlib.crc32(event.kafka_key()) % 3, event)
+    first, second, *_ = by_partition.values()
+    return first, second
 
 
 async def test_a_blocked_event_loop_does_not_make_kafka_look_down(

@@ -75,4 +75,3 @@ def test_the_server_keeps_idle_connections_longer_than_the_clients_plume_ships()
     options = uvicorn_options(ServiceSettings())
     assert options["timeout_keep_alive"] > client_expiry
     assert uvicorn_options(ServiceSettings(keep_alive_s=9))["timeout_keep_alive"] == 9
-
