@@ -28,6 +28,7 @@ from shared import data_keys
 from shared.apikeys import Scope
 from shared.contracts.actions import ActionEvent
 from shared.db import create_pool
+from tests.integration.data_key_memory import following
 from tests.integration.delivery.conftest import MakeSettings
 from tests.integration.delivery.helpers import case, new_key, publish, serving, signature, stored
 from tests.waiting import wait_until
@@ -47,18 +48,6 @@ async def key_store(settings: DeliverySettings) -> AsyncIterator[data_keys.PgDat
         yield data_keys.PgDataKeyStore(pool, settings.master_key())
     finally:
         await pool.close()
-
-
-@contextlib.asynccontextmanager
-async def following(cache: CachedDataKeys) -> AsyncIterator[None]:
-    task = asyncio.create_task(cache.follow())
-    try:
-        await wait_until(lambda: asyncio.sleep(0, cache.following()), within=10)
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def age(pool: asyncpg.Pool, lookups: list[str]) -> None:

@@ -5,7 +5,6 @@ key from it, so the next action of that email gets a new key."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -18,6 +17,7 @@ from services.intake.adapters.data_keys import CachedDataKeys
 from shared import data_keys, erasures, sealing
 from shared.db import create_pool
 from shared.settings import InfraSettings
+from tests.integration.data_key_memory import following
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -29,18 +29,6 @@ async def pool() -> AsyncIterator[asyncpg.Pool]:
     await data_keys.prepare(pool)
     yield pool
     await pool.close()
-
-
-@contextlib.asynccontextmanager
-async def following(cache: CachedDataKeys) -> AsyncIterator[None]:
-    task = asyncio.create_task(cache.follow())
-    try:
-        await wait_until(lambda: asyncio.sleep(0, cache.following()), within=10)
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_an_erasure_elsewhere_removes_the_key_from_memory(pool: asyncpg.Pool) -> None:
