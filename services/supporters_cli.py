@@ -56,7 +56,8 @@ async def _held_about(infra: InfraSettings, master: bytes, lookup: str) -> dict[
     pool = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=2)
     try:
         await data_keys.prepare(pool)
-        key = await data_keys.PgDataKeyStore(pool, master).find(lookup)
+        store = data_keys.PgDataKeyStore(pool, master)
+        key, use = await store.find(lookup), await store.recorded_use(lookup)
         subjects = [lookup] + ([key.key_id] if key else [])
         async with pool.acquire() as conn:
             counter = await counter_data.held_about(conn, CounterSettings().db_schema, subjects)
@@ -65,7 +66,8 @@ async def _held_about(infra: InfraSettings, master: bytes, lookup: str) -> dict[
         await pool.close()
     actions = await _actions_of(infra, key) if key else []
     return {
-        "data_key": "held" if key else "none (never acted, or erased)",
+        "data_key": "held" if key else "none (never acted, erased, or expired)",
+        "data_key_use": use,  # made, last used, consent to contact since (README, Retention)
         "actions": actions,
         "counter": counter,
         "delivery": delivery,

@@ -22,6 +22,7 @@ from services.delivery.adapters.cutting import PgCutter
 from services.delivery.adapters.dossier_queries import PgDossierQueries
 from services.delivery.adapters.erasing import PgEraser
 from services.delivery.adapters.events import KafkaEventPublisher
+from services.delivery.adapters.key_retention import PgKeyExpiry
 from services.delivery.adapters.ledger import PgTransmissionLedger
 from services.delivery.adapters.opening import SealedFields
 from services.delivery.adapters.pdf import FontSet
@@ -30,6 +31,7 @@ from services.delivery.adapters.retention import PgFileRetention
 from services.delivery.adapters.senders import EmailSender, WebhookSender
 from services.delivery.adapters.signature_store import PgSignatureStore
 from services.delivery.adapters.statuses import PgStatuses
+from services.delivery.domain.key_retention import KeyRetention
 from services.delivery.domain.policy import CutPolicy
 from services.delivery.entrypoints import api, console
 from services.delivery.entrypoints.console_web import ConsoleParts
@@ -128,6 +130,8 @@ async def build(settings: DeliverySettings) -> Delivery:
         files_kept_for=timedelta(days=settings.file_retention_days),
         retention_every_s=settings.retention_check_s,
         erase=PgEraser(pool, settings.db_schema, settings.dossier_dir).erase_pending,
+        key_expiry=PgKeyExpiry(pool, settings.db_schema, keys),
+        key_retention=KeyRetention(timedelta(days=settings.data_key_retention_days)),
     )
     queries = PgDossierQueries(pool, settings.db_schema)
     api_parts = api.ApiParts(pool, queries, ledger, cutter, catalog, settings.dossier_dir)
@@ -206,7 +210,7 @@ async def running(settings: DeliverySettings) -> AsyncIterator[Delivery]:
 
 
 # Loops whose absence does not stop the service from doing its work.
-HOUSEKEEPING = ("statuses", "retention", "erasures")
+HOUSEKEEPING = ("statuses", "retention", "erasures", "key-retention")
 
 
 def _start_tasks(delivery: Delivery, stop: asyncio.Event) -> None:

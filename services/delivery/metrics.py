@@ -36,6 +36,14 @@ RETENTION_RUN = Gauge(
     "plume_delivery_retention_last_run_timestamp_seconds",
     "When the retention job last finished (Unix time)",
 )
+DATA_KEYS_DESTROYED = Counter(
+    "plume_delivery_data_keys_destroyed_total",
+    "Supporters' data keys destroyed at the end of their retention, needed by nothing",
+)
+KEY_RETENTION_RUN = Gauge(
+    "plume_delivery_key_retention_last_run_timestamp_seconds",
+    "When the data keys' retention job last finished (Unix time)",
+)
 DOSSIERS = Gauge("plume_delivery_dossiers", "Dossiers by status", ["status"])
 OLDEST_AGE = Gauge(
     "plume_delivery_oldest_dossier_age_seconds",

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from services.delivery import metrics
 from services.delivery.domain.addressees import cut_order, require_webhook_secret
+from services.delivery.domain.key_retention import KeyRetention
 from services.delivery.domain.policy import CutPolicy, CutReason
 from services.delivery.domain.ports import (
     Catalogue,
     Cutter,
+    DataKeyExpiry,
     EventPublisher,
     FileRetention,
     PendingCase,
@@ -126,6 +128,17 @@ async def expire_files(retention: FileRetention, kept_for: timedelta, now: datet
     metrics.FILES_DELETED.inc(deleted)
     metrics.RETENTION_RUN.set(now.timestamp())
     return deleted
+
+
+async def expire_data_keys(keys: DataKeyExpiry, retention: KeyRetention, now: datetime) -> int:
+    """Destroy every data key whose retention is over and that nothing needs any more,
+    walking the keys unused that long in bounded batches."""
+    destroyed, after = 0, None
+    while (batch := await keys.expire_after(retention, now, after)).examined:
+        destroyed, after = destroyed + batch.destroyed, batch.last
+    metrics.DATA_KEYS_DESTROYED.inc(destroyed)
+    metrics.KEY_RETENTION_RUN.set(now.timestamp())
+    return destroyed
 
 
 async def publish_events(ledger: TransmissionLedger, publisher: EventPublisher) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -63,7 +63,22 @@ class DeliverySettings(ServiceSettings):
     # manifest and counts stay. The job runs at start and then every retention_check_s.
     file_retention_days: float = Field(default=30, ge=0)
     retention_check_s: float = Field(default=86_400, gt=0)
+    # A supporter's data key unused this long (no action sealed with it), with no consent
+    # to contact and no name or message of theirs left in delivery's rows, is destroyed (by
+    # the job of retention_check_s). At least the actions topic's retention: a key lasts as
+    # long as the topic keeps what it sealed, so a lagging consumer can still open it; and
+    # far above shared.data_keys.RECORD_USE_EVERY_S, so a key in use is never due.
+    data_key_retention_days: float = Field(default=90, ge=1)
     console_session_s: float = Field(default=8 * 3600, gt=0)  # the console's sign-in lasts
+
+    @model_validator(mode="after")
+    def _keys_last_as_long_as_the_topic(self) -> DeliverySettings:
+        if self.data_key_retention_days < self.actions_retention_days:
+            raise ValueError(
+                "PLUME_DELIVERY_DATA_KEY_RETENTION_DAYS must be at least "
+                "PLUME_ACTIONS_RETENTION_DAYS: a key must last as long as what it sealed in Kafka"
+            )
+        return self
 
     @field_validator("webhook_secret", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from services.delivery.domain.addressees import CutOrder
+from services.delivery.domain.key_retention import KeyFacts, KeyRetention
 from services.delivery.domain.status import DossierStatus
 from shared.contracts.catalog import CaseRecord
 from shared.contracts.dossiers import DossierEvent, DossierKind
@@ -130,3 +131,19 @@ class FileRetention(Protocol):
     call (returns how many; 0 when none is due); names kept for them go with the last."""
 
     async def expire(self, acknowledged_before: datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class KeyExpiryBatch:
+    examined: int  # keys unused for their retention looked at (0: the walk is over)
+    destroyed: int
+    last: KeyFacts | None  # where the next batch starts
+
+
+class DataKeyExpiry(Protocol):
+    """Looks at the next bounded batch of keys unused for their retention (in order of
+    last use, past `after`) and destroys those the retention says have expired."""
+
+    async def expire_after(
+        self, retention: KeyRetention, now: datetime, after: KeyFacts | None
+    ) -> KeyExpiryBatch: ...

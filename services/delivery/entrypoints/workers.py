@@ -12,10 +12,12 @@ from functools import partial
 
 from services.delivery import metrics, service
 from services.delivery.adapters.rendering import Renderer
+from services.delivery.domain.key_retention import KeyRetention
 from services.delivery.domain.policy import CutPolicy
 from services.delivery.domain.ports import (
     Catalogue,
     Cutter,
+    DataKeyExpiry,
     EventPublisher,
     FileRetention,
     Sender,
@@ -49,6 +51,8 @@ class Loops:
     files_kept_for: timedelta
     retention_every_s: float
     erase: Callable[[], Awaitable[int]] | None = None  # delivery's part of erasures
+    key_expiry: DataKeyExpiry | None = None  # the supporters' data keys' retention
+    key_retention: KeyRetention | None = None
 
     def work(self, stop: asyncio.Event) -> dict[str, Work]:
         """Each loop by its task name."""
@@ -62,6 +66,8 @@ class Loops:
         }
         if self.erase is not None:
             steps["erasures"] = (self.erase, ERASE_EVERY_S)
+        if self.key_expiry is not None and self.key_retention is not None:
+            steps["key-retention"] = (self.expire_keys, self.retention_every_s)
         return {
             name: partial(repeat, name, step, every, stop) for name, (step, every) in steps.items()
         }
@@ -84,6 +90,11 @@ class Loops:
 
     async def expire_files(self) -> int:
         return await service.expire_files(self.retention, self.files_kept_for, service.utc_now())
+
+    async def expire_keys(self) -> int:
+        assert self.key_expiry is not None and self.key_retention is not None
+        await service.expire_data_keys(self.key_expiry, self.key_retention, service.utc_now())
+        return 0  # one walk covers every key due: the next is a retention_every_s away
 
     async def count_statuses(self) -> int:
         metrics.export_statuses(await self.read_statuses())

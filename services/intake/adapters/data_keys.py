@@ -1,24 +1,42 @@
 """Supporters' data keys held in memory by intake, so that sealing an action costs no
 PostgreSQL round trip for a supporter seen recently.
 
-Bound: at most `capacity` keys (least recently used dropped first). An erased key must not
-seal anything more: `follow()`, a supervised task, LISTENs for the lookups of destroyed
-keys and drops them; while it is not connected (before the first connection, after a
-lost one) nothing is kept and every look-up goes to PostgreSQL, and each (re)connect
-starts from an empty memory, so no destruction made while away is missed."""
+Bound: at most `capacity` keys (least recently used dropped first). A key is used from
+memory only while its use was recorded in PostgreSQL less than RECORD_USE_EVERY_S ago (and
+its supporter's consent to contact, when an action gives it), so the keys' retention (days,
+run by delivery) never destroys a key intake is sealing with. A destroyed key (erased, or
+expired) must not seal anything more: `follow()`, a supervised task, LISTENs for the lookups
+of destroyed keys and drops them; while it is not connected (before the first connection,
+after a lost one) nothing is kept and every look-up goes to PostgreSQL, and each
+(re)connect starts from an empty memory, so no destruction made while away is missed."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from shared.data_keys import DESTROYED_CHANNEL, DataKey, PgDataKeyStore
+from shared.data_keys import DESTROYED_CHANNEL, RECORD_USE_EVERY_S, DataKey, PgDataKeyStore
 
 PROBE_EVERY_S = 10.0  # a connection lost without a word is found out within this
+
+
+@dataclass(frozen=True)
+class Held:
+    key: DataKey
+    recorded_at: float  # monotonic: when the look-up that recorded its use began
+    contact: bool  # its supporter's consent to contact is recorded
+
+
+def _fresh(held: Held | None, wants_contact: bool, now: float) -> DataKey | None:
+    if held is None or now - held.recorded_at >= RECORD_USE_EVERY_S:
+        return None
+    return held.key if held.contact or not wants_contact else None
 
 
 class CachedDataKeys:
@@ -28,21 +46,31 @@ class CachedDataKeys:
         self.store = store
         self.database_url = database_url
         self.capacity = capacity
-        self._held: OrderedDict[str, DataKey] | None = None  # None: not following
+        self._held: OrderedDict[str, Held] | None = None  # None: not following
         self._destroyed = 0  # destructions heard: a look-up that saw one keeps nothing
 
-    async def for_supporters(self, lookups: Collection[str]) -> dict[str, DataKey]:
+    async def for_supporters(
+        self, lookups: Collection[str], contact: Collection[str] = ()
+    ) -> dict[str, DataKey]:
         held = self._held
         if held is None:
-            return await self.store.for_supporters(lookups)
-        found = {lookup: key for lookup in lookups if (key := held.get(lookup)) is not None}
+            return await self.store.for_supporters(lookups, contact)
+        began, consenting = time.monotonic(), set(contact)
+        found = {
+            lookup: key
+            for lookup in lookups
+            if (key := _fresh(held.get(lookup), lookup in consenting, began)) is not None
+        }
         missing = [lookup for lookup in lookups if lookup not in found]
         if missing:
             heard = self._destroyed
-            fetched = await self.store.for_supporters(missing)
+            fetched = await self.store.for_supporters(missing, consenting.intersection(missing))
             # A key destroyed while it was fetched may be among them: keep none then.
             if self._held is held and heard == self._destroyed:
-                held.update(fetched)
+                for lookup, key in fetched.items():
+                    before = held.get(lookup)
+                    had_contact = before is not None and before.contact and before.key == key
+                    held[lookup] = Held(key, began, lookup in consenting or had_contact)
                 while len(held) > self.capacity:
                     held.popitem(last=False)
             found.update(fetched)

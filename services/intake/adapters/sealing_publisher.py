@@ -19,7 +19,9 @@ CLEARED = {"supporter_name": None, "supporter_email": None, "message": None}
 
 
 class DataKeys(Protocol):
-    async def for_supporters(self, lookups: Collection[str]) -> dict[str, DataKey]: ...
+    async def for_supporters(
+        self, lookups: Collection[str], contact: Collection[str] = ()
+    ) -> dict[str, DataKey]: ...
 
 
 def sealed(event: ActionEvent, key: DataKey) -> ActionEvent:
@@ -43,8 +45,10 @@ class SealingPublisher:
         the email) as supporter_key; they are written with the data key's id instead."""
         lookups = {event.supporter_key for event in events if event.supporter_key}
         if lookups:
+            # Consent to contact keeps the key (its email readable) past its retention.
+            contact = {e.supporter_key for e in events if e.supporter_key and e.contact}
             try:
-                keys = await self.keys.for_supporters(lookups)
+                keys = await self.keys.for_supporters(lookups, contact)
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 raise PublishUnavailable("the supporters' data keys cannot be read") from exc
             events = [

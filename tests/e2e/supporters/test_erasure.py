@@ -197,6 +197,8 @@ async def test_an_erased_supporter_is_nowhere_in_clear_text(stack: Stack) -> Non
     assert {a["supporter_email"] for a in actions} == {kept.email}
     assert kept.message in {a["message"] for a in actions}
     assert {a["consent_text_id"] for a in actions} == {CONSENT_TEXT}  # proof of consent
+    use = held["data_key_use"]  # they consented to contact: recorded, it keeps their key
+    assert isinstance(use, dict) and use["contact_consented_at"] and use["last_used_at"]
     delivery = held["delivery"]
     assert isinstance(delivery, dict)
     (kept_signature,) = delivery["signatures_for_dossiers"]

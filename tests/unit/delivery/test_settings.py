@@ -53,3 +53,12 @@ def test_renamed_settings_are_still_read_under_their_old_names(
     assert settings.group_id == "old-group"
     assert settings.cut_max_age_s == 60
     assert settings.retry_base_s == 0.5
+
+
+def test_data_keys_are_kept_at_least_as_long_as_the_actions_topic_keeps_actions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PLUME_ACTIONS_RETENTION_DAYS", "14")
+    assert DeliverySettings(data_key_retention_days=14).data_key_retention_days == 14
+    with pytest.raises(ValueError, match="must be at least PLUME_ACTIONS_RETENTION_DAYS"):
+        DeliverySettings(data_key_retention_days=10)

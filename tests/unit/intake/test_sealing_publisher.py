@@ -72,8 +72,16 @@ async def test_a_supporter_without_personal_fields_gets_an_id_and_nothing_sealed
     assert written.supporter_key == keys.by_lookup["hash-2"].key_id and written.sealed is None
 
 
+async def test_consent_to_contact_is_recorded_with_the_key_it_keeps() -> None:
+    keys, kafka = FakeDataKeyStore(), FakePublisher()
+    await SealingPublisher(keys, kafka).publish(
+        [action("hash-c", supporter_email="c@x.org", contact=True), action("hash-n")]
+    )
+    assert keys.contact == {"hash-c"}
+
+
 class UnreachableKeys:
-    async def for_supporters(self, lookups: object) -> dict[str, DataKey]:
+    async def for_supporters(self, lookups: object, contact: object = ()) -> dict[str, DataKey]:
         raise OSError("connection refused")
 
 

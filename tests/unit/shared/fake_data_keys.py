@@ -14,8 +14,12 @@ from shared.db import Conn
 class FakeDataKeyStore:
     def __init__(self) -> None:
         self.by_lookup: dict[str, DataKey] = {}
+        self.contact: set[str] = set()  # lookups whose consent to contact is recorded
 
-    async def for_supporters(self, lookups: Collection[str]) -> dict[str, DataKey]:
+    async def for_supporters(
+        self, lookups: Collection[str], contact: Collection[str] = ()
+    ) -> dict[str, DataKey]:
+        self.contact.update(contact)
         for lookup in lookups:
             if lookup not in self.by_lookup:
                 self.by_lookup[lookup] = DataKey(uuid4().hex, sealing.new_data_key())
@@ -27,6 +31,7 @@ class FakeDataKeyStore:
 
     async def destroy(self, conn: Conn, lookup: str) -> str | None:
         key = self.by_lookup.pop(lookup, None)
+        self.contact.discard(lookup)
         return key.key_id if key else None
 
     async def find(self, lookup: str) -> DataKey | None:
