@@ -25,7 +25,8 @@ class Scan:
     sources: int = 0
     bytes_scanned: int = 0
     found: dict[str, int] = field(default_factory=dict)  # canary -> sources holding it
-    controls: frozenset[str] = frozenset()  # not personal: shows the data was looked at
+    # not to be gone (action ids, a canary kept): found, they show the data was looked at
+    controls: frozenset[str] = frozenset()
 
     def read(self, data: bytes, canaries: Iterable[str]) -> None:
         self.sources += 1
@@ -41,8 +42,7 @@ class Scan:
         controls = sum(n for c, n in self.found.items() if c in self.controls)
         return (
             f"{self.place:<24} {self.sources:>5} files {self.bytes_scanned:>12,} bytes  "
-            f"canaries found: {sum(self.personal().values())}  (action ids, as a control: "
-            f"{controls})"
+            f"canaries found: {sum(self.personal().values())}  (controls found: {controls})"
         )
 
 
@@ -74,7 +74,8 @@ def pg_dump(stack: Stack) -> bytes:
 
 def scan_everything(stack: Stack, canaries: list[str], controls: list[str]) -> list[Scan]:
     """Every place, searched for `canaries` (personal) and `controls` (the actions' ids,
-    in clear by design: found, they show that the place holding the actions was read)."""
+    in clear by design, or a canary that must stay: found, they show that the place holding
+    the actions was read)."""
     home, every = plume_home(), canaries + controls
     scans = [Scan(place, controls=frozenset(controls)) for place in PLACES]
     # Segments only: the index files beside them are mostly preallocated zeros.

@@ -4,49 +4,23 @@ posted, one supporter is erased, and every byte where the stack keeps data is se
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 import uuid
-from dataclasses import dataclass
 
 import asyncpg
 import httpx
-import orjson
 import pytest
 
 from shared import apikeys
-from tests.conftest import REPO, Stack
-from tests.e2e.supporters.scanning import Scan, plume_home, scan_everything
+from tests.conftest import Stack
+from tests.e2e.supporters.canaries import Canary, export, new_key, report
+from tests.e2e.supporters.scanning import scan_everything
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 CASE = "damisoa"
 CONSENT_TEXT = "w4r-2025-sign-v1"  # deploy/campaigns/w4r-2025.json
 ERASED_WITHIN_S = 60.0  # the issue's bound on the local stack
-
-
-@dataclass(frozen=True)
-class Canary:
-    name: str
-    email: str
-    message: str
-
-    @classmethod
-    def new(cls) -> Canary:
-        tag = uuid.uuid4().hex[:12]
-        return cls(f"Canary{tag}", f"canary-{tag}@example.org", f"canarymessage{tag}")
-
-    def strings(self) -> list[str]:
-        return [self.name, self.email, self.message]
-
-
-async def new_key(stack: Stack, *scopes: apikeys.Scope) -> str:
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        return await apikeys.create_key(conn, f"t-{uuid.uuid4().hex[:12]}", set(scopes), 0)
-    finally:
-        await conn.close()
 
 
 async def act(stack: Stack, canary: Canary) -> list[str]:
@@ -104,30 +78,6 @@ async def files_of(client: httpx.AsyncClient, stack: Stack, dossiers: list[uuid.
         answer = await client.get(f"{stack.delivery_url}/v1/dossiers/{dossier_id}/{kind}")
         texts.append(answer.text if answer.status_code == 200 else "(not rendered)")
     return "\n".join(texts)
-
-
-def export(email: str) -> dict[str, object]:
-    """`plume supporters export EMAIL`, with the stack's secrets."""
-    secrets = plume_home() / "secrets"
-    env = {
-        **os.environ,
-        "PLUME_SUPPORTER_KEY_SECRET": (secrets / "supporter-key").read_text().strip(),
-    }
-    done = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "plume"), "supporters", "export", email],
-        capture_output=True,
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    found: dict[str, object] = orjson.loads(done.stdout)
-    return found
-
-
-def report(title: str, scans: list[Scan]) -> None:
-    print(f"\n{title}")
-    for scan in scans:
-        print("  " + scan.line())
 
 
 async def test_an_erased_supporter_is_nowhere_in_clear_text(stack: Stack) -> None:
