@@ -19,9 +19,19 @@ class CaseText(BaseModel):
     summary: str
 
 
+class ConsentText(BaseModel):
+    text_id: str = Field(description="what an action sends as `consent.text_id`")
+    language: str
+    text: str
+
+
 class CaseOut(Case):
     campaign_id: str
     text: CaseText  # name and summary in the answer's language (or the case's best)
+    consent: ConsentText | None = Field(
+        description="the campaign's current consent text in the answer's language (or its "
+        "best); null when the campaign file gives none"
+    )
 
 
 class CasesOut(BaseModel):
