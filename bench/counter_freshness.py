@@ -63,6 +63,16 @@ async def steady_load(settings: CounterSettings, start_index: int) -> Samples:
     return [(t, (k + 1) * per_tick) for k, t in enumerate(acked)]
 
 
+async def until_seen(seen: Samples, acks: Samples, offset: int, within: float = 30.0) -> None:
+    """Until the observed total covers the last acknowledged tick (at most `within` s): on
+    a loaded machine the last ticks may take longer than any fixed pause to show."""
+    deadline = time.monotonic() + within
+    while not seen or seen[-1][1] - offset < acks[-1][1]:
+        if time.monotonic() > deadline:
+            return  # `latencies` then says which never became visible
+        await asyncio.sleep(0.01)
+
+
 async def kafka_transit(settings: CounterSettings) -> list[float]:
     """The floor: the same load, timed to a bare consumer receiving it."""
     consumer = manual_consumer(settings.kafka_bootstrap, None, "transit-bench")
@@ -83,7 +93,7 @@ async def kafka_transit(settings: CounterSettings) -> list[float]:
 
     receiver = asyncio.create_task(receive())
     acks = await steady_load(settings, start_index=10**8)
-    await asyncio.sleep(0.5)
+    await until_seen(seen, acks, offset=0)
     receiver.cancel()
     await consumer.stop()
     return latencies(acks, seen, offset=0)

@@ -10,13 +10,18 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
+from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from bench.intake_procs import cpu_seconds
 from services.counter.settings import CounterSettings
+from shared import sealing
 from shared.action_ids import new_action_id
 from shared.contracts.actions import ActionEvent
 from shared.kafka import decode, durable_producer, ensure_topics, manual_consumer
@@ -25,6 +30,8 @@ PARTITIONS = 12  # as plume.actions.v1
 CASES = [f"bench-case-{i}" for i in range(8)]
 TYPES = ["signature", "letter", "email", "tweet", "postcard"]
 COUNTRIES = ["FR", "SN", "DE", "BR", "ZZ"]
+Record = tuple[bytes, bytes]
+Sealer = Callable[[UUID], str]  # an action's sealed personal fields
 
 
 def isolated_settings() -> CounterSettings:
@@ -45,19 +52,33 @@ async def create_topics(settings: CounterSettings) -> None:
     await ensure_topics(settings.kafka_bootstrap, settings.own_topics(PARTITIONS))
 
 
-def raw_action(i: int, case_id: str, accepted_at: str) -> tuple[bytes, bytes]:
+def raw_action(i: int, case_id: str, accepted_at: str, sealer: Sealer | None = None) -> Record:
     """(key, value) of one action, encoded without pydantic so that pre-filling is quick;
-    `check_encoding` proves the counter decodes it. Its id is one intake would assign."""
-    action_id = str(new_action_id())
+    `check_encoding` proves the counter decodes it. Its id is one intake would assign.
+    With a `sealer`, every action is a supporter's who shares their name, as intake writes
+    it: the name sealed, the supporter's id the data key's."""
+    action_id = new_action_id()
     kind = TYPES[i % len(TYPES)]
-    key = f"bench-supporter-{i}" if kind == "signature" else action_id
+    key = f"bench-supporter-{i}" if kind == "signature" else str(action_id)
     supporter = f',"supporter_key":"{key}"' if kind == "signature" else ""
+    if sealer is not None:
+        key = f"{i:032x}"  # a data key's id: 32 hex digits
+        supporter = (
+            f',"supporter_key":"{key}","share_name_with_target":true,"sealed":"{sealer(action_id)}"'
+        )
     value = (
         f'{{"schema_version":1,"action_id":"{action_id}","case_id":"{case_id}",'
         f'"type":"{kind}","count":1,"channel":"web","country":"{COUNTRIES[i % 5]}"{supporter},'
         f'"occurred_at":"{accepted_at}","accepted_at":"{accepted_at}","source":"bench"}}'
     )
     return key.encode(), value.encode()
+
+
+def name_sealer() -> Sealer:
+    """Seals a supporter's name for an action, as intake does (one data key for the bench:
+    the counter never opens what is sealed, it carries it)."""
+    data_key, name = sealing.new_data_key(), sealing.PersonalFields(name="Awa Diallo")
+    return lambda action_id: sealing.seal(data_key, action_id, name)
 
 
 async def from_the_beginning(settings: CounterSettings, client_id: str) -> AIOKafkaConsumer:
@@ -72,14 +93,16 @@ async def from_the_beginning(settings: CounterSettings, client_id: str) -> AIOKa
 
 
 def check_encoding() -> None:
-    decode(ActionEvent, raw_action(0, CASES[0], now_iso())[1])
+    for i in range(len(TYPES)):
+        decode(ActionEvent, raw_action(i, CASES[0], now_iso())[1])
+        decode(ActionEvent, raw_action(i, CASES[0], now_iso(), name_sealer())[1])
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-async def prefill(settings: CounterSettings, n: int) -> None:
+async def prefill(settings: CounterSettings, n: int, sealer: Sealer | None = None) -> None:
     producer = durable_producer(settings.kafka_bootstrap, "counter-bench", linger_ms=20)
     await producer.start()
     try:
@@ -87,7 +110,7 @@ async def prefill(settings: CounterSettings, n: int) -> None:
         for start in range(0, n, 20_000):
             futures = []
             for i in range(start, min(n, start + 20_000)):
-                key, value = raw_action(i, CASES[i % len(CASES)], stamp)
+                key, value = raw_action(i, CASES[i % len(CASES)], stamp, sealer)
                 futures.append(await producer.send(settings.actions_topic, value, key=key))
             await asyncio.gather(*futures)
     finally:
@@ -124,30 +147,41 @@ async def committed(conn: asyncpg.Connection, schema: str) -> int:
     return int(value or 0)
 
 
-async def drain(settings: CounterSettings, processes: int, n: int, log: Path) -> float:
-    """Start counter processes on a pre-filled topic; actions/s from the first committed
-    batch to the last, after checking that the totals are exact."""
+class Drained(NamedTuple):
+    rate: float  # actions/s
+    cpu_us: float  # the counters' CPU µs per action: steadier than the rate on a busy machine
+
+
+async def drain(settings: CounterSettings, processes: int, n: int, log: Path) -> Drained:
+    """Start counter processes on a pre-filled topic; actions/s and their CPU per action
+    from the first committed batch to the last, after checking that the totals are exact."""
     counters = [start_counter(settings, free_port(), log) for _ in range(processes)]
     conn = await asyncpg.connect(settings.database_url)
     try:
-        first, started = 0, 0.0
+        first, started, cpu_at_first = 0, 0.0, 0.0
         deadline = time.monotonic() + 600
         while (done := await committed(conn, settings.db_schema)) < n:
             if not first and done:
-                first, started = done, time.monotonic()
+                first, started, cpu_at_first = done, time.monotonic(), cpu_of(counters)
             if time.monotonic() > deadline or any(c.poll() is not None for c in counters):
                 raise RuntimeError(f"counters did not drain the topic ({done}/{n})")
             await asyncio.sleep(0.02)
-        rate = (n - first) / (time.monotonic() - started)
+        counted_after_first = max(n - first, 1)  # all in the first batch: a useless figure
+        rate = counted_after_first / (time.monotonic() - started)
+        cpu_us = 1e6 * (cpu_of(counters) - cpu_at_first) / counted_after_first
         counted = await conn.fetchval(f'SELECT sum(total) FROM "{settings.db_schema}".case_totals')
         if counted != n:
             raise RuntimeError(f"counted {counted} of {n}: totals are wrong")
-        return rate
+        return Drained(rate, cpu_us)
     finally:
         for counter in counters:
             counter.terminate()
             counter.wait(timeout=30)
         await conn.close()
+
+
+def cpu_of(counters: list[subprocess.Popen[bytes]]) -> float:
+    return sum(cpu_seconds(counter.pid) for counter in counters)
 
 
 def free_port() -> int:

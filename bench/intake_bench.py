@@ -3,7 +3,9 @@ with an API key (a partner's path), p99 at a constant rate (open loop) of a quar
 floor's own throughput, batch actions/s (always with a key), and intake's peak RSS. Each
 figure sits beside a floor measured in the same run on the same machine: the same uvicorn
 serving a no-op ASGI app for HTTP (its closed-loop rate, and its p99 at the same constant
-rate), Kafka's own ProducerPerformance for the writes. Every row names its errors.
+rate), Kafka's own ProducerPerformance for the writes. Every row names its errors. The
+cost of sealing (issue 14): the same single and batch loads, supporters sharing their name
+(sealed) beside supporters sharing nothing personal (nothing sealed), alternated.
 
 Intake runs as its own process (`plume serve intake`) against the running stack's Kafka
 and PostgreSQL, writing to a benchmark topic of its own (dropped afterwards), so the
@@ -17,14 +19,14 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import uuid4
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench import intake_procs as procs
+from bench.intake_figures import Load, alternated, costed, cpu_ms_per_request, errors, row
 from shared.kafka import ensure_topics
 from shared.settings import InfraSettings
 from shared.topics import ACTIONS, TopicSpec, spec_of
@@ -52,25 +54,37 @@ REDIS_URL = os.environ.get(
 )
 
 
-def action(n: int) -> dict[str, Any]:
+def action(n: int, shares: bool = True) -> dict[str, Any]:
+    """A signature. `shares`: its supporter shares their name with the target, so the name
+    is sealed on the wire; otherwise nothing personal is kept and nothing is sealed (the
+    supporter's data key is still found or made: its id is the supporter's id)."""
     return {
         "case_id": "sonia-dahmani",
         "type": "signature",
-        "supporter": {"name": "Awa Diallo", "email": f"awa.{n}@example.org", "country": "SN"},
-        "consent": {"share_name_with_target": True, "contact": False},
+        "supporter": {
+            "name": "Awa Diallo",
+            "email": f"{'awa' if shares else 'ama'}.{n}@example.org",  # each its own supporter
+            "country": "SN",
+        },
+        "consent": {"share_name_with_target": shares, "contact": False},
     }
 
 
-def write_bodies(folder: Path) -> tuple[Path, Path]:
-    single = folder / "single.jsonl"
-    single.write_text("\n".join(json.dumps(action(n)) for n in range(5_000)) + "\n")
-    batch = folder / "batch.jsonl"
+class Bodies(NamedTuple):
+    single: Path
+    batch: Path
+
+
+def write_bodies(folder: Path, shares: bool) -> Bodies:
+    single = folder / f"single-{shares}.jsonl"
+    single.write_text("\n".join(json.dumps(action(n, shares)) for n in range(5_000)) + "\n")
+    batch = folder / f"batch-{shares}.jsonl"
     batches = (
-        json.dumps({"actions": [action(b * BATCH_SIZE + n) for n in range(BATCH_SIZE)]})
+        json.dumps({"actions": [action(b * BATCH_SIZE + n, shares) for n in range(BATCH_SIZE)]})
         for b in range(8)
     )
     batch.write_text("\n".join(batches) + "\n")
-    return single, batch
+    return Bodies(single, batch)
 
 
 async def run() -> list[dict[str, Any]]:
@@ -82,8 +96,8 @@ async def run() -> list[dict[str, Any]]:
     key = await procs.create_batch_key(infra.database_url, key_name, RATE_LIMIT)
     folder = Path(tempfile.mkdtemp(prefix="plume-bench-"))
     try:
-        single, batch = write_bodies(folder)
-        return await measure(infra, topic, key, single, batch)
+        sealed, unsealed = write_bodies(folder, True), write_bodies(folder, False)
+        return await measure(infra, topic, key, sealed, unsealed)
     finally:
         await procs.revoke_key(infra.database_url, key_name)
         await drop_topics(infra.kafka_bootstrap, [topic, f"{topic}.floor"])
@@ -91,11 +105,12 @@ async def run() -> list[dict[str, Any]]:
 
 
 async def measure(
-    infra: InfraSettings, topic: str, key: str, single: Path, batch: Path
+    infra: InfraSettings, topic: str, key: str, sealed: Bodies, unsealed: Bodies
 ) -> list[dict[str, Any]]:
     env = {
         "PLUME_SUPPORTER_KEY_SECRET": secrets.token_hex(16),
-        # Its own: every supporter of the bench is new, its data keys made on the way.
+        # Its own: the bench's supporters are new to it, so each one's data key is made the
+        # first time its body is sent (then held in memory while the bodies come round).
         "PLUME_SUPPORTER_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "PLUME_INTAKE_ACTIONS_TOPIC": topic,
         "PLUME_INTAKE_ANONYMOUS_RATE_LIMIT": str(RATE_LIMIT),
@@ -103,6 +118,7 @@ async def measure(
         "PLUME_INTAKE_WORKERS": WORKERS,
         "PLUME_INTAKE_REDIS_URL": REDIS_URL,
     }
+    single, batch = sealed
     async with procs.serving("noop", {}) as noop:
         floor_closed = await costed(
             noop.pid, procs.load(noop.url + "/v1/actions", "closed", single, SECONDS)
@@ -111,12 +127,23 @@ async def measure(
         floor_open = await open_loop(noop.url, single, rate)
         noop_rss = procs.peak_rss_mb(noop.pid)
     async with procs.serving("intake", env) as intake:
-        closed, keyed = await anonymous_and_keyed(intake, single, key)
+        loads = single_loads(intake.url, key, single, unsealed.single)
+        singles = await alternated(intake.pid, loads, SECONDS, ROUNDS)
+        closed, keyed, plain = singles["anonymous"], singles["keyed"], singles["unsealed"]
         opened = await open_loop(intake.url, single, rate)
-        batched = await batch_load(intake.url, batch, key)
+        batches = await alternated(
+            intake.pid,
+            {
+                "sealed": lambda s: batch_load(intake.url, batch, key, s),
+                "unsealed": lambda s: batch_load(intake.url, unsealed.batch, key, s),
+            },
+            SECONDS,
+            ROUNDS,
+        )
+        batched, plain_batched = batches["sealed"], batches["unsealed"]
         intake_rss = procs.peak_rss_mb(intake.pid)
     async with procs.serving("intake", {**env, "PLUME_INTAKE_WORKERS": PEAK_WORKERS}) as peak:
-        peak_batched = await batch_load(peak.url, batch, key)
+        peak_batched = await batch_load(peak.url, batch, key, SECONDS)
         peak_rss = procs.peak_rss_mb(peak.pid)
     record_size = procs.event_size(single)
     flat_out = await procs.producer_performance(
@@ -215,81 +242,74 @@ async def measure(
             noop_rss,
             "< 300 MB",
         ),
+        *sealing_rows(closed, plain, batched, plain_batched),
     ]
 
 
-def errors(load: dict[str, float]) -> str:
-    """A load's failed requests (non-2xx answers and socket errors), for the row's name."""
-    return f"{load['failed']:,.0f} errors"
+def sealing_rows(
+    closed: dict[str, float],
+    plain: dict[str, float],
+    batched: dict[str, float],
+    plain_batched: dict[str, float],
+) -> list[dict[str, Any]]:
+    """What sealing costs intake (issue 14): the same loads whose supporters share their
+    name (sealed) beside supporters who share nothing personal (nothing sealed), on the
+    same intake, alternated. Both find or make a data key per supporter (its id is the
+    supporter's id on the wire): the difference is the sealing itself."""
+    alike = f"same intake, {ROUNDS} rounds each, alternated"
+    return [
+        row(
+            f"single POST req/s, name shared: sealed ({errors(closed)}) vs nothing personal "
+            f"kept: nothing sealed ({errors(plain)}; {alike})",
+            closed["rate"],
+            "req/s",
+            plain["rate"],
+            "",
+        ),
+        row(
+            "single POST server CPU ms per request, sealed vs nothing sealed (lower is better)",
+            cpu_ms_per_request(closed),
+            "ms",
+            cpu_ms_per_request(plain),
+            "",
+        ),
+        row(
+            f"batch actions/s with an API key ({BATCH_SIZE:,} per call), sealed "
+            f"({errors(batched)}) vs nothing sealed ({errors(plain_batched)}; {alike})",
+            batched["rate"] * BATCH_SIZE,
+            "actions/s",
+            plain_batched["rate"] * BATCH_SIZE,
+            "",
+        ),
+    ]
+
+
+def single_loads(url: str, key: str, sealed: Path, unsealed: Path) -> dict[str, Load]:
+    """The single POST closed loops: anonymous, with an API key, and anonymous with
+    supporters who share nothing personal."""
+    url += "/v1/actions"
+    with_key = {"X-API-Key": key}
+    return {
+        "anonymous": lambda s: procs.load(url, "closed", sealed, s),
+        "keyed": lambda s: procs.load(url, "closed", sealed, s, headers=with_key),
+        "unsealed": lambda s: procs.load(url, "closed", unsealed, s),
+    }
 
 
 async def open_loop(url: str, single: Path, rate: int) -> dict[str, float]:
     return await procs.load(url + "/v1/actions", "open", single, SECONDS, rate=rate)
 
 
-async def anonymous_and_keyed(
-    intake: procs.Served, single: Path, key: str
-) -> tuple[dict[str, float], dict[str, float]]:
-    """The single POST closed loop without a key and with one, alternated in ROUNDS."""
-    anonymous: list[dict[str, float]] = []
-    keyed: list[dict[str, float]] = []
-    url, seconds, with_key = intake.url + "/v1/actions", SECONDS / ROUNDS, {"X-API-Key": key}
-    for _ in range(ROUNDS):
-        anonymous.append(await costed(intake.pid, procs.load(url, "closed", single, seconds)))
-        keyed_load = procs.load(url, "closed", single, seconds, headers=with_key)
-        keyed.append(await costed(intake.pid, keyed_load))
-    return merged(anonymous), merged(keyed)
-
-
-async def costed(pid: int, load: Awaitable[dict[str, float]]) -> dict[str, float]:
-    """The load's figures, with the server's CPU seconds it cost (`cpu_s`): on a machine
-    shared with other work, CPU per request varies far less than requests per second."""
-    before = procs.cpu_seconds(pid)
-    figures = await load
-    return {**figures, "cpu_s": procs.cpu_seconds(pid) - before}
-
-
-def cpu_ms_per_request(load: dict[str, float]) -> float:
-    return 1e3 * load["cpu_s"] / load["ok"] if load["ok"] else float("inf")
-
-
-def merged(loads: list[dict[str, float]]) -> dict[str, float]:
-    """Several loads as one: counts summed, the rate over their whole time, the worst p99."""
-    seconds = sum(each["seconds"] for each in loads)
-    return {
-        "sent": sum(each["sent"] for each in loads),
-        "ok": sum(each["ok"] for each in loads),
-        "failed": sum(each["failed"] for each in loads),
-        "seconds": seconds,
-        "rate": sum(each["rate"] * each["seconds"] for each in loads) / seconds,
-        "p50_ms": sorted(each["p50_ms"] for each in loads)[len(loads) // 2],
-        "p99_ms": max(each["p99_ms"] for each in loads),
-        "cpu_s": sum(each.get("cpu_s", 0.0) for each in loads),
-    }
-
-
-async def batch_load(url: str, batch: Path, key: str) -> dict[str, float]:
+async def batch_load(url: str, batch: Path, key: str, seconds: float) -> dict[str, float]:
     return await procs.load(
         url + "/v1/actions/batch",
         "closed",
         batch,
-        SECONDS,
+        seconds,
         connections=BATCH_CONNECTIONS,
         headers={"X-API-Key": key},
         wrk=False,  # batches keep their generator: figures comparable with earlier runs
     )
-
-
-def row(name: str, figure: float, unit: str, floor: float, target: str) -> dict[str, Any]:
-    ratio = figure / floor if floor else None
-    return {
-        "name": name,
-        "figure": round(figure, 2),
-        "unit": unit,
-        "floor": round(floor, 2),
-        "ratio": round(ratio, 3) if ratio is not None else None,
-        "target": target,
-    }
 
 
 async def drop_topics(bootstrap: str, topics: list[str]) -> None:

@@ -1,8 +1,9 @@
 """GET /v1/cases in the supporter's language: `?lang=` or `Accept-Language` picks among
 the languages the campaign files give texts in; the answer says which one it chose
 (`language` in the body, `Content-Language`), and each case carries its texts resolved
-in `text` (falling back, per case, to English, then to any language it has). The v1 keys
-(`summary` with every language) stay as they were."""
+in `text` (falling back, per case, to English, then to any language it has), and the
+consent text to show in `consent` (the widget sends its id as `consent.text_id`). The v1
+keys (`summary` with every language) stay as they were."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shared.catalog import CatalogView
-from shared.contracts.catalog import Case
+from shared.contracts.catalog import Case, CaseRecord
 
 DEFAULT_LANGUAGE = "en"
 
@@ -57,6 +58,18 @@ def case_text(case: Case, language: str) -> dict[str, str]:
     }
 
 
+def consent_text(record: CaseRecord, language: str) -> dict[str, str] | None:
+    """The campaign's current consent text (the last its file lists: earlier ones stay
+    so that actions naming them stay valid) in `language`, or in the best one it has."""
+    if not record.consent_texts:
+        return None
+    text_id, texts = list(record.consent_texts.items())[-1]
+    if not texts:
+        return None
+    chosen = choose([language], set(texts))
+    return {"text_id": text_id, "language": chosen, "text": texts[chosen]}
+
+
 class LocalizedCases:
     """Bodies of GET /v1/cases per language, rebuilt when the catalogue changes."""
 
@@ -84,6 +97,7 @@ class LocalizedCases:
                 **record.case.model_dump(mode="json"),
                 "campaign_id": record.campaign_id,
                 "text": case_text(record.case, language),
+                "consent": consent_text(record, language),
             }
             for record in records
         ]

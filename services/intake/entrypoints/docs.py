@@ -3,9 +3,11 @@ speed and exact errors, so their schemas are declared here rather than inferred)
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.intake.entrypoints.answers import Accepted, BatchAnswer
 from shared.contracts.catalog import Case
@@ -17,9 +19,19 @@ class CaseText(BaseModel):
     summary: str
 
 
+class ConsentText(BaseModel):
+    text_id: str = Field(description="what an action sends as `consent.text_id`")
+    language: str
+    text: str
+
+
 class CaseOut(Case):
     campaign_id: str
     text: CaseText  # name and summary in the answer's language (or the case's best)
+    consent: ConsentText | None = Field(
+        description="the campaign's current consent text in the answer's language (or its "
+        "best); null when the campaign file gives none"
+    )
 
 
 class CasesOut(BaseModel):
@@ -116,4 +128,56 @@ CASES: dict[str, Any] = {
     "summary": "The open and closed cases with their targets",
     "description": "Texts in the language of `?lang=` or `Accept-Language` (see `language`).",
     "response_model": CasesOut,
+}
+
+
+class ErasureAccepted(BaseModel):
+    receipt_id: UUID = Field(description="GET /v1/erasures/{receipt_id} follows it")
+
+
+class ErasureReceipt(BaseModel):
+    """What an erasure did (never the email)."""
+
+    receipt_id: UUID
+    requested_at: datetime
+    requested_by: str = Field(description="`key:<name>` or the operator's command")
+    pending: list[str] = Field(description="the services still scrubbing their rows")
+    completed_at: datetime | None = Field(description="null while some service is pending")
+    done: dict[str, Any] = Field(
+        description="`data_key_destroyed`, and each service's report once it is done "
+        "(dossiers re-rendered, dossiers already transmitted: when and to whom)"
+    )
+
+
+_ERASER_REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: _problem("No API key, or an unknown or revoked one"),
+    403: _problem("The key lacks supporters:erase"),
+    429: _problem("Too many unknown API keys from the client address", retry=True),
+    503: _problem("The service is starting, or PostgreSQL cannot answer now", retry=True),
+}
+ERASURE: dict[str, Any] = {
+    "summary": "Erase a supporter's personal data (key with supporters:erase)",
+    "description": "Destroys the supporter's data key at once (every sealed copy, in Kafka "
+    "too, is unreadable from then on) and keeps a receipt; the services then scrub their "
+    "rows and dossiers not yet transmitted. Totals do not move.",
+    "status_code": 202,
+    "response_model": ErasureAccepted,
+    "responses": {**_ERRORS, **_ERASER_REFUSALS},
+    "openapi_extra": {**_body("ErasureIn"), **_REQUIRED_KEY},
+}
+RECEIPT: dict[str, Any] = {
+    "summary": "An erasure's receipt: what was done, what is pending (key with supporters:erase)",
+    "response_model": ErasureReceipt,
+    "responses": {**_ERASER_REFUSALS, 404: _problem("No such receipt")},
+    "openapi_extra": {
+        "parameters": [
+            {
+                "name": "receipt_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+        **_REQUIRED_KEY,
+    },
 }

@@ -6,6 +6,7 @@ the receipt's id while the services scrub their rows. `GET /v1/erasures/{receipt
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from services.intake.domain.model import ErasureIn
 from services.intake.domain.supporter_key import supporter_key
+from services.intake.entrypoints import docs
 from services.intake.entrypoints.guards import find_key, invalid
 from services.intake.entrypoints.raw_route import Endpoint, RawRoute
 from services.intake.entrypoints.requests import SINGLE_LIMIT, Refusal, read_body, require_json
@@ -24,17 +26,13 @@ from shared.apikeys import Scope
 
 
 def install(app: FastAPI) -> None:
-    def add(path: str, endpoint: Endpoint, method: str) -> None:
+    def add(path: str, endpoint: Endpoint, method: str, described: dict[str, Any]) -> None:
         app.router.add_api_route(
-            path, endpoint, methods=[method], route_class_override=RawRoute, include_in_schema=False
+            path, endpoint, methods=[method], route_class_override=RawRoute, **described
         )
 
-    # Documented in the README (Supporters' data), not in /openapi.json.
-    for path, endpoint, method in (
-        ("/v1/erasures", post_erasure, "POST"),
-        ("/v1/erasures/{receipt_id}", get_receipt, "GET"),
-    ):
-        add(path, endpoint, method)
+    add("/v1/erasures", post_erasure, "POST", docs.ERASURE)
+    add("/v1/erasures/{receipt_id}", get_receipt, "GET", docs.RECEIPT)
 
 
 async def _eraser(request: Request) -> tuple[IntakeState, str]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from services.intake.domain.model import ActionIn, BatchIn
+from services.intake.domain.model import ActionIn, BatchIn, ErasureIn
 from services.intake.entrypoints import asyncapi
 from services.intake.entrypoints.answers import (
     ProblemDetails,
@@ -42,6 +42,7 @@ def _schemas(models: dict[str, type[BaseModel]]) -> dict[str, Any]:
 DOCUMENTED: dict[str, type[BaseModel]] = {
     "ActionIn": ActionIn,
     "BatchIn": BatchIn,
+    "ErasureIn": ErasureIn,
     "Problem": ProblemDetails,
     "ValidationProblem": ValidationProblem,
     "UnavailableProblem": UnavailableProblem,

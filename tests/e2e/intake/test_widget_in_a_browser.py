@@ -2,8 +2,9 @@
 local web server on a free port), as a national section's site would: the page's origin
 is allowed by reloading the campaign file (no restart), the widget shows the case in the
 page's language with its live total, refuses an invalid email next to the field, thanks
-the supporter for a valid signature, and its total rises without a reload. Also: a 503
-retried after its Retry-After with the same action, and the total polled where the
+the supporter for a valid signature, and its total rises without a reload. It shows the
+campaign's consent text and sends its id. Also: a 503 retried after its Retry-After with
+the same action, and the total polled where the
 browser has no EventSource. Screenshots: $PLUME_HOME/screenshots/widget-error.png and
 widget.png."""
 
@@ -64,6 +65,8 @@ window.fetch = function (url, init) {
 NO_STREAMS = "<script>window.EventSource = undefined;</script>\n"  # an old browser
 POLL_S = 5.0  # the widget's polling period without streams
 RISE_AFTER_COUNTED_S = 1.0  # the page's total follows the counter's within this
+CONSENT_TEXT = "widget-e2e-sign-v1"
+CONSENT_FR = "Je signe ; Amnesty peut remettre mon nom à l'autorité visée."
 
 
 def campaign(origin: str) -> dict[str, object]:
@@ -71,6 +74,7 @@ def campaign(origin: str) -> dict[str, object]:
         "id": "widget-e2e",
         "name": "Widget end-to-end",
         "allowed_origins": [origin],
+        "consent_texts": {CONSENT_TEXT: {"fr": CONSENT_FR, "en": "I sign; Amnesty may hand…"}},
         "cases": [
             {
                 "id": CASE,
@@ -188,6 +192,8 @@ def test_a_page_on_another_origin_signs_through_the_widget(stack: Stack, page_or
     with widget_page(stack, page_origin) as (driver, before):
         assert driver.find_element(By.TAG_NAME, "h2").text == "Cas du widget"
         assert "Un cas pour essayer le widget." in driver.page_source
+        share = driver.find_element(By.XPATH, "//input[@type='checkbox']/parent::label")
+        assert share.text == CONSENT_FR  # the campaign's text, in the page's language
 
         sign(driver, "Awa Diallo", "not-an-email")
         wait_until_sync(lambda: field(driver, "supporter.email")[1], within=10)
@@ -237,6 +243,11 @@ def test_a_busy_intake_is_retried_after_retry_after_with_the_same_action_id(
     assert len(sent) == 2, sent
     assert sent[0] == sent[1], "the retry is the same action"
     assert sent[0]["action_id"]
+    assert sent[0]["consent"] == {  # with the id of the consent text it showed
+        "share_name_with_target": True,
+        "contact": False,
+        "text_id": CONSENT_TEXT,
+    }
 
 
 def test_without_server_sent_events_the_widget_polls_the_total(

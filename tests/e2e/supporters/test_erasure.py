@@ -13,6 +13,7 @@ import pytest
 
 from shared import apikeys
 from tests.conftest import Stack
+from tests.documented import schema_accepts
 from tests.e2e.supporters.canaries import Canary, export, new_key, report
 from tests.e2e.supporters.scanning import scan_everything
 from tests.waiting import wait_until
@@ -129,6 +130,7 @@ async def test_an_erased_supporter_is_nowhere_in_clear_text(stack: Stack) -> Non
         assert [d["dossier_id"] for d in transmitted] == [str(handed_over)]
         assert transmitted[0]["when"] and transmitted[0]["to"]["target_id"]
         assert "@" not in str(done)  # the receipt never holds the email
+        assert schema_accepts("ErasureReceipt", done)  # as /openapi.json describes it
 
     scans = scan_everything(stack, erased.strings(), erased_ids)
     report("after the erasure:", scans)

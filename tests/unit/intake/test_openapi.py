@@ -4,16 +4,13 @@ per-type rules are checked against the model that enforces them, sample by sampl
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 from uuid import uuid4
 
-import jsonschema_rs
 import orjson
 import pytest
 from pydantic import ValidationError
 
-from services.intake.bootstrap import openapi_document
 from services.intake.domain.actions import Rejection
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
@@ -21,21 +18,12 @@ from services.intake.entrypoints import guards
 from services.intake.entrypoints.state import IntakeState
 from services.intake.settings import IntakeSettings
 from shared.catalog import CatalogView
+from tests.documented import document, schema_accepts
 from tests.unit.intake.builders import signature
 
 pytestmark = pytest.mark.unit
 
 PROBLEM = "application/problem+json"
-
-
-@cache
-def document() -> dict[str, Any]:
-    return openapi_document(IntakeSettings(supporter_key_secret="only-for-the-document"))
-
-
-def schema_accepts(name: str, instance: dict[str, Any]) -> bool:
-    root = {"$ref": f"#/components/schemas/{name}", "components": document()["components"]}
-    return bool(jsonschema_rs.Draft202012Validator(root).is_valid(instance))
 
 
 def model_accepts(body: dict[str, Any]) -> bool:
@@ -127,6 +115,37 @@ def test_problem_bodies_as_the_service_makes_them_match_their_schemas() -> None:
             assert schema_accepts(name, orjson.loads(bytes(response.body))), response.body
     assert not schema_accepts("ValidationProblem", {"title": "Invalid", "status": 422})
     assert all(r.headers["retry-after"] for r in made["UnavailableProblem"])
+
+
+def test_the_erasure_routes_are_documented_with_their_key_scope_and_problems() -> None:
+    paths, schemas = document()["paths"], document()["components"]["schemas"]
+    post, get = paths["/v1/erasures"]["post"], paths["/v1/erasures/{receipt_id}"]["get"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert body == "#/components/schemas/ErasureIn"
+    assert schemas["ErasureIn"]["required"] == ["email"]
+    assert _schema_of(post["responses"]["202"], "application/json") == "ErasureAccepted"
+    assert _schema_of(get["responses"]["200"], "application/json") == "ErasureReceipt"
+    assert post["security"] == get["security"] == [{"ApiKey": []}]  # a key is required
+    assert "supporters:erase" in post["responses"]["403"]["description"]
+    refusals = {"post": (post, "400 401 403 413 415 422 429 503"), "get": (get, "401 403 404")}
+    for method, (operation, statuses) in refusals.items():
+        for status in statuses.split():
+            assert list(operation["responses"][status]["content"]) == [PROBLEM], (method, status)
+    assert [p["name"] for p in get["parameters"]] == ["receipt_id"]
+
+
+def test_a_receipt_as_kept_matches_its_schema() -> None:
+    done = {
+        "receipt_id": str(uuid4()),
+        "requested_at": "2026-12-10T09:00:00.123456+00:00",
+        "requested_by": "key:section-fr",
+        "pending": ["intake"],
+        "completed_at": None,
+        "done": {"data_key_destroyed": True, "delivery": {"dossiers_transmitted": []}},
+    }
+    assert schema_accepts("ErasureReceipt", done)
+    assert schema_accepts("ErasureAccepted", {"receipt_id": done["receipt_id"]})
+    assert not schema_accepts("ErasureReceipt", {k: v for k, v in done.items() if k != "done"})
 
 
 def _schema_of(response: dict[str, Any], media_type: str = PROBLEM) -> str:

@@ -20,6 +20,7 @@ from services.intake.entrypoints.origins import AllowedOrigins, LiveCORS
 from shared.catalog import CatalogView
 from shared.contracts.catalog import CampaignFile, case_records
 from shared.kafka import encode
+from tests.documented import schema_accepts
 
 pytestmark = pytest.mark.unit
 PAGE = "https://section.example.org"
@@ -119,6 +120,25 @@ def test_a_case_name_given_in_the_language_is_used() -> None:
     text = LocalizedCases(catalog_of(file))._render("fr")
     sonia = json.loads(text)["cases"][1]
     assert sonia["text"]["name"] == "Sonia Dahmani (avocate)"
+
+
+@pytest.mark.parametrize(
+    ("asked", "language", "text"), [("fr", "fr", "Je signe"), ("es", "en", "I sign")]
+)
+def test_each_case_carries_the_current_consent_text_in_the_language_asked(
+    asked: str, language: str, text: str
+) -> None:
+    texts = {"w4r-sign-v1": {"en": "Old text"}, "w4r-sign-v2": {"en": "I sign", "fr": "Je signe"}}
+    file = campaign([]).model_copy(update={"consent_texts": texts})
+    cases = json.loads(LocalizedCases(catalog_of(file))._render(asked))["cases"]
+    shown = {"text_id": "w4r-sign-v2", "language": language, "text": text}  # the last listed
+    assert [case["consent"] for case in cases] == [shown, shown]
+    assert all(schema_accepts("CaseOut", case) for case in cases)  # as /openapi.json says
+
+
+def test_a_campaign_without_consent_texts_shows_none() -> None:
+    cases = json.loads(LocalizedCases(catalog_of(campaign([])))._render("fr"))["cases"]
+    assert [case["consent"] for case in cases] == [None, None]
 
 
 def cors_client(configured: list[str], catalog: CatalogView) -> httpx.AsyncClient:

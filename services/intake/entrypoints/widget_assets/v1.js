@@ -149,7 +149,7 @@
       this.field("supporter.country", t.country, country),
       this.case.solidarity_messages ? this.field("message", t.message, h("textarea", { rows: "3" })) : null,
       h("div", { "class": "plume-f plume-c" }, [
-        h("label", {}, [this.share, document.createTextNode(t.consent_share)]),
+        h("label", {}, [this.share, this.consentText()]),
         h("label", {}, [this.contact, document.createTextNode(t.consent_contact)])
       ]),
       this.status,
@@ -158,6 +158,12 @@
     form.addEventListener("submit", function (e) { e.preventDefault(); self.submit(); });
     this.formNode = form;
     return form;
+  };
+
+  // The campaign's consent text for sharing the name, in its language, else the catalogue's.
+  Widget.prototype.consentText = function () {
+    var c = this.case.consent;
+    return c ? h("span", { lang: c.language, text: c.text }) : document.createTextNode(this.t.consent_share);
   };
 
   Widget.prototype.value = function (name) {
@@ -169,6 +175,7 @@
     var supporter = { name: this.value("supporter.name"), email: this.value("supporter.email") };
     if (this.value("supporter.country")) supporter.country = this.value("supporter.country");
     var consent = { share_name_with_target: this.share.checked, contact: this.contact.checked };
+    if (this.case.consent) consent.text_id = this.case.consent.text_id; // proof of what was shown
     // One id per action, kept across retries so that a retried action counts once.
     this.ids = this.ids || [uuid(), uuid()];
     var list = [{ action_id: this.ids[0], case_id: this.caseId, type: "signature",
