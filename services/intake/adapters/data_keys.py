@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from services.intake.adapters.gathered_keys import GatheredDataKeys
 from shared.data_keys import DESTROYED_CHANNEL, DataKey, PgDataKeyStore
 
 PROBE_EVERY_S = 10.0  # a connection lost without a word is found out within this
@@ -26,6 +27,7 @@ class CachedDataKeys:
 
     def __init__(self, store: PgDataKeyStore, database_url: str, capacity: int) -> None:
         self.store = store
+        self._asked = GatheredDataKeys(store)  # what is not held: concurrent misses asked at once
         self.database_url = database_url
         self.capacity = capacity
         self._held: OrderedDict[str, DataKey] | None = None  # None: not following
@@ -34,12 +36,12 @@ class CachedDataKeys:
     async def for_supporters(self, lookups: Collection[str]) -> dict[str, DataKey]:
         held = self._held
         if held is None:
-            return await self.store.for_supporters(lookups)
+            return await self._asked.for_supporters(lookups)
         found = {lookup: key for lookup in lookups if (key := held.get(lookup)) is not None}
         missing = [lookup for lookup in lookups if lookup not in found]
         if missing:
             heard = self._destroyed
-            fetched = await self.store.for_supporters(missing)
+            fetched = await self._asked.for_supporters(missing)
             # A key destroyed while it was fetched may be among them: keep none then.
             if self._held is held and heard == self._destroyed:
                 held.update(fetched)
