@@ -4,7 +4,7 @@ PostgreSQL (schema `supporters`), wrapped by the master key; the port is `DataKe
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import uuid4
@@ -57,8 +57,9 @@ class PgDataKeyStore:
     async def for_supporters(self, lookups: Collection[str]) -> dict[str, DataKey]:
         """One round trip: a key is offered for every lookup, kept where none exists."""
         wanted = sorted(set(lookups))
-        ids = [uuid4().hex for _ in wanted]
-        wrapped = [sealing.wrap(self.master, key_id, sealing.new_data_key()) for key_id in ids]
+        offered = {uuid4().hex: sealing.new_data_key() for _ in wanted}
+        ids = list(offered)
+        wrapped = [sealing.wrap(self.master, key_id, offered[key_id]) for key_id in ids]
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "WITH made AS (INSERT INTO supporters.data_keys (key_id, lookup, wrapped) "
@@ -70,7 +71,7 @@ class PgDataKeyStore:
                 wanted,
                 wrapped,
             )
-            found = self._unwrapped(rows)
+            found = self._unwrapped(rows, offered)
             missing = [lookup for lookup in wanted if lookup not in found]
             if missing:  # made by a racing twin after this statement's snapshot
                 found.update(await self._find(conn, missing))
@@ -83,10 +84,16 @@ class PgDataKeyStore:
         )
         return self._unwrapped(rows)
 
-    def _unwrapped(self, rows: list[asyncpg.Record]) -> dict[str, DataKey]:
-        master = self.master
+    def _unwrapped(
+        self, rows: list[asyncpg.Record], made: Mapping[str, bytes] | None = None
+    ) -> dict[str, DataKey]:
+        """The key of each row; those `made` here (by id) need no unwrapping."""
+        master, made = self.master, made or {}
         return {
-            r["lookup"]: DataKey(r["key_id"], sealing.unwrap(master, r["key_id"], r["wrapped"]))
+            r["lookup"]: DataKey(
+                r["key_id"],
+                made.get(r["key_id"]) or sealing.unwrap(master, r["key_id"], r["wrapped"]),
+            )
             for r in rows
         }
 
