@@ -77,3 +77,19 @@ async def test_a_caller_that_stops_waiting_leaves_the_others_their_answer() -> N
     store.go.set()
     assert await staying == {"here": store.by_lookup["here"]}
     assert leaving.cancelled()
+
+
+async def test_callers_waiting_when_the_look_ups_stop_are_told_the_keys_are_out_of_reach() -> None:
+    store = HeldStore()
+    gathered = GatheredDataKeys(store)
+    asking = asyncio.create_task(gathered.for_supporters(["a"]))
+    await asked_times(store, 1)
+    next_round = asyncio.create_task(gathered.for_supporters(["b"]))
+    await asyncio.sleep(0)
+    assert gathered._asking is not None
+    gathered._asking.cancel()  # intake stopping: the round trip in flight is cancelled
+    for task in (asking, next_round):
+        with pytest.raises(ConnectionError):  # an OSError: the sealing publisher's 503
+            await task
+    store.go.set()
+    assert await gathered.for_supporters(["c"]) == {"c": store.by_lookup["c"]}  # asks anew
