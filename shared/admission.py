@@ -62,22 +62,38 @@ class Admission:
         ):
             await self.app(scope, receive, send)
             return
-        keyed = any(name == b"x-api-key" for name, _ in scope["headers"])
-        if self.in_flight >= self.limit or (not keyed and self.anonymous >= self.anonymous_limit):
-            await self._shed(scope, receive, send)
+        keyed = is_keyed(scope)
+        if not self.admit(keyed):
+            await self.shed(scope, receive, send)
             return
-        self.in_flight += 1
-        self.anonymous += not keyed
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
-            self.anonymous -= not keyed
+            self.release(keyed)
 
-    async def _shed(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def admit(self, keyed: bool) -> bool:
+        """Take a slot for a request (keyed: it carries X-API-Key); False when it is to be
+        shed. Every admitted request is released once answered."""
+        if self.limit and (
+            self.in_flight >= self.limit or (not keyed and self.anonymous >= self.anonymous_limit)
+        ):
+            return False
+        self.in_flight += 1
+        self.anonymous += not keyed
+        return True
+
+    def release(self, keyed: bool) -> None:
+        self.in_flight -= 1
+        self.anonymous -= not keyed
+
+    async def shed(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.on_shed()
         fields = await self.name_shed(scope, receive)
         shed = problem(
             503, "Overloaded", "nothing was accepted", retry_after=self.retry_after_s, **fields
         )
         await shed(scope, receive, send)
+
+
+def is_keyed(scope: Scope) -> bool:
+    return any(name == b"x-api-key" for name, _ in scope["headers"])

@@ -4,7 +4,7 @@ PostgreSQL (schema `supporters`), wrapped by the master key; the port is `DataKe
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -78,8 +78,9 @@ class PgDataKeyStore:
         by retention is waited for (its row is locked), then a new one is made."""
         wanted = sorted(set(lookups))
         consenting = set(contact)
-        ids = [uuid4().hex for _ in wanted]
-        wrapped = [sealing.wrap(self.master, key_id, sealing.new_data_key()) for key_id in ids]
+        offered = {uuid4().hex: sealing.new_data_key() for _ in wanted}
+        ids = list(offered)
+        wrapped = [sealing.wrap(self.master, key_id, offered[key_id]) for key_id in ids]
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "INSERT INTO supporters.data_keys AS k (key_id, lookup, wrapped, "
@@ -93,7 +94,7 @@ class PgDataKeyStore:
                 wrapped,
                 [lookup in consenting for lookup in wanted],
             )
-        return self._unwrapped(rows)
+        return self._unwrapped(rows, offered)
 
     async def _find(self, conn: Conn, lookups: list[str]) -> dict[str, DataKey]:
         rows = await conn.fetch(
@@ -102,10 +103,16 @@ class PgDataKeyStore:
         )
         return self._unwrapped(rows)
 
-    def _unwrapped(self, rows: list[asyncpg.Record]) -> dict[str, DataKey]:
-        master = self.master
+    def _unwrapped(
+        self, rows: list[asyncpg.Record], made: Mapping[str, bytes] | None = None
+    ) -> dict[str, DataKey]:
+        """The key of each row; those `made` here (by id) need no unwrapping."""
+        master, made = self.master, made or {}
         return {
-            r["lookup"]: DataKey(r["key_id"], sealing.unwrap(master, r["key_id"], r["wrapped"]))
+            r["lookup"]: DataKey(
+                r["key_id"],
+                made.get(r["key_id"]) or sealing.unwrap(master, r["key_id"], r["wrapped"]),
+            )
             for r in rows
         }
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import asyncpg
 
+from services.intake.adapters.gathered_keys import GatheredDataKeys
 from shared.data_keys import DESTROYED_CHANNEL, RECORD_USE_EVERY_S, DataKey, PgDataKeyStore
 
 PROBE_EVERY_S = 10.0  # a connection lost without a word is found out within this
@@ -44,6 +45,7 @@ class CachedDataKeys:
 
     def __init__(self, store: PgDataKeyStore, database_url: str, capacity: int) -> None:
         self.store = store
+        self._asked = GatheredDataKeys(store)  # what is not held: concurrent misses asked at once
         self.database_url = database_url
         self.capacity = capacity
         self._held: OrderedDict[str, Held] | None = None  # None: not following
@@ -54,7 +56,7 @@ class CachedDataKeys:
     ) -> dict[str, DataKey]:
         held = self._held
         if held is None:
-            return await self.store.for_supporters(lookups, contact)
+            return await self._asked.for_supporters(lookups, contact)
         began, consenting = time.monotonic(), set(contact)
         found = {
             lookup: key
@@ -64,7 +66,7 @@ class CachedDataKeys:
         missing = [lookup for lookup in lookups if lookup not in found]
         if missing:
             heard = self._destroyed
-            fetched = await self.store.for_supporters(missing, consenting.intersection(missing))
+            fetched = await self._asked.for_supporters(missing, consenting.intersection(missing))
             # A key destroyed while it was fetched may be among them: keep none then.
             if self._held is held and heard == self._destroyed:
                 for lookup, key in fetched.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from disposable_email_domains import blocklist
 
@@ -36,6 +37,7 @@ def origin_of(secret: bytes, address: str | None, email: str | None) -> Origin:
     )
 
 
+@lru_cache(maxsize=65_536)  # parsing costs more than the rest of the origin; callers repeat
 def network_of(address: str) -> str | None:
     """`203.0.113.0/24` for 203.0.113.7, `2001:db8:1::/48` for 2001:db8:1:2::5; an IPv4
     address mapped in IPv6 is taken as IPv4; None for what is no IP address."""

@@ -43,16 +43,16 @@ def create_api(
 
 def served_app(api: FastAPI, state: IntakeState) -> ASGIApp:
     """What uvicorn serves: request metrics, the in-flight cap and CORS around the API,
-    with the action routes dispatched straight to their handlers (see FastPath)."""
+    with the action routes answered in one layer in front of them (see FastPath)."""
     settings = state.settings
-    app: ASGIApp = FastPath(api, http.HOT_ROUTES)
-    app = LiveCORS(app, AllowedOrigins(settings.cors_origins, state.catalog))
-    app = Admission(
-        app,
+    cors = LiveCORS(api, AllowedOrigins(settings.cors_origins, state.catalog))
+    admission = Admission(
+        cors,
         settings.max_in_flight,
         settings.keyed_share,
         on_shed=metrics.shed,
         # every 503 names the actions' ids (contract v2)
         name_shed=refusals.naming_the_shed(state.naming_room),
     )
+    app = FastPath(api, http.HOT_ROUTES, admission, cors)
     return RequestMetrics(app, service=settings.service_name, api=api)
