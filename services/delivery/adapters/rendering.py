@@ -126,7 +126,7 @@ class Renderer:
         async with self.pool.acquire() as conn, conn.transaction():
             cursor = await conn.cursor(query, job.cut_id)
             while chunk := await cursor.fetch(CHUNK):
-                yield [(r[0], r[1], _text(r[2])) for r in chunk]
+                yield [(r[0], r[1], cell_text(r[2])) for r in chunk]
 
     async def _write_csv(self, job: RenderJob, path: Path) -> str:
         header = (
@@ -139,7 +139,7 @@ class Renderer:
             writer = csv.writer(out)
             writer.writerow(header)
             async for chunk in self._rows(job):
-                writer.writerows([tuple(safe_cell(c) for c in row) for row in chunk])
+                writer.writerows([(safe_cell(a), safe_cell(b), safe_cell(c)) for a, b, c in chunk])
         return _publish(tmp, path)
 
     async def _write_pdf(self, job: RenderJob, path: Path, fonts: FontSet) -> str:
@@ -166,9 +166,11 @@ class Renderer:
         return _publish(tmp, path)
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # 2026-12-10T09:30:00Z; isoformat (then the Z) costs a third of strftime's time,
+        # spent once per signature of a dossier
+        return value.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"
     return str(value)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -54,44 +55,33 @@ class PgSignatureStore:
 
     async def add(self, conn: Conn, batch: SortedActions) -> None:
         if batch.named:
-            n = batch.named
             await conn.execute(
                 f"INSERT INTO {self.schema_sql}.signatures (case_id, supporter_key, name, country, "
                 "signed_at, consent_text_id) SELECT * FROM unnest($1::text[], $2::text[], "
                 "$3::text[], $4::text[], $5::timestamptz[], $6::text[]) "
                 "ON CONFLICT (case_id, supporter_key) DO NOTHING",
-                [x.case_id for x in n],
-                [x.supporter_key for x in n],
-                [x.name for x in n],
-                [x.country for x in n],
-                [x.signed_at for x in n],
-                [x.consent_text_id for x in n],
+                *columns(batch.named),
             )
         if batch.unnamed:
-            u = batch.unnamed
             await conn.execute(
                 f"INSERT INTO {self.schema_sql}.unnamed_supporters "
                 "(case_id, supporter_key, country, consent_text_id) "
                 "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
                 "ON CONFLICT (case_id, supporter_key) DO NOTHING",
-                [x.case_id for x in u],
-                [x.supporter_key for x in u],
-                [x.country for x in u],
-                [x.consent_text_id for x in u],
+                *columns(batch.unnamed),
             )
         if batch.messages:
-            m = batch.messages
             await conn.execute(
                 f"INSERT INTO {self.schema_sql}.solidarity_messages "
                 "(action_id, case_id, first_name, "
                 "country, message, written_at, supporter_key) SELECT * FROM unnest($1::uuid[], "
                 "$2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[]) "
                 "ON CONFLICT (action_id) DO NOTHING",
-                [x.action_id for x in m],
-                [x.case_id for x in m],
-                [x.first_name for x in m],
-                [x.country for x in m],
-                [x.message for x in m],
-                [x.written_at for x in m],
-                [x.supporter_key for x in m],
+                *columns(batch.messages),
             )
+
+
+def columns(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows' columns, one tuple each, in the order of their fields: the arrays of an
+    unnest insert, transposed in one pass (a list per field cost 8 % of the consumer)."""
+    return list(zip(*rows, strict=True))

@@ -1,0 +1,68 @@
+"""The key of a stored signature, (supporter_key, case_id), is one index (migration 006):
+a second signature of a supporter for a case is ignored whichever batch brings it, the same
+supporter signs another case, and an erasure finds their rows by supporter_key alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from services.delivery.adapters.signature_store import PgSignatureStore
+from services.delivery.bootstrap import MIGRATIONS
+from services.delivery.domain.intake import NamedSignature, SortedActions
+from shared.db import create_pool, migrate
+from tests.integration.delivery.conftest import MakeSettings
+
+pytestmark = pytest.mark.integration
+NOW = datetime.now(UTC)
+
+
+async def test_one_signature_per_supporter_and_case_through_the_one_key_index(
+    make_settings: MakeSettings,
+) -> None:
+    settings = await make_settings(partitions=1)
+    pool = await create_pool(settings.database_url)
+    store, s = PgSignatureStore(settings.db_schema), f'"{settings.db_schema}"'
+    try:
+        await migrate(pool, settings.db_schema, MIGRATIONS)
+        async with pool.acquire() as conn:
+            indexes = await conn.fetch(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 "
+                "AND tablename = 'signatures' AND indexdef LIKE '%supporter_key%'",
+                settings.db_schema,
+            )
+            assert [r["indexdef"].split(" USING ")[1] for r in indexes] == [
+                "btree (supporter_key, case_id)"
+            ]
+            for names in (["First", "Other Case"], ["Second Time", "Other Case Again"]):
+                async with conn.transaction():
+                    await store.add(conn, batch(names))
+            rows = await conn.fetch(
+                f"SELECT case_id, name FROM {s}.signatures WHERE supporter_key = 'k1' "
+                "ORDER BY case_id"
+            )
+            assert [tuple(r) for r in rows] == [("a", "First"), ("b", "Other Case")]
+            plan = await conn.fetch(
+                f"EXPLAIN (COSTS OFF) SELECT * FROM {s}.signatures WHERE supporter_key = ANY($1)",
+                ["k1"],
+            )
+            assert "signatures_key" in " ".join(r[0] for r in plan)  # an erasure's lookup
+            with pytest.raises(asyncpg.UniqueViolationError):
+                await conn.execute(
+                    f"INSERT INTO {s}.signatures (case_id, supporter_key, name, country, "
+                    "signed_at) VALUES ('a', 'k1', 'Plain Insert', 'FR', now())"
+                )
+    finally:
+        await pool.close()
+
+
+def batch(names: list[str]) -> SortedActions:
+    first, other = names
+    return SortedActions(
+        named=[
+            NamedSignature("a", "k1", first, "FR", NOW),
+            NamedSignature("b", "k1", other, "FR", NOW),
+        ]
+    )
