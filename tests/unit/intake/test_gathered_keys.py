@@ -113,4 +113,3 @@ async def test_consent_to_contact_of_every_gathered_caller_reaches_the_store() -
     await asyncio.gather(first, *later)
     assert store.contact_asked == [set(), {"b"}]
     assert store.contact == {"b"}
-
