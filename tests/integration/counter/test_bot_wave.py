@@ -155,14 +155,15 @@ def wave_hashes(intake: RunningIntake) -> tuple[str | None, str | None]:
 
 def plume(settings: CounterSettings, *args: str) -> subprocess.CompletedProcess[str]:
     """The operator's command, against this counter's schema."""
-    return subprocess.run(
+    done = subprocess.run(
         [str(Path(sys.executable).parent / "plume"), "counter", *args],
         env={**counter_env(settings, 0), "PLUME_LOG_LEVEL": "WARNING"},
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
     )
+    assert done.returncode == 0, f"plume counter {' '.join(args)}: {done.stderr[-2000:]}"
+    return done
 
 
 async def milestones_reached(settings: CounterSettings) -> list[int]:
