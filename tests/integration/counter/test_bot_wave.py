@@ -153,9 +153,13 @@ def wave_hashes(intake: RunningIntake) -> tuple[str | None, str | None]:
     return origin.network_hash, origin.email_domain_hash
 
 
-def plume(settings: CounterSettings, *args: str) -> subprocess.CompletedProcess[str]:
-    """The operator's command, against this counter's schema."""
-    done = subprocess.run(
+async def plume(settings: CounterSettings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The operator's command, against this counter's schema. Run off the event loop: the
+    counter under test runs on this loop, and its milestone outbox may hold a row the
+    command must lock; a blocked loop would leave both waiting until the command's
+    timeout."""
+    done = await asyncio.to_thread(
+        subprocess.run,
         [str(Path(sys.executable).parent / "plume"), "counter", *args],
         env={**counter_env(settings, 0), "PLUME_LOG_LEVEL": "WARNING"},
         capture_output=True,
@@ -230,10 +234,10 @@ async def test_a_bot_wave_is_flagged_then_invalidated_leaving_normal_traffic(
         f"{at_flag['window_actions']} in the window (usually {at_flag['usual_actions']})"
     )
 
-    listed = plume(settings, "anomalies").stdout
+    listed = (await plume(settings, "anomalies")).stdout
     assert f"network {network}" in listed and f"--network {network} --case {CASE}" in listed
 
-    dry = plume(settings, "invalidate", "--network", network, "--case", CASE, "--dry-run")
+    dry = await plume(settings, "invalidate", "--network", network, "--case", CASE, "--dry-run")
     assert f"would invalidate {WAVE} actions" in dry.stdout
     assert (
         f"{CASE}: total would be {BEFORE + DURING}, milestones would be withdrawn: [{MILESTONE}]"
@@ -244,14 +248,14 @@ async def test_a_bot_wave_is_flagged_then_invalidated_leaving_normal_traffic(
     assert await milestones_reached(settings) == [MILESTONE]
     assert await live(settings, wave) == WAVE
 
-    done = plume(settings, "invalidate", "--network", network, "--case", CASE)
+    done = await plume(settings, "invalidate", "--network", network, "--case", CASE)
     assert f"invalidated {WAVE} actions" in done.stdout
     assert (
         f"{CASE}: total now {BEFORE + DURING}, milestones withdrawn: [{MILESTONE}]" in done.stdout
     )
-    again = plume(settings, "invalidate", "--network", network, "--case", CASE)
+    again = await plume(settings, "invalidate", "--network", network, "--case", CASE)
     assert "invalidated 0 actions" in again.stdout
-    by_domain = plume(settings, "invalidate", "--domain", domain, "--case", CASE)
+    by_domain = await plume(settings, "invalidate", "--domain", domain, "--case", CASE)
     assert "invalidated 0 actions" in by_domain.stdout  # the same bots: already invalidated
 
     assert await stored_totals(settings) == {CASE: BEFORE + DURING}
