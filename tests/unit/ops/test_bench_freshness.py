@@ -18,13 +18,14 @@ async def test_it_waits_until_the_last_tick_is_seen() -> None:
     seen: Samples = [(0.0, 1)]  # the warm-up action: offset 1
 
     async def counter_catches_up() -> None:
-        await asyncio.sleep(0.05)  # later than the last acknowledgement
+        # Runs only once until_seen has looked and found the last tick missing (the task
+        # starts when the waiter first awaits), later than the last acknowledgement.
         seen.append((time.monotonic(), 21))
-        await asyncio.sleep(0.05)
         seen.append((time.monotonic(), 41))
 
     catching_up = asyncio.create_task(counter_catches_up())
     await until_seen(seen, acks, offset=1, within=5.0)
+    assert catching_up.done()  # it returned only after the counter caught up
     await catching_up
     assert seen[-1][1] == 41 and len(latencies(acks, seen, offset=1)) == 2
 
