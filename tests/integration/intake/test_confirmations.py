@@ -4,6 +4,7 @@ nothing; the supporter's POST publishes it, once; a signature never confirmed is
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import uuid
@@ -13,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from services.intake.domain.supporter_key import supporter_key
 from services.intake.settings import IntakeSettings
@@ -28,6 +30,7 @@ from tests.integration.intake.conftest import (
     serve,
     wait_ready,
 )
+from tests.conftest import REPO
 from tests.integration.intake.readback import read_actions
 from tests.waiting import wait_until
 
@@ -42,6 +45,30 @@ def signature(email: str, name: str) -> dict[str, Any]:
         "supporter": {"name": name, "email": email, "country": "SN"},
         "consent": {"share_name_with_target": True},
     }
+
+
+@asynccontextmanager
+async def own_database(shared_url: str) -> AsyncIterator[str]:
+    """A database of its own, dropped after: the supporters' erasure queue is per
+    database, and the stack's intake (sharing the test database) would otherwise claim
+    the test's erasure and report that it found nothing held. Creating one takes the
+    stack's PostgreSQL superuser (the app role may not create databases)."""
+    secret = REPO / os.environ.get("PLUME_HOME", ".plume") / "secrets" / "pg-superuser"
+    if not secret.is_file():
+        pytest.skip("needs the superuser of the stack `make up` runs (to create a database)")
+    address = shared_url.rsplit("@", 1)[-1].split("/", 1)[0]
+    admin = await asyncpg.connect(
+        f"postgresql://postgres@{address}/postgres", password=secret.read_text().strip()
+    )
+    name = f"plume_t_{uuid.uuid4().hex[:10]}"
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" OWNER plume')
+        try:
+            yield shared_url.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @asynccontextmanager
@@ -160,7 +187,12 @@ async def _count(mailbox: Mailbox) -> int:
 
 
 async def test_an_erased_supporters_held_signature_goes_with_the_erasure() -> None:
-    async with confirming_intake() as (running, _), client_for(running) as client:
+    shared_url = isolated_settings().database_url
+    async with (
+        own_database(shared_url) as database_url,
+        confirming_intake(database_url=database_url) as (running, _),
+        client_for(running) as client,
+    ):
         settings, parts = running.settings, running.parts
         email = f"erase-{uuid.uuid4().hex[:10]}@example.org"
         action = signature(email, "Held Then Erased")
