@@ -19,6 +19,7 @@ import pytest
 from services.intake.domain.supporter_key import supporter_key
 from services.intake.settings import IntakeSettings
 from shared import erasures
+from tests.conftest import REPO
 from tests.integration.delivery.receivers import Mailbox, smtp_server
 from tests.integration.intake.conftest import (
     OPEN_CASE,
@@ -30,7 +31,6 @@ from tests.integration.intake.conftest import (
     serve,
     wait_ready,
 )
-from tests.conftest import REPO
 from tests.integration.intake.readback import read_actions
 from tests.waiting import wait_until
 
