@@ -4,6 +4,7 @@ the previous `make bench` kept under $PLUME_HOME/bench/. Pure: no I/O."""
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -12,18 +13,41 @@ Row = dict[str, Any]
 COLUMNS = ("name", "figure", "spread", "unit", "floor", "ratio", "ratio spread", "target", "change")
 
 
+# Names carry what each run measured beside its figure (a rate, a count of errors): the
+# same row of another run differs only in those numbers.
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def row_key(name: str) -> str:
+    """The row a name belongs to, whatever numbers it carries."""
+    return NUMBER.sub("#", name)
+
+
 def fold(runs: Sequence[Sequence[Row]]) -> list[Row]:
-    """One row per name (in first-seen order) from the runs' rows: medians and spreads of
-    figure, floor and ratio over the runs that gave that row."""
-    by_name: dict[str, list[Row]] = {}
+    """One row per name (in first-seen order; names differing only in their numbers are
+    one row) from the runs' rows: medians and spreads of figure, floor and ratio over the
+    runs that gave that row."""
+    by_key: dict[str, list[Row]] = {}
     for rows in runs:
         for row in rows:
-            by_name.setdefault(row["name"], []).append(row)
-    return [_fold_one(same) for same in by_name.values()]
+            by_key.setdefault(row_key(row["name"]), []).append(row)
+    return [_fold_one(same) for same in by_key.values()]
+
+
+def folded_name(names: Sequence[str]) -> str:
+    """One name for names of the same row: each number that differs between the runs
+    shows every run's value, e.g. "0/0/12 errors"."""
+    numbers = [NUMBER.findall(name) for name in names]
+    parts = NUMBER.split(names[0])
+    shown = [
+        values[0] if len(set(values)) == 1 else "/".join(values)
+        for values in zip(*numbers, strict=True)
+    ]
+    return "".join(part + (shown[i] if i < len(shown) else "") for i, part in enumerate(parts))
 
 
 def _fold_one(same: list[Row]) -> Row:
-    first = same[0]
+    first = {**same[0], "name": folded_name([r["name"] for r in same])}
     figures = [r["figure"] for r in same if isinstance(r.get("figure"), int | float)]
     floors = [r["floor"] for r in same if isinstance(r.get("floor"), int | float)]
     ratios = [r["ratio"] for r in same if isinstance(r.get("ratio"), int | float)]
@@ -60,12 +84,15 @@ def compare(rows: list[Row], previous: Sequence[Row] | None) -> list[Row]:
     (a percentage), or "new" when that run did not have it."""
     if previous is None:
         return rows
-    before = {r["name"]: r.get("ratio") for r in previous if isinstance(r, dict) and "name" in r}
+    before = {
+        row_key(r["name"]): r.get("ratio") for r in previous if isinstance(r, dict) and "name" in r
+    }
     out = []
     for row in rows:
-        old, now = before.get(row["name"]), row.get("ratio")
+        key = row_key(row["name"])
+        old, now = before.get(key), row.get("ratio")
         if not isinstance(old, int | float) or not isinstance(now, int | float) or not old:
-            change = "new" if row["name"] not in before else ""
+            change = "new" if key not in before else ""
         else:
             change = f"{(now - old) / old:+.0%}"
         out.append({**row, "change": change})

@@ -43,3 +43,21 @@ def test_without_a_previous_run_there_is_no_change_column() -> None:
     rows = compare(fold([[row("a", 1, 2)]]), None)
     assert "change" not in render(rows).splitlines()[0]
     assert "0.50" in render(rows)
+
+
+def test_names_differing_only_in_their_numbers_are_one_row_showing_each_runs_numbers() -> None:
+    runs = [
+        [row("p99 at 7,695 req/s (0 errors)", 10, 5)],
+        [row("p99 at 7,512 req/s (0 errors)", 20, 5)],
+        [row("p99 at 7,801.5 req/s (12 errors)", 30, 5)],
+    ]
+    [folded] = fold(runs)
+    assert folded["runs"] == 3 and folded["figure"] == 20
+    assert folded["name"] == "p99 at 7,695/7,512/7,801.5 req/s (0/0/12 errors)"
+
+
+def test_the_change_finds_the_previous_row_whatever_its_numbers() -> None:
+    now = fold([[row("rate at 7,000 req/s (3 errors)", 30, 100)]])
+    before = fold([[row("rate at 6,000 req/s (0 errors)", 20, 100)]])
+    [changed] = compare(now, before)
+    assert changed["change"] == "+50%"
