@@ -14,8 +14,9 @@ COLUMNS = ("name", "figure", "spread", "unit", "floor", "ratio", "ratio spread",
 
 
 # Names carry what each run measured beside its figure (a rate, a count of errors): the
-# same row of another run differs only in those numbers.
-NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+# same row of another run differs only in those numbers. Only numbers standing alone:
+# "p99" and "p50" name different rows.
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\w)")
 
 
 def row_key(name: str) -> str:

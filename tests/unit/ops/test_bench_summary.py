@@ -61,3 +61,11 @@ def test_the_change_finds_the_previous_row_whatever_its_numbers() -> None:
     before = fold([[row("rate at 6,000 req/s (0 errors)", 20, 100)]])
     [changed] = compare(now, before)
     assert changed["change"] == "+50%"
+
+
+def test_numbers_inside_words_name_different_rows() -> None:
+    runs = [[row("freshness p99 at 2,000/s", 50, 2), row("freshness p50 at 2,000/s", 15, 1)]]
+    assert [r["name"] for r in fold(runs)] == [
+        "freshness p99 at 2,000/s",
+        "freshness p50 at 2,000/s",
+    ]
