@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from fpdf.enums import TextMode
+
+from services.delivery.adapters.pdf_text import TextEncoder
 from services.delivery.adapters.script_pdf import FontSet, FontsMissing, ScriptPdf
 from services.delivery.domain.cover import CoverText
 
@@ -28,6 +31,7 @@ class DossierPdf(ScriptPdf):
         self.set_title(cover.title)
         self.alias_nb_pages()
         self.set_auto_page_break(True, margin=18)
+        self._encoder = TextEncoder()
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -104,12 +108,42 @@ class DossierPdf(ScriptPdf):
         the others through `cell`, which takes the fonts of their scripts."""
         name_width, country_width, _ = self.widths
         x, baseline = self.get_x(), self.get_y() + ROW_HEIGHT * 0.66
+        texts = [
+            (x + name_width + 1, country),
+            (x + name_width + country_width + 1, signed_at[:10]),  # the day
+        ]
         if self.plain(name):
-            self.text(x + self.c_margin, baseline, name)
+            texts.insert(0, (x + self.c_margin, name))
         else:
             self._cell(name_width, name)
-        self.text(x + name_width + 1, baseline, country)
-        self.text(x + name_width + country_width + 1, baseline, signed_at[:10])  # the day
+        self._texts(baseline, texts)
+
+    def _texts(self, baseline: float, texts: Sequence[tuple[float, str]]) -> None:
+        """What `text` draws for each, in one write (adapters/pdf_text.py); only in the
+        state in which `text` writes nothing else (fill mode, no underline, no colour
+        change, the font already set on the page), else through `text` itself."""
+        if not self._plain_state():  # `text` sets the font on the page, if that is all
+            x, text = texts[0]
+            self.text(x, baseline, text)
+            texts = texts[1:]
+        font = self.current_font
+        if not self._plain_state() or font is None:
+            for x, text in texts:
+                self.text(x, baseline, text)
+            return
+        y = (self.h - baseline) * self.k
+        k, encode = self.k, self._encoder.encode
+        self._out(
+            " ".join(f"BT {x * k:.2f} {y:.2f} Td {encode(font, text)} ET" for x, text in texts)
+        )
+
+    def _plain_state(self) -> bool:
+        return (
+            self.current_font_is_set_on_page
+            and self.text_mode == TextMode.FILL
+            and not (self.underline or self.strikethrough or self._record_text_quad_points)
+            and self.fill_color == self.text_color
+        )
 
     def _cell(self, width: float, text: str) -> None:
         self._draw(text, lambda t: self.cell(width, ROW_HEIGHT, t))
