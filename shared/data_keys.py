@@ -23,7 +23,7 @@ DESTROYED_CHANNEL = "plume_data_keys_destroyed"
 RECORD_USE_EVERY_S = 3_600.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DataKey:
     key_id: str  # the supporter's id on the wire: the action's supporter_key
     secret: bytes  # unwrapped: held in memory only

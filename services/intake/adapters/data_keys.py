@@ -27,7 +27,7 @@ from shared.data_keys import DESTROYED_CHANNEL, RECORD_USE_EVERY_S, DataKey, PgD
 PROBE_EVERY_S = 10.0  # a connection lost without a word is found out within this
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Held:
     key: DataKey
     recorded_at: float  # monotonic: when the look-up that recorded its use began
