@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from services.delivery.adapters.cut_rows import Span, rows_of
 from services.delivery.adapters.pdf import DossierPdf, FontSet
 from services.delivery.domain.cover import cover_text, facts_from_snapshots
 from services.delivery.domain.csvsafe import safe_cell
@@ -46,6 +47,7 @@ class RenderJob:
     further: tuple[int, int]
     created_at: datetime
     revision: int = 0  # bumped by an erasure: a render of an older one is not recorded
+    span: Span | None = None  # the signatures it holds, when its cut sealed them by range
 
 
 def csv_name(kind: DossierKind) -> str:
@@ -71,7 +73,7 @@ class Renderer:
             rows = await conn.fetch(
                 f"SELECT d.id, d.cut_id, d.kind, d.target, d.case_snapshot, d.count, "
                 f"d.by_country, d.created_at, d.revision, "
-                "c.further_supporters, c.further_countries "
+                "c.further_supporters, c.further_countries, c.case_id, c.after_id, c.upto_id "
                 f"FROM {self.schema_sql}.dossiers d "
                 f"JOIN {self.schema_sql}.cuts c ON c.id = d.cut_id "
                 "WHERE d.rendered_at IS NULL ORDER BY d.created_at, d.id LIMIT $1",
@@ -89,6 +91,9 @@ class Renderer:
                 (r["further_supporters"], r["further_countries"]),
                 r["created_at"],
                 r["revision"],
+                Span(r["case_id"], r["after_id"], r["upto_id"])
+                if r["upto_id"] is not None
+                else None,
             )
             for r in rows
         ]
@@ -113,18 +118,16 @@ class Renderer:
         return files
 
     async def _rows(self, job: RenderJob) -> AsyncIterator[list[Row]]:
+        where, args = rows_of(job.span or job.cut_id)
         if job.kind is DossierKind.SIGNATURES:
-            query = (
-                f"SELECT name, country, signed_at FROM {self.schema_sql}.signatures "
-                "WHERE cut_id = $1 ORDER BY id"
-            )
+            query = f"SELECT name, country, signed_at FROM {self.schema_sql}.signatures "
         else:
             query = (
                 f"SELECT coalesce(first_name, ''), country, message FROM "
-                f"{self.schema_sql}.solidarity_messages WHERE cut_id = $1 ORDER BY id"
+                f"{self.schema_sql}.solidarity_messages "
             )
         async with self.pool.acquire() as conn, conn.transaction():
-            cursor = await conn.cursor(query, job.cut_id)
+            cursor = await conn.cursor(f"{query}WHERE {where} ORDER BY id", *args)
             while chunk := await cursor.fetch(CHUNK):
                 yield [(r[0], r[1], cell_text(r[2])) for r in chunk]
 
