@@ -5,6 +5,7 @@ leaves everything pending; after it, everything is sealed once."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -29,10 +30,13 @@ TABLES = {DossierKind.SIGNATURES: "signatures", DossierKind.SOLIDARITY: "solidar
 
 
 class PgCutter:
-    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, schema: str, sealed: asyncio.Event | None = None
+    ) -> None:
         self.pool = pool
         self.schema = schema
         self.schema_sql = f'"{schema}"'
+        self.sealed = sealed  # set once a cut made dossiers: the renderer starts on them
 
     async def pending(self) -> list[PendingCase]:
         async with self.pool.acquire() as conn:
@@ -57,7 +61,10 @@ class PgCutter:
             else:
                 sealed = await self._seal_messages(conn, order)
             # None: nothing pending after all, and the transaction changed nothing
-            return await self._store_dossiers(conn, sealed, order) if sealed else []
+            ids = await self._store_dossiers(conn, sealed, order) if sealed else []
+        if ids and self.sealed is not None:
+            self.sealed.set()
+        return ids
 
     async def _seal_signatures(self, conn: Conn, order: CutOrder) -> _Sealed | None:
         """A new cut holding the case's pending signatures by their range of ids, and the

@@ -71,11 +71,13 @@ async def test_a_cut_waits_for_the_signatures_being_stored_and_seals_them(
         async with fast.transaction():
             await store.add(fast, signed("late-1"))
         late_xid = await probe.fetchval(f"SELECT xmin::text FROM {s}.signatures")
-        cutting = asyncio.ensure_future(PgCutter(conns, schema).cut(ORDER))
+        sealed = asyncio.Event()  # the renderer's wake-up
+        cutting = asyncio.ensure_future(PgCutter(conns, schema, sealed).cut(ORDER))
         await wait_until(lambda: probe.fetchval(WAITING, cut_rows.sealing_key(schema)), bool)
         assert not cutting.done()
         await slow_batch.commit()
         (dossier,) = await cutting
+        assert sealed.is_set()
         cut_id = await probe.fetchval(f"SELECT cut_id FROM {s}.dossiers WHERE id = $1", dossier)
         assert sorted(await names_of(probe, schema, cut_id)) == ["early-1", "early-2", "late-1"]
         assert await probe.fetchval(f"SELECT count FROM {s}.cuts WHERE id = $1", cut_id) == 3
@@ -92,7 +94,9 @@ async def test_a_cut_waits_for_the_signatures_being_stored_and_seals_them(
         second_cut = await probe.fetchval(f"SELECT cut_id FROM {s}.dossiers WHERE id = $1", second)
         assert await names_of(probe, schema, second_cut) == ["next"]
         assert await PgCutter(conns, schema).pending() == []
-        assert await PgCutter(conns, schema).cut(ORDER) == []  # nothing left: no empty cut
+        sealed.clear()
+        assert await PgCutter(conns, schema, sealed).cut(ORDER) == []  # nothing left: no cut
+        assert not sealed.is_set()
 
 
 async def test_cuts_made_before_migration_007_keep_their_rows(
