@@ -102,7 +102,8 @@ async def build(settings: DeliverySettings) -> Delivery:
     consumer = _consumer(settings, pool, positions, producer, lag, SealedFields(keys))
     catalog = CatalogView(topic=settings.cases_topic)
     ledger = PgTransmissionLedger(pool, settings.db_schema)
-    cutter = PgCutter(pool, settings.db_schema)
+    sealed = asyncio.Event()  # a cut made dossiers: the renderer's wake-up
+    cutter = PgCutter(pool, settings.db_schema, sealed)
     publisher = KafkaEventPublisher(producer, settings.dossiers_topic)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     webhook = WebhookSender(secret.encode() if secret else None, settings.webhook_timeout_s)
@@ -132,6 +133,7 @@ async def build(settings: DeliverySettings) -> Delivery:
         erase=PgEraser(pool, settings.db_schema, settings.dossier_dir).erase_pending,
         key_expiry=PgKeyExpiry(pool, settings.db_schema, keys),
         key_retention=KeyRetention(timedelta(days=settings.data_key_retention_days)),
+        render_wake=sealed,
     )
     queries = PgDossierQueries(pool, settings.db_schema)
     api_parts = api.ApiParts(pool, queries, ledger, cutter, catalog, settings.dossier_dir)

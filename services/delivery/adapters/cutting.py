@@ -1,10 +1,11 @@
-"""Cutting on PostgreSQL: one transaction assigns a case's pending items to a new cut and
-stores the dossiers the domain addressed (services.delivery.domain.addressees) and their
-`sealed` events. A crash before COMMIT leaves everything pending; after it, everything is
-sealed once."""
+"""Cutting on PostgreSQL: one transaction assigns a case's pending items to a new cut (by
+range for signatures, see cut_rows.py) and stores the dossiers the domain addressed
+(services.delivery.domain.addressees) and their `sealed` events. A crash before COMMIT
+leaves everything pending; after it, everything is sealed once."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -12,6 +13,14 @@ from dataclasses import dataclass
 import asyncpg
 import orjson
 
+from services.delivery.adapters.cut_rows import (
+    Span,
+    hold_sealing,
+    pending_signatures_sql,
+    pending_span,
+    seal_unnamed,
+    tally,
+)
 from services.delivery.domain.addressees import CutOrder
 from services.delivery.domain.ports import PendingCase
 from shared.contracts.dossiers import DossierKind
@@ -20,29 +29,20 @@ from shared.db import Conn
 TABLES = {DossierKind.SIGNATURES: "signatures", DossierKind.SOLIDARITY: "solidarity_messages"}
 
 
-async def tally(conn: Conn, schema_sql: str, table: str, cut_id: int) -> tuple[int, dict[str, int]]:
-    """A cut's items: how many, and how many per country."""
-    rows = await conn.fetch(
-        f"SELECT country, count(*) AS n FROM {schema_sql}.{table} WHERE cut_id = $1 "
-        "GROUP BY country ORDER BY country",
-        cut_id,
-    )
-    by_country = {r["country"]: r["n"] for r in rows}
-    return sum(by_country.values()), by_country
-
-
 class PgCutter:
-    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, schema: str, sealed: asyncio.Event | None = None
+    ) -> None:
         self.pool = pool
         self.schema = schema
         self.schema_sql = f'"{schema}"'
+        self.sealed = sealed  # set once a cut made dossiers: the renderer starts on them
 
     async def pending(self) -> list[PendingCase]:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT case_id, $1::text AS kind, count(*) AS n, min(received_at) AS oldest "
-                f"FROM {self.schema_sql}.signatures WHERE cut_id IS NULL GROUP BY case_id "
-                "UNION ALL SELECT case_id, $2::text, count(*), min(received_at) "
+                pending_signatures_sql(self.schema_sql) + " UNION ALL "
+                "SELECT case_id, $2::text, count(*), min(received_at) "
                 f"FROM {self.schema_sql}.solidarity_messages WHERE cut_id IS NULL GROUP BY case_id",
                 DossierKind.SIGNATURES.value,
                 DossierKind.SOLIDARITY.value,
@@ -53,59 +53,74 @@ class PgCutter:
 
     async def cut(self, order: CutOrder) -> list[uuid.UUID]:
         """Seal the pending items of one case and kind; the ids of the new dossiers."""
-        case_id, kind, table = order.case_id, order.kind, TABLES[order.kind]
         async with self.pool.acquire() as conn, conn.transaction():
-            lock = zlib.crc32(f"{self.schema}:{case_id}:{kind}".encode())
+            lock = zlib.crc32(f"{self.schema}:{order.case_id}:{order.kind}".encode())
             await conn.execute("SELECT pg_advisory_xact_lock($1)", lock)
-            cut_id = await conn.fetchval(
-                f"INSERT INTO {self.schema_sql}.cuts (case_id, kind, reason, count, by_country) "
-                "VALUES ($1, $2, $3, 0, '{}') RETURNING id",
-                case_id,
-                kind.value,
-                order.reason.value,
-            )
-            moved = await conn.execute(
-                f"UPDATE {self.schema_sql}.{table} SET cut_id = $1 "
-                "WHERE case_id = $2 AND cut_id IS NULL",
-                cut_id,
-                case_id,
-            )
-            if moved.split()[-1] == "0":
-                # Nothing pending after all: undo the empty cut, keep the transaction's
-                # outcome equal to doing nothing.
-                await conn.execute(f"DELETE FROM {self.schema_sql}.cuts WHERE id = $1", cut_id)
-                return []
-            count, by_country = await tally(conn, self.schema_sql, table, cut_id)
-            further = (
-                await self._seal_unnamed(conn, case_id, cut_id)
-                if kind is DossierKind.SIGNATURES
-                else (0, 0)
-            )
-            await conn.execute(
-                f"UPDATE {self.schema_sql}.cuts SET count = $2, by_country = $3, "
-                "further_supporters = $4, further_countries = $5 WHERE id = $1",
-                cut_id,
-                count,
-                orjson.dumps(by_country).decode(),
-                *further,
-            )
-            sealed = _Sealed(case_id, kind, cut_id, count, by_country)
-            return await self._store_dossiers(conn, sealed, order)
+            if order.kind is DossierKind.SIGNATURES:
+                sealed = await self._seal_signatures(conn, order)
+            else:
+                sealed = await self._seal_messages(conn, order)
+            # None: nothing pending after all, and the transaction changed nothing
+            ids = await self._store_dossiers(conn, sealed, order) if sealed else []
+        if ids and self.sealed is not None:
+            self.sealed.set()
+        return ids
 
-    async def _seal_unnamed(self, conn: Conn, case_id: str, cut_id: int) -> tuple[int, int]:
-        """Count, for this cut's cover, the supporters who signed without sharing their
-        name (and did not also sign with it) since the previous cut."""
-        row = await conn.fetchrow(
-            f"WITH sealed AS (UPDATE {self.schema_sql}.unnamed_supporters u SET cut_id = $2 "
-            "WHERE u.case_id = $1 AND u.cut_id IS NULL AND NOT EXISTS (SELECT 1 FROM "
-            f"{self.schema_sql}.signatures s WHERE s.case_id = u.case_id "
-            "AND s.supporter_key = u.supporter_key) RETURNING country) "
-            "SELECT count(*) AS n, count(DISTINCT country) AS m FROM sealed",
-            case_id,
-            cut_id,
+    async def _seal_signatures(self, conn: Conn, order: CutOrder) -> _Sealed | None:
+        """A new cut holding the case's pending signatures by their range of ids, and the
+        supporters who signed without their name since the previous cut."""
+        await hold_sealing(conn, self.schema)
+        pending = await pending_span(conn, self.schema_sql, order.case_id)
+        if pending is None:
+            return None
+        sealed = await self._new_cut(conn, order, pending[1], pending[0])
+        further = await seal_unnamed(conn, self.schema_sql, order.case_id, sealed.cut_id)
+        await conn.execute(
+            f"UPDATE {self.schema_sql}.cuts SET further_supporters = $2, "
+            "further_countries = $3 WHERE id = $1",
+            sealed.cut_id,
+            *further,
         )
-        assert row is not None
-        return int(row["n"]), int(row["m"])
+        return sealed
+
+    async def _seal_messages(self, conn: Conn, order: CutOrder) -> _Sealed | None:
+        """A new cut whose id is written into each pending solidarity message (few)."""
+        cut_id = (await self._new_cut(conn, order, {}, None)).cut_id
+        table = TABLES[order.kind]
+        moved = await conn.execute(
+            f"UPDATE {self.schema_sql}.{table} SET cut_id = $1 "
+            "WHERE case_id = $2 AND cut_id IS NULL",
+            cut_id,
+            order.case_id,
+        )
+        if moved.split()[-1] == "0":
+            await conn.execute(f"DELETE FROM {self.schema_sql}.cuts WHERE id = $1", cut_id)
+            return None
+        count, by_country = await tally(conn, self.schema_sql, table, cut_id)
+        await conn.execute(
+            f"UPDATE {self.schema_sql}.cuts SET count = $2, by_country = $3 WHERE id = $1",
+            cut_id,
+            count,
+            orjson.dumps(by_country).decode(),
+        )
+        return _Sealed(order.case_id, order.kind, cut_id, count, by_country)
+
+    async def _new_cut(
+        self, conn: Conn, order: CutOrder, by_country: dict[str, int], span: Span | None
+    ) -> _Sealed:
+        count = sum(by_country.values())
+        cut_id = await conn.fetchval(
+            f"INSERT INTO {self.schema_sql}.cuts (case_id, kind, reason, count, by_country, "
+            "after_id, upto_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            order.case_id,
+            order.kind.value,
+            order.reason.value,
+            count,
+            orjson.dumps(by_country).decode(),
+            span.after_id if span else None,
+            span.upto_id if span else None,
+        )
+        return _Sealed(order.case_id, order.kind, cut_id, count, by_country)
 
     async def _store_dossiers(
         self, conn: Conn, sealed: _Sealed, order: CutOrder

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from services.delivery.adapters.cutting import tally
+from services.delivery.adapters.cut_rows import hold_sealing_shared, tally
 from shared import erasures
 from shared.db import Conn
 
@@ -25,6 +25,7 @@ TRANSMITTED = ("sent", "acknowledged")
 class PgEraser:
     def __init__(self, pool: asyncpg.Pool, schema: str, folder: Path) -> None:
         self.pool = pool
+        self.schema = schema
         self.s = f'"{schema}"'
         self.folder = folder
 
@@ -46,9 +47,12 @@ class PgEraser:
     async def _scrub(
         self, conn: Conn, subjects: list[str]
     ) -> tuple[dict[str, Any], list[uuid.UUID]]:
+        await hold_sealing_shared(conn, self.schema)  # no cut half sees what goes
         named = await conn.fetch(
-            f"DELETE FROM {self.s}.signatures WHERE supporter_key = ANY($1) "
-            "RETURNING case_id, supporter_key, country, cut_id, consent_text_id",
+            f"DELETE FROM {self.s}.signatures g WHERE supporter_key = ANY($1) "
+            "RETURNING case_id, supporter_key, country, coalesce(cut_id, (SELECT c.id "
+            f"FROM {self.s}.cuts c WHERE c.case_id = g.case_id AND c.upto_id >= g.id "
+            "AND c.after_id < g.id)) AS cut_id, consent_text_id",
             subjects,
         )
         await conn.executemany(

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import msgspec
 from pydantic import BaseModel
 
 from shared import sealing
 from shared.data_keys import DataKeyStore
 from shared.db import Conn
 
-View = TypeVar("View", bound=BaseModel)
+# An action as a pydantic model (ActionEvent, ActionView) or as the consumer decodes it.
+View = TypeVar("View", bound=BaseModel | msgspec.Struct)
 
 
 class SealedFields:
@@ -29,7 +31,7 @@ class SealedFields:
         return [_opened(a, held) for a in actions]
 
 
-def _key(action: BaseModel) -> str | None:
+def _key(action: BaseModel | msgspec.Struct) -> str | None:
     key: str | None = getattr(action, "supporter_key", None)
     return key
 
@@ -45,6 +47,10 @@ def _opened(action: View, held: dict[str, bytes]) -> View:
         action_id = getattr(action, "action_id")  # noqa: B009 (a pydantic model's field)
         with contextlib.suppress(sealing.Unreadable):
             fields = sealing.open_sealed(secret, action_id, sealed_text)
-    return action.model_copy(
-        update={"supporter_name": fields.name, "message": fields.message, "sealed": None}
-    )
+    return _replaced(action, supporter_name=fields.name, message=fields.message, sealed=None)
+
+
+def _replaced(action: View, **changes: Any) -> View:
+    if isinstance(action, msgspec.Struct):
+        return msgspec.structs.replace(action, **changes)
+    return action.model_copy(update=changes)

@@ -15,13 +15,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import orjson
 
+from services.delivery.adapters.cut_rows import Span, rows_of
 from services.delivery.adapters.pdf import DossierPdf, FontSet
 from services.delivery.domain.cover import cover_text, facts_from_snapshots
 from services.delivery.domain.csvsafe import safe_cell
@@ -29,6 +30,14 @@ from services.delivery.metrics import RENDER_SECONDS, UNREADABLE_NAMES
 from shared.contracts.dossiers import DossierKind
 
 CHUNK = 5_000
+# A signature's time as the files show it: UTC to the second, 2026-12-10T09:30:00Z, written
+# by PostgreSQL (a third of the Python rendering's time went to building and formatting
+# a datetime per row). ±infinity (what asyncpg stores for datetime.min and max) shows as
+# those, as when Python wrote it.
+UTC_SECOND = (
+    "to_char(least(greatest(signed_at, '0001-01-01 00:00:00Z'), '9999-12-31 23:59:59Z') "
+    """AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+)
 Row = tuple[str, str, str]
 log = logging.getLogger(__name__)
 PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
@@ -46,6 +55,7 @@ class RenderJob:
     further: tuple[int, int]
     created_at: datetime
     revision: int = 0  # bumped by an erasure: a render of an older one is not recorded
+    span: Span | None = None  # the signatures it holds, when its cut sealed them by range
 
 
 def csv_name(kind: DossierKind) -> str:
@@ -71,7 +81,7 @@ class Renderer:
             rows = await conn.fetch(
                 f"SELECT d.id, d.cut_id, d.kind, d.target, d.case_snapshot, d.count, "
                 f"d.by_country, d.created_at, d.revision, "
-                "c.further_supporters, c.further_countries "
+                "c.further_supporters, c.further_countries, c.case_id, c.after_id, c.upto_id "
                 f"FROM {self.schema_sql}.dossiers d "
                 f"JOIN {self.schema_sql}.cuts c ON c.id = d.cut_id "
                 "WHERE d.rendered_at IS NULL ORDER BY d.created_at, d.id LIMIT $1",
@@ -89,6 +99,9 @@ class Renderer:
                 (r["further_supporters"], r["further_countries"]),
                 r["created_at"],
                 r["revision"],
+                Span(r["case_id"], r["after_id"], r["upto_id"])
+                if r["upto_id"] is not None
+                else None,
             )
             for r in rows
         ]
@@ -113,20 +126,18 @@ class Renderer:
         return files
 
     async def _rows(self, job: RenderJob) -> AsyncIterator[list[Row]]:
+        where, args = rows_of(job.span or job.cut_id)
         if job.kind is DossierKind.SIGNATURES:
-            query = (
-                f"SELECT name, country, signed_at FROM {self.schema_sql}.signatures "
-                "WHERE cut_id = $1 ORDER BY id"
-            )
+            query = f"SELECT name, country, {UTC_SECOND} FROM {self.schema_sql}.signatures "
         else:
             query = (
                 f"SELECT coalesce(first_name, ''), country, message FROM "
-                f"{self.schema_sql}.solidarity_messages WHERE cut_id = $1 ORDER BY id"
+                f"{self.schema_sql}.solidarity_messages "
             )
         async with self.pool.acquire() as conn, conn.transaction():
-            cursor = await conn.cursor(query, job.cut_id)
+            cursor = await conn.cursor(f"{query}WHERE {where} ORDER BY id", *args)
             while chunk := await cursor.fetch(CHUNK):
-                yield [(r[0], r[1], cell_text(r[2])) for r in chunk]
+                yield [(a, b, c) for a, b, c in chunk]
 
     async def _write_csv(self, job: RenderJob, path: Path) -> str:
         header = (
@@ -164,14 +175,6 @@ class Renderer:
                 pdf.unreadable,
             )
         return _publish(tmp, path)
-
-
-def cell_text(value: object) -> str:
-    if isinstance(value, datetime):
-        # 2026-12-10T09:30:00Z; isoformat (then the Z) costs a third of strftime's time,
-        # spent once per signature of a dossier
-        return value.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"
-    return str(value)
 
 
 def private_folder(folder: Path) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import asyncpg
 
+from services.delivery.adapters.cut_rows import rows_of, span_of
+
 BATCH = 200
 
 
@@ -53,9 +55,8 @@ class PgFileRetention:
                 cut_id,
             )
             if kept == 0:  # no target's dossier still needs the cut's names
-                await conn.execute(
-                    f"UPDATE {schema}.signatures SET name = '' WHERE cut_id = $1", cut_id
-                )
+                where, args = rows_of(await span_of(conn, schema, cut_id) or cut_id)
+                await conn.execute(f"UPDATE {schema}.signatures SET name = '' WHERE {where}", *args)
                 await conn.execute(
                     f"UPDATE {schema}.solidarity_messages SET first_name = NULL, message = '' "
                     "WHERE cut_id = $1",

@@ -9,12 +9,14 @@ from uuid import UUID
 
 import asyncpg
 
+from services.delivery.adapters.cut_rows import hold_sealing_shared
 from services.delivery.domain.intake import SortedActions
 from shared.db import Conn
 
 
 class PgSignatureStore:
     def __init__(self, schema: str) -> None:
+        self.schema = schema
         self.schema_sql = f'"{schema}"'
 
     async def claim(
@@ -55,6 +57,7 @@ class PgSignatureStore:
 
     async def add(self, conn: Conn, batch: SortedActions) -> None:
         if batch.named:
+            await hold_sealing_shared(conn, self.schema)  # cuts seal by range: cut_rows.py
             await conn.execute(
                 f"INSERT INTO {self.schema_sql}.signatures (case_id, supporter_key, name, country, "
                 "signed_at, consent_text_id) SELECT * FROM unnest($1::text[], $2::text[], "

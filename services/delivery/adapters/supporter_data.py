@@ -17,7 +17,7 @@ async def held_about(conn: Conn, schema: str, subjects: list[str]) -> dict[str, 
         "coalesce(("
         "SELECT jsonb_agg(jsonb_build_object('dossier_id', d.id, 'target_id', d.target_id, "
         f"'status', d.status)) FROM {s}.dossiers d WHERE d.cut_id = g.cut_id), '[]') "
-        f"AS dossiers FROM {s}.signatures g WHERE g.supporter_key = ANY($1) ORDER BY g.id",
+        f"AS dossiers FROM {s}.signatures_with_cut g WHERE g.supporter_key = ANY($1) ORDER BY g.id",
         subjects,
     )
     unnamed = await conn.fetch(

@@ -53,6 +53,7 @@ class Loops:
     erase: Callable[[], Awaitable[int]] | None = None  # delivery's part of erasures
     key_expiry: DataKeyExpiry | None = None  # the supporters' data keys' retention
     key_retention: KeyRetention | None = None
+    render_wake: asyncio.Event | None = None  # set by a cut: render now, not at the next tick
 
     def work(self, stop: asyncio.Event) -> dict[str, Work]:
         """Each loop by its task name."""
@@ -68,8 +69,10 @@ class Loops:
             steps["erasures"] = (self.erase, ERASE_EVERY_S)
         if self.key_expiry is not None and self.key_retention is not None:
             steps["key-retention"] = (self.expire_keys, self.retention_every_s)
+        wake = {"renderer": self.render_wake}
         return {
-            name: partial(repeat, name, step, every, stop) for name, (step, every) in steps.items()
+            name: partial(repeat, name, step, every, stop, wake.get(name))
+            for name, (step, every) in steps.items()
         }
 
     async def cut(self) -> int:

@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from services.delivery.settings import DeliverySettings
+from shared.contracts.dossiers import DossierKind
 from tests.integration.delivery.helpers import service_env
 from tests.waiting import wait_until
 
@@ -76,13 +78,16 @@ class Probe:
             return -1
         return int(value or 0)
 
-    async def cut_in_flight(self) -> bool:
-        """The cutting UPDATE of this schema is running right now in some backend."""
+    async def cut_in_flight(self, case_id: str) -> bool:
+        """A cut of this case's signatures is running right now in some backend: its
+        transaction holds the case's cutting lock (taken first, released at its end)."""
+        key = zlib.crc32(f"{self.schema}:{case_id}:{DossierKind.SIGNATURES}".encode())
         return bool(
             await self.conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                "AND query LIKE $1 AND pid <> pg_backend_pid()",
-                f'UPDATE "{self.schema}".signatures SET cut_id%',
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND mode = 'ExclusiveLock' AND classid = 0 AND objid = $1::bigint::oid "
+                "AND objsubid = 1 AND pid <> pg_backend_pid()",
+                key,
             )
         )
 

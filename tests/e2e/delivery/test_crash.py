@@ -1,5 +1,6 @@
 """Exactly once per target across SIGKILL: of `plume serve delivery` in the middle of a
-cut (the cutting UPDATE seen running in PostgreSQL), and in the middle of a webhook send."""
+cut (its transaction seen holding the case's cutting lock in PostgreSQL), and in the
+middle of a webhook send."""
 
 from __future__ import annotations
 
@@ -50,12 +51,12 @@ async def dossier_id(settings: DeliverySettings) -> str:
         await conn.close()
 
 
-async def kill_during_cut(service: ServiceProcess, probe: Probe) -> None:
+async def kill_during_cut(service: ServiceProcess, probe: Probe, case_id: str) -> None:
     seen = False
 
     async def in_flight() -> bool:
         nonlocal seen
-        seen = await probe.cut_in_flight()
+        seen = await probe.cut_in_flight(case_id)
         return seen
 
     await wait_until(in_flight, within=60, every=0.002)
@@ -77,7 +78,7 @@ async def test_sigkill_during_cuts_seals_each_signature_once_per_target(
     try:
         for _ in range(2):  # killed in the middle of two different cuts
             await service.start()
-            await kill_during_cut(service, probe)
+            await kill_during_cut(service, probe, case_id)
         await service.start()
         await wait_until(
             lambda: probe.scalar("SELECT count(*) FROM {s}.signatures"),
@@ -88,7 +89,8 @@ async def test_sigkill_during_cuts_seals_each_signature_once_per_target(
         async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
             cut = await client.post(f"/v1/cases/{case_id}/dossiers", headers={"X-API-Key": key})
         assert cut.status_code in (200, 201)  # 200: the size rule had just sealed the rest
-        assert await probe.scalar("SELECT count(*) FROM {s}.signatures WHERE cut_id IS NULL") == 0
+        pending = "SELECT count(*) FROM {s}.signatures_with_cut WHERE cut_id IS NULL"
+        assert await probe.scalar(pending) == 0
         await wait_until(
             lambda: probe.scalar("SELECT count(*) FROM {s}.dossiers WHERE files IS NULL"),
             lambda n: n == 0,

@@ -44,7 +44,8 @@ async def dossiers_holding(stack: Stack, canaries: list[Canary]) -> list[uuid.UU
     try:
         rows = await conn.fetch(
             "SELECT DISTINCT d.id FROM delivery.dossiers d WHERE d.rendered_at IS NOT NULL AND "
-            "(d.cut_id IN (SELECT cut_id FROM delivery.signatures WHERE name = ANY($1)) OR "
+            "(d.cut_id IN (SELECT cut_id FROM delivery.signatures_with_cut "
+            "WHERE name = ANY($1)) OR "
             "d.cut_id IN (SELECT cut_id FROM delivery.solidarity_messages "
             "WHERE message = ANY($2)))",
             [c.name for c in canaries],

@@ -74,7 +74,9 @@ async def fetch(stack: Stack, sql: str, *args: object) -> list[asyncpg.Record]:
 
 async def cut_of(stack: Stack, canary: Canary) -> int | None:
     """The cut holding the canary's signature, once delivery stored and cut it."""
-    rows = await fetch(stack, "SELECT cut_id FROM delivery.signatures WHERE name = $1", canary.name)
+    rows = await fetch(
+        stack, "SELECT cut_id FROM delivery.signatures_with_cut WHERE name = $1", canary.name
+    )
     return rows[0]["cut_id"] if rows else None
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from services.delivery.adapters.opening import SealedFields
 from services.delivery.domain.intake import sort_actions
-from services.delivery.entrypoints.consumer import ActionView
+from services.delivery.entrypoints.action_view import ActionView
 from shared import sealing
 from shared.db import Conn
 from tests.unit.shared.fake_data_keys import FakeDataKeyStore

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.counter.domain.model import entry_of, identity_of
-from services.delivery.entrypoints.consumer import ActionView
+from services.delivery.entrypoints.action_view import ActionView
 from shared.action_ids import ActionIdentity, conflicting, fingerprint, new_action_id
 from shared.contracts.actions import ActionType
 from shared.kafka import decode, encode
