@@ -4,7 +4,7 @@
 -- each row and of its index entries: as costly as storing it again). It records the ids
 -- it seals instead: its case's rows with after_id < id <= upto_id. Every transaction that
 -- stores signatures holds a shared lock that the cut takes exclusively
--- (adapters/signature_cuts.py), so no row below upto_id can commit after the cut.
+-- (adapters/cut_rows.py), so no row below upto_id can commit after the cut.
 -- Rows sealed before this migration keep their cut_id (upto_id NULL: such a cut's rows are
 -- those with its cut_id); the pending ones (cut_id NULL) go to the next cuts, by range.
 ALTER TABLE cuts ADD COLUMN after_id bigint, ADD COLUMN upto_id bigint;
