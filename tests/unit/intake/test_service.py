@@ -4,10 +4,12 @@ its accepted events at once, and an unavailable publisher accepts nothing."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from services.intake import service
 from services.intake.domain.actions import ANONYMOUS, HEARTBEAT_CASE, Caller, Rejection
@@ -153,3 +155,30 @@ async def test_the_language_to_ask_in_is_found_only_for_a_signature_held() -> No
         bilingual, ANONYMOUS, {"sonia-dahmani": confirming}.get, CTX, publisher, holding
     )
     assert asked == ["fr"] and store.held[-1].language == "pt"  # the supporter's own
+
+
+async def test_accepted_actions_are_counted_by_type_and_channel_disposable_ones_too() -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    accepted = "plume_intake_actions_accepted_total"
+    disposable = "plume_intake_disposable_emails_total"
+    before = (
+        sample(accepted, type="signature", channel="partner"),
+        sample(accepted, type="letter", channel="partner"),
+        sample(disposable, channel="partner"),
+    )
+    bot = {"name": "B", "email": "b@mailinator.com", "country": "FR"}
+    items: list[ActionIn | list[FieldError]] = [
+        parse(action_id=None),
+        parse(action_id=None, supporter=bot),
+        parse(action_id=None, type="letter"),
+    ]
+    ctx = replace(CTX, origin_secret=b"origin-secret-0123456789")
+    await service.submit_batch(items, Caller("ngo", partner=True), CASES.get, ctx, FakePublisher())
+    after = (
+        sample(accepted, type="signature", channel="partner"),
+        sample(accepted, type="letter", channel="partner"),
+        sample(disposable, channel="partner"),
+    )
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1]
