@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,27 +26,40 @@ from services.intake.domain.ports import (
     PendingSignatures,
     PublishUnavailable,
 )
-from shared.contracts.actions import ActionEvent
+from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.logs import trace_fields
 
 log = logging.getLogger(__name__)
 
 
 def _count_accepted(events: Sequence[ActionEvent]) -> None:
-    tally = Counter((event.type, event.channel) for event in events)
+    # One pass into plain dicts: collections.Counter cost ~3 % of a single POST's CPU.
+    tally: dict[tuple[ActionType, Channel], int] = {}
+    disposable: dict[Channel, int] = {}
+    for event in events:
+        pair = (event.type, event.channel)
+        tally[pair] = tally.get(pair, 0) + 1
+        if event.disposable_email:
+            disposable[event.channel] = disposable.get(event.channel, 0) + 1
     for (kind, channel), count in tally.items():
         metrics.accepted(kind, channel).inc(count)
-    for channel, count in Counter(e.channel for e in events if e.disposable_email).items():
+    for channel, count in disposable.items():
         metrics.DISPOSABLE_EMAILS.labels(channel.value).inc(count)
+
+
+def _english() -> str:
+    return "en"
 
 
 @dataclass(frozen=True)
 class Holding:
-    """Where signatures wait for confirmation, how long, and the language to ask in."""
+    """Where signatures wait for confirmation, how long, and the language to ask in: found
+    only for a signature held, as most requests hold none (reading it from the request's
+    query and Accept-Language cost 3-4 % of a single POST's CPU in the profile)."""
 
     store: PendingSignatures
     confirm_within: timedelta
-    language: str = "en"
+    language: Callable[[], str] = _english
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,7 @@ async def hold(event: ActionEvent, action: ActionIn, holding: Holding, now: date
     supporter = action.supporter
     # a single signature has a supporter with an email (model.ActionIn, whole_action.py)
     assert supporter is not None and supporter.email is not None
-    language = (supporter.language or holding.language).split("-")[0].lower()
+    language = (supporter.language or holding.language()).split("-")[0].lower()
     token = new_token()
     expires_at = now + holding.confirm_within
     held = HeldSignature(event, supporter.email, language, token_hash(token), expires_at)

@@ -79,12 +79,13 @@ class KafkaActionPublisher:
             self._last_acknowledged = time.perf_counter()
 
     async def publish(self, events: Sequence[ActionEvent]) -> None:
+        await self.write([(event.kafka_key(), encode(event)) for event in events])
+
+    async def write(self, records: list[tuple[bytes, bytes]]) -> None:
+        """`publish` for events already encoded: (Kafka key, value) each."""
         if not self.available():
             raise PublishUnavailable("recent writes failed")
-        request = _Request(
-            [(event.kafka_key(), encode(event)) for event in events],
-            asyncio.get_running_loop().create_future(),
-        )
+        request = _Request(records, asyncio.get_running_loop().create_future())
         self._queue.append(request)
         self._wakeup.set()
         try:

@@ -9,13 +9,17 @@ from collections.abc import Collection, Sequence
 from typing import Protocol
 
 import asyncpg
+import orjson
 
-from services.intake.domain.ports import ActionPublisher, PublishUnavailable
+from services.intake.domain.ports import PublishUnavailable
 from shared import sealing
 from shared.contracts.actions import ActionEvent
 from shared.data_keys import DataKey
+from shared.kafka import encode
 
-CLEARED = {"supporter_name": None, "supporter_email": None, "message": None}
+Record = tuple[bytes, bytes]  # Kafka key and value
+# What sealing replaces: the supporter's id, and their fields in clear.
+REPLACED: set[str] = {"supporter_key", "supporter_name", "supporter_email", "message"}
 
 
 class DataKeys(Protocol):
@@ -24,26 +28,41 @@ class DataKeys(Protocol):
     ) -> dict[str, DataKey]: ...
 
 
-def sealed(event: ActionEvent, key: DataKey) -> ActionEvent:
+class RecordWriter(Protocol):
+    """Where the records go (KafkaActionPublisher): ActionPublisher's contract."""
+
+    async def write(self, records: list[Record]) -> None: ...
+
+    def available(self) -> bool: ...
+
+
+def sealed(event: ActionEvent, key: DataKey) -> Record:
+    """The event as written: the data key's id as the supporter's id, their name, email
+    and message sealed. Encoded straight to JSON, the sealed fields first and the rest of
+    the event after them, rather than copied into a new event and then encoded (the copy
+    alone, model_copy, cost more than a third of sealing an action)."""
     fields = sealing.PersonalFields(event.supporter_name, event.supporter_email, event.message)
-    update: dict[str, object] = {"supporter_key": key.key_id}
+    head: dict[str, str] = {"supporter_key": key.key_id}
     if not fields.is_empty():
-        update |= CLEARED | {"sealed": sealing.seal(key.secret, event.action_id, fields)}
-    return event.model_copy(update=update)
+        head["sealed"] = sealing.seal(key.secret, event.action_id, fields)
+    rest = event.model_dump_json(exclude=REPLACED, exclude_none=True).encode()
+    # Two JSON objects joined into one: `rest` always holds the action's id (required).
+    return key.key_id.encode(), orjson.dumps(head)[:-1] + b"," + rest[1:]
 
 
 class SealingPublisher:
-    def __init__(self, keys: DataKeys, publisher: ActionPublisher) -> None:
+    def __init__(self, keys: DataKeys, writer: RecordWriter) -> None:
         self.keys = keys
-        self.publisher = publisher
+        self.writer = writer
 
     def available(self) -> bool:
-        return self.publisher.available()
+        return self.writer.available()
 
     async def publish(self, events: Sequence[ActionEvent]) -> None:
         """Events from intake's decision carry the supporter's lookup (the keyed hash of
         the email) as supporter_key; they are written with the data key's id instead."""
         lookups = {event.supporter_key for event in events if event.supporter_key}
+        keys: dict[str, DataKey] = {}
         if lookups:
             # Consent to contact keeps the key (its email readable) past its retention.
             contact = {e.supporter_key for e in events if e.supporter_key and e.contact}
@@ -51,8 +70,11 @@ class SealingPublisher:
                 keys = await self.keys.for_supporters(lookups, contact)
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 raise PublishUnavailable("the supporters' data keys cannot be read") from exc
-            events = [
-                sealed(event, keys[event.supporter_key]) if event.supporter_key else event
+        await self.writer.write(
+            [
+                sealed(event, keys[event.supporter_key])
+                if event.supporter_key
+                else (event.kafka_key(), encode(event))
                 for event in events
             ]
-        await self.publisher.publish(events)
+        )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from shared.contracts.actions import ActionType
@@ -31,6 +31,8 @@ class Fault(NamedTuple):
 
 def faults(action: Any) -> list[Fault]:
     """The whole-action faults of `action`: a validated ActionIn, or the JSON object sent."""
+    if isinstance(action, BaseModel) and _whole(action):
+        return []
     found = []
     kind = _get(action, "type")
     field = _REQUIRED_BY_NAME.get(kind) if isinstance(kind, str) else None
@@ -47,6 +49,17 @@ def faults(action: Any) -> list[Fault]:
     message = "is required (only a tally, count > 1, may give the country alone)"
     found += [Fault("missing", message, ("supporter", part), supporter) for part in missing]
     return found
+
+
+def _whole(action: Any) -> bool:
+    """A validated action (ActionIn) with all it needs (its type's field, a named
+    supporter): the usual case, told in a few attribute reads (`faults` costs ~3 µs per
+    action through `_get`)."""
+    field = REQUIRED_BY_TYPE.get(action.type)
+    supporter = action.supporter
+    if field is not None and getattr(action, field) is None:
+        return False
+    return supporter is None or (supporter.name is not None and supporter.email is not None)
 
 
 def as_error(found: Sequence[Fault]) -> ValidationError:

@@ -129,4 +129,5 @@ def _item(result: service.ItemResult) -> dict[str, Any]:
     if result.event is None:
         return {"index": result.index, "status": "rejected", "errors": list(result.errors)}
     status = "pending_confirmation" if result.held else "accepted"
-    return {"index": result.index, "status": status, "action_id": str(result.event.action_id)}
+    # orjson writes the UUID as str() would, in C (str() was ~2 µs per action).
+    return {"index": result.index, "status": status, "action_id": result.event.action_id}

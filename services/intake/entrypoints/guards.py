@@ -136,7 +136,7 @@ def holding(request: Request, intake: IntakeState) -> Holding | None:
     if intake.pending is None:
         return None
     within = timedelta(days=intake.settings.confirm_within_days)
-    return Holding(intake.pending, within, choose(requested_languages(request), set(TEXTS)))
+    return Holding(intake.pending, within, lambda: choose(requested_languages(request), set(TEXTS)))
 
 
 def refusal_of(rejection: Rejection) -> Refusal:

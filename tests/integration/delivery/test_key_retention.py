@@ -97,6 +97,11 @@ async def hand_over(client: httpx.AsyncClient, settings: DeliverySettings, case_
     await wait_until(files_deleted, within=30)
 
 
+def as_written(event: ActionEvent, key: data_keys.DataKey) -> ActionEvent:
+    """The event as intake writes it, sealed with `key`."""
+    return ActionEvent.model_validate_json(sealed(event, key)[1])
+
+
 def actions_of(
     cases: tuple[str, str], key: dict[str, data_keys.DataKey], lookup: dict[str, str], name: str
 ) -> list[ActionEvent]:
@@ -106,7 +111,7 @@ def actions_of(
 
     def signed(who: str, case_id: str, name: str | None, **extra: object) -> ActionEvent:
         event = signature(case_id, lookup[who], name, consent=name is not None)
-        return sealed(event.model_copy(update=extra), key[who])
+        return as_written(event.model_copy(update=extra), key[who])
 
     return [
         signed("handed_over", done, name),
@@ -148,7 +153,7 @@ async def test_keys_go_at_the_end_of_their_retention_unless_still_needed(
                 assert await opened_name(keys, actions[0]) is None  # sealed, now unreadable
                 assert again.key_id != key["handed_over"].key_id
                 signs_again = signature(cases[0], who["handed_over"], f"{canary} again")
-                await publish(settings, [], [sealed(signs_again, again)])
+                await publish(settings, [], [as_written(signs_again, again)])
                 await wait_until(lambda: stored(settings, "signatures"), lambda n: n == 3)
         finally:
             await forget(keys.pool, list(who.values()))

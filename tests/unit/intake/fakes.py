@@ -14,6 +14,7 @@ from shared.contracts.actions import ActionEvent
 class FakePublisher:
     def __init__(self) -> None:
         self.events: list[ActionEvent] = []
+        self.records: list[tuple[bytes, bytes]] = []  # as written, when written encoded
         self.down = False
         self.refused = 0
 
@@ -22,6 +23,11 @@ class FakePublisher:
             self.refused += 1
             raise PublishUnavailable("fake Kafka is down")
         self.events.extend(events)
+
+    async def write(self, records: list[tuple[bytes, bytes]]) -> None:
+        """Records as the Kafka publisher writes them, read back as consumers read them."""
+        await self.publish([ActionEvent.model_validate_json(value) for _, value in records])
+        self.records.extend(records)
 
     def available(self) -> bool:
         return not self.down

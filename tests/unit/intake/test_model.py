@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from services.intake.domain.errors import FieldError, field_errors, is_invalid_json
 from services.intake.domain.model import ActionIn, BatchIn
+from services.intake.domain.whole_action import faults
 from tests.unit.intake.builders import NOW, rules, signature
 
 pytestmark = pytest.mark.unit
@@ -119,6 +120,39 @@ def test_signature_needs_a_supporter_and_solidarity_message_a_message() -> None:
             "message": "is required for a solidarity_message",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        signature(supporter={"name": "Awa", "country": "SN"}),  # no email
+        signature(supporter={"email": "a@example.org"}),  # no name
+        signature(type="letter", count=3, supporter={"country": "SN"}),  # a tally: country alone
+        signature(type="letter", count=3, supporter={"name": "Awa"}),  # a tally, half named
+        signature(type="solidarity_message", message="Courage"),
+    ],
+)
+def test_an_action_is_told_the_same_whole_action_rules_validated_or_as_sent(
+    body: dict[str, Any],
+) -> None:
+    # A validated action that has all it needs is passed in a few reads (`_whole`); each
+    # other one goes through the rules as the JSON sent would.
+    sent = orjson.loads(orjson.dumps(body))
+    try:
+        validated: Any = ActionIn.model_validate_json(orjson.dumps(body), context=rules())
+    except ValidationError as refused:
+        assert [(e["type"], e["loc"]) for e in refused.errors()] == [
+            (f.code, f.loc) for f in faults(sent)
+        ]
+        return
+    assert faults(validated) == faults(sent) == []
+
+
+@pytest.mark.parametrize("sent", [[None, None], None, "text", 3, [{"type": "signature"}]])
+def test_json_that_is_no_object_has_no_whole_action_fault(sent: Any) -> None:
+    # What a client may send instead of an action (schemathesis sent [null, null]): its
+    # fields' errors say what is wrong; the whole-action rules find nothing to add.
+    assert faults(sent) == []
 
 
 def test_other_types_need_neither() -> None:

@@ -51,6 +51,20 @@ def test_one_network_one_hash_and_never_the_address_on_the_event() -> None:
     assert origin_of(SECRET, "unknown", None).network_hash is None
 
 
+def test_an_origin_made_once_per_address_and_domain_is_the_one_each_action_gets() -> None:
+    # Origins are remembered (per secret, address and domain): each email's domain is
+    # still read from the email, and another secret still hashes anew.
+    first = origin_of(SECRET, "203.0.113.7", "one@Example.org.")
+    assert origin_of(SECRET, "203.0.113.7", "two@EXAMPLE.org") == first
+    assert origin_of(SECRET, "203.0.113.7", "x@mailinator.com").disposable_email
+    assert origin_of(SECRET, "203.0.113.7", "x@mailinator.com.org").disposable_email is False
+    other = origin_of(b"another-secret-0123456", "203.0.113.7", "one@example.org")
+    assert other.email_domain_hash != first.email_domain_hash
+    assert other.network_hash != first.network_hash
+    assert origin_of(SECRET, "203.0.113.7", None).email_domain_hash is None
+    assert origin_of(SECRET, None, "one@example.org").network_hash is None
+
+
 def test_disposable_domains_come_from_the_list_parents_included() -> None:
     assert is_disposable("mailinator.com")
     assert is_disposable("inbox.mailinator.com")

@@ -12,7 +12,7 @@ from services.intake.adapters.sealing_publisher import SealingPublisher
 from services.intake.domain.actions import heartbeat
 from services.intake.domain.ports import PublishUnavailable
 from shared import sealing
-from shared.contracts.actions import ActionEvent, ActionType, Channel
+from shared.contracts.actions import ActionEvent, ActionType, Channel, Tracking
 from shared.data_keys import DataKey
 from tests.unit.intake.fakes import FakePublisher
 from tests.unit.shared.fake_data_keys import FakeDataKeyStore
@@ -38,7 +38,16 @@ def action(lookup: str | None, **fields: object) -> ActionEvent:
 
 async def test_personal_fields_are_sealed_with_the_supporters_key() -> None:
     keys, kafka = FakeDataKeyStore(), FakePublisher()
-    event = action("hash-of-awa", supporter_name="Awa", supporter_email="a@x.org", message="Hi")
+    event = action(
+        "hash-of-awa",
+        supporter_name="Awa",
+        supporter_email="a@x.org",
+        message="Hi",
+        tracking=Tracking(utm_source="newsletter"),
+        language="fr-SN",
+        request_id="req-1",
+        network_hash="0123456789abcdef",
+    )
     await SealingPublisher(keys, kafka).publish([event])
     (written,) = kafka.events
     key = keys.by_lookup["hash-of-awa"]
@@ -48,6 +57,13 @@ async def test_personal_fields_are_sealed_with_the_supporters_key() -> None:
     opened = sealing.open_sealed(key.secret, written.action_id, written.sealed)
     assert opened == sealing.PersonalFields("Awa", "a@x.org", "Hi")
     assert "Awa" not in written.model_dump_json() and "hash-of-awa" not in written.model_dump_json()
+    ((kafka_key, value),) = kafka.records  # as written: keyed by the data key's id
+    assert kafka_key == key.key_id.encode()
+    assert b"Awa" not in value and b"a@x.org" not in value and b"hash-of-awa" not in value
+    # Every other field of the event reaches the wire as it was.
+    cleared = {"supporter_name": None, "supporter_email": None, "message": None}
+    update = {**cleared, "supporter_key": key.key_id, "sealed": written.sealed}
+    assert written == event.model_copy(update=update)
 
 
 async def test_one_supporter_one_key_for_all_their_actions() -> None:

@@ -4,12 +4,16 @@ its accepted events at once, and an unavailable publisher accepts nothing."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import timedelta
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from services.intake import service
 from services.intake.domain.actions import ANONYMOUS, HEARTBEAT_CASE, Caller, Rejection
+from services.intake.domain.confirmations import HeldSignature
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
 from services.intake.domain.ports import PublishUnavailable
@@ -116,3 +120,65 @@ async def test_a_batch_kafka_refuses_names_each_items_action_id() -> None:
     assert ids is not None and len(ids) == 3
     assert ids[0] == signature()["action_id"] and ids[1] is None
     assert ids[2] is not None and ids[2] != ids[0]  # assigned by the server
+
+
+class _Pending:
+    """Holds signatures in memory (the part of PendingSignatures `hold` uses)."""
+
+    def __init__(self) -> None:
+        self.held: list[HeldSignature] = []
+
+    async def hold(self, held: HeldSignature, token: str) -> bool:
+        self.held.append(held)
+        return True
+
+
+async def test_the_language_to_ask_in_is_found_only_for_a_signature_held() -> None:
+    asked: list[str] = []
+
+    def language() -> str:
+        asked.append("fr")
+        return "fr"
+
+    store, publisher = _Pending(), FakePublisher()
+    confirming = CASES["sonia-dahmani"].model_copy(update={"confirm_signatures": True})
+    holding = service.Holding(store, timedelta(days=7), language)  # type: ignore[arg-type]
+    out = await service.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher, holding)
+    assert isinstance(out, ActionEvent) and asked == []  # published: nobody to ask
+    out = await service.submit_action(
+        parse(), ANONYMOUS, {"sonia-dahmani": confirming}.get, CTX, publisher, holding
+    )
+    assert isinstance(out, service.Held) and asked == ["fr"]
+    assert [held.language for held in store.held] == ["fr"]
+    bilingual = parse(supporter={**signature()["supporter"], "language": "pt-BR"})
+    await service.submit_action(
+        bilingual, ANONYMOUS, {"sonia-dahmani": confirming}.get, CTX, publisher, holding
+    )
+    assert asked == ["fr"] and store.held[-1].language == "pt"  # the supporter's own
+
+
+async def test_accepted_actions_are_counted_by_type_and_channel_disposable_ones_too() -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    accepted = "plume_intake_actions_accepted_total"
+    disposable = "plume_intake_disposable_emails_total"
+    before = (
+        sample(accepted, type="signature", channel="partner"),
+        sample(accepted, type="letter", channel="partner"),
+        sample(disposable, channel="partner"),
+    )
+    bot = {"name": "B", "email": "b@mailinator.com", "country": "FR"}
+    items: list[ActionIn | list[FieldError]] = [
+        parse(action_id=None),
+        parse(action_id=None, supporter=bot),
+        parse(action_id=None, type="letter"),
+    ]
+    ctx = replace(CTX, origin_secret=b"origin-secret-0123456789")
+    await service.submit_batch(items, Caller("ngo", partner=True), CASES.get, ctx, FakePublisher())
+    after = (
+        sample(accepted, type="signature", channel="partner"),
+        sample(accepted, type="letter", channel="partner"),
+        sample(disposable, channel="partner"),
+    )
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1]

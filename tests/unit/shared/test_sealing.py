@@ -61,6 +61,19 @@ def test_a_wrapped_key_is_bound_to_its_id() -> None:
         sealing.unwrap(sealing.new_data_key(), "key-1", wrapped)  # another master key
 
 
+def test_a_key_and_its_cipher_seal_and_open_alike() -> None:
+    # The master key is held as a cipher (made once); data keys are passed as bytes.
+    key, action_id = sealing.new_data_key(), uuid4()
+    cipher = sealing.cipher(key)
+    assert sealing.open_sealed(key, action_id, sealing.seal(cipher, action_id, FIELDS)) == FIELDS
+    assert sealing.open_sealed(cipher, action_id, sealing.seal(key, action_id, FIELDS)) == FIELDS
+    assert sealing.unwrap(key, "key-1", sealing.wrap(cipher, "key-1", b"k" * 32)) == b"k" * 32
+    with pytest.raises(sealing.Unreadable):
+        sealing.unwrap(
+            sealing.cipher(sealing.new_data_key()), "key-1", sealing.wrap(key, "key-1", b"k")
+        )
+
+
 def test_absent_fields_stay_absent() -> None:
     key, action_id = sealing.new_data_key(), uuid4()
     only_name = sealing.PersonalFields(name="Awa")
