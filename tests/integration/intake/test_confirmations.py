@@ -11,10 +11,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-import pytest
 
 from services.intake.domain.supporter_key import supporter_key
 from services.intake.settings import IntakeSettings
@@ -52,17 +52,17 @@ async def own_database(shared_url: str) -> AsyncIterator[str]:
     """A database of its own, dropped after: the supporters' erasure queue is per
     database, and the stack's intake (sharing the test database) would otherwise claim
     the test's erasure and report that it found nothing held. Creating one takes the
-    stack's PostgreSQL superuser (the app role may not create databases)."""
+    stack's PostgreSQL superuser (`make up`'s app role may not create databases)."""
     secret = REPO / os.environ.get("PLUME_HOME", ".plume") / "secrets" / "pg-superuser"
-    if not secret.is_file():
-        pytest.skip("needs the superuser of the stack `make up` runs (to create a database)")
-    address = shared_url.rsplit("@", 1)[-1].split("/", 1)[0]
-    admin = await asyncpg.connect(
-        f"postgresql://postgres@{address}/postgres", password=secret.read_text().strip()
-    )
+    if secret.is_file():
+        address = shared_url.rsplit("@", 1)[-1].split("/", 1)[0]
+        admin_url, password = f"postgresql://postgres@{address}/postgres", secret.read_text()
+    else:  # another PostgreSQL: its app role must be allowed to create databases
+        admin_url, password = shared_url, None
+    admin = await asyncpg.connect(admin_url, password=password and password.strip())
     name = f"plume_t_{uuid.uuid4().hex[:10]}"
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" OWNER plume')
+        await admin.execute(f'CREATE DATABASE "{name}" OWNER "{urlsplit(shared_url).username}"')
         try:
             yield shared_url.rsplit("/", 1)[0] + f"/{name}"
         finally:
