@@ -49,10 +49,11 @@ class PgEraser:
     ) -> tuple[dict[str, Any], list[uuid.UUID]]:
         await hold_sealing_shared(conn, self.schema)  # no cut half sees what goes
         named = await conn.fetch(
-            f"DELETE FROM {self.s}.signatures g WHERE supporter_key = ANY($1) "
-            "RETURNING case_id, supporter_key, country, coalesce(cut_id, (SELECT c.id "
-            f"FROM {self.s}.cuts c WHERE c.case_id = g.case_id AND c.upto_id >= g.id "
-            "AND c.after_id < g.id)) AS cut_id, consent_text_id",
+            # Each row's cut as the view finds it (by range or by cut_id): one rule.
+            f"WITH gone AS (SELECT case_id, supporter_key, country, cut_id, consent_text_id "
+            f"FROM {self.s}.signatures_with_cut WHERE supporter_key = ANY($1)), "
+            f"deleted AS (DELETE FROM {self.s}.signatures WHERE supporter_key = ANY($1)) "
+            "SELECT * FROM gone",
             subjects,
         )
         await conn.executemany(
