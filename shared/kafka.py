@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
-def encode(model: BaseModel) -> bytes:
-    return model.model_dump_json(exclude_none=True).encode()
+def encode(model: BaseModel, exclude: set[str] | None = None) -> bytes:
+    """A message's value: its JSON without the fields that are None (nor `exclude`)."""
+    return model.model_dump_json(exclude=exclude, exclude_none=True).encode()
 
 
 def decode(model: type[M], raw: bytes) -> M:

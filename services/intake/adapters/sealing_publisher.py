@@ -45,7 +45,7 @@ def sealed(event: ActionEvent, key: DataKey) -> Record:
     head: dict[str, str] = {"supporter_key": key.key_id}
     if not fields.is_empty():
         head["sealed"] = sealing.seal(key.secret, event.action_id, fields)
-    rest = event.model_dump_json(exclude=REPLACED, exclude_none=True).encode()
+    rest = encode(event, exclude=REPLACED)
     # Two JSON objects joined into one: `rest` always holds the action's id (required).
     return key.key_id.encode(), orjson.dumps(head)[:-1] + b"," + rest[1:]
 
