@@ -231,14 +231,15 @@ def event_size(bodies: Path) -> int:
 
     from services.intake.domain.actions import ANONYMOUS, Context, decide
     from services.intake.domain.model import ActionIn, Rules
-    from shared.kafka import encode
+    from shared.contracts.action_record import ActionRecord, encode_record
 
     now = datetime.now(UTC)
     raw = bodies.read_bytes().splitlines()[0]
     action = ActionIn.model_validate_json(raw, context=Rules(lambda _: True, now, 0))
     ctx = Context(b"x" * 32, now, 0, "0" * 32)
-    event: Any = decide(action, ANONYMOUS, lambda _: _fake_case(), ctx)
-    return len(encode(event))
+    event = decide(action, ANONYMOUS, lambda _: _fake_case(), ctx)
+    assert isinstance(event, ActionRecord), event
+    return len(encode_record(event))
 
 
 def _fake_case() -> Any:

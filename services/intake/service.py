@@ -26,13 +26,14 @@ from services.intake.domain.ports import (
     PendingSignatures,
     PublishUnavailable,
 )
-from shared.contracts.actions import ActionEvent, ActionType, Channel
+from shared.contracts.action_record import ActionRecord
+from shared.contracts.actions import ActionType, Channel
 from shared.logs import trace_fields
 
 log = logging.getLogger(__name__)
 
 
-def _count_accepted(events: Sequence[ActionEvent]) -> None:
+def _count_accepted(events: Sequence[ActionRecord]) -> None:
     # One pass into plain dicts: collections.Counter cost ~3 % of a single POST's CPU.
     tally: dict[tuple[ActionType, Channel], int] = {}
     disposable: dict[Channel, int] = {}
@@ -66,10 +67,10 @@ class Holding:
 class Held:
     """A signature held until its supporter confirms it: not published, not counted."""
 
-    event: ActionEvent
+    event: ActionRecord
 
 
-async def hold(event: ActionEvent, action: ActionIn, holding: Holding, now: datetime) -> Held:
+async def hold(event: ActionRecord, action: ActionIn, holding: Holding, now: datetime) -> Held:
     supporter = action.supporter
     # a single signature has a supporter with an email (model.ActionIn, whole_action.py)
     assert supporter is not None and supporter.email is not None
@@ -89,7 +90,7 @@ async def submit_action(
     ctx: Context,
     publisher: ActionPublisher,
     holding: Holding | None = None,
-) -> ActionEvent | Held | Rejection:
+) -> ActionRecord | Held | Rejection:
     """The accepted event (acknowledged by Kafka), the signature held for confirmation
     (stored in PostgreSQL) or the rejection; PublishUnavailable propagates when Kafka
     cannot take it."""
@@ -110,7 +111,7 @@ async def submit_action(
 @dataclass(frozen=True)
 class ItemResult:
     index: int
-    event: ActionEvent | None = None
+    event: ActionRecord | None = None
     errors: tuple[FieldError, ...] = ()
     held: bool = False  # waiting for its supporter's confirmation, not published
 

@@ -10,6 +10,7 @@ import asyncpg
 
 from services.intake.domain.confirmations import HeldSignature, Mail, Pending
 from shared import erasures
+from shared.contracts.action_record import encode_record, record_of
 from shared.contracts.actions import ActionEvent
 from shared.db import migrate
 
@@ -35,7 +36,7 @@ class PgPendingSignatures:
                 event.action_id,
                 event.case_id,
                 event.supporter_key,
-                event.model_dump_json(),
+                encode_record(event).decode(),
                 held.email,
                 held.language,
                 token,
@@ -75,7 +76,7 @@ class PgPendingSignatures:
             )
         if row is None:
             return None
-        event = ActionEvent.model_validate_json(row["event"]) if row["event"] else None
+        event = record_of(ActionEvent.model_validate_json(row["event"])) if row["event"] else None
         return Pending(row["case_id"], event)
 
     async def confirm(self, token_hash: str) -> None:

@@ -13,7 +13,8 @@ from services.intake.domain.model import ActionIn
 from services.intake.domain.origins import Origin, origin_of
 from services.intake.domain.supporter_key import supporter_key
 from shared.action_ids import new_action_id
-from shared.contracts.actions import NO_COUNTRY, ActionEvent, ActionType, Channel
+from shared.contracts.action_record import ActionRecord, TrackingRecord
+from shared.contracts.actions import NO_COUNTRY, ActionType, Channel
 from shared.contracts.catalog import CaseRecord
 
 CaseLookup = Callable[[str], CaseRecord | None]
@@ -57,7 +58,7 @@ class Rejection:
 
 def decide(
     action: ActionIn, caller: Caller, cases: CaseLookup, ctx: Context
-) -> ActionEvent | Rejection:
+) -> ActionRecord | Rejection:
     """The event to publish for `action`, or why it is refused. `action` was validated
     against the catalogue and the clock (model.Rules, at `ctx.now`): an unknown case or a
     future date was refused there, listed with every other failing field."""
@@ -121,47 +122,47 @@ def _event(
     channel: Channel,
     caller: Caller,
     ctx: Context,
-) -> ActionEvent:
+) -> ActionRecord:
     supporter, consent = action.supporter, action.consent
     email = supporter.email if supporter else None  # a tally's supporters may have none
     origin = ctx.origin(email)
-    # Validating a dict runs in pydantic-core, about twice as fast per action as
-    # model_construct's Python loop, and checks the event once more on the way.
-    return ActionEvent.model_validate(
-        {
-            "action_id": action_id,
-            "case_id": action.case_id,
-            "type": action.type,
-            "count": action.count or 1,
-            "channel": channel,
-            "country": (supporter.country if supporter else None) or NO_COUNTRY,
-            "supporter_key": supporter_key(ctx.secret, email) if email else None,
-            "supporter_name": (
-                supporter.name if supporter and consent.share_name_with_target else None
-            ),
-            "supporter_email": email if consent.contact else None,
-            "share_name_with_target": consent.share_name_with_target,
-            "contact": consent.contact,
-            "consent_text_id": consent.text_id,
-            "message": action.message,
-            "language": supporter.language if supporter else None,
-            "tracking": action.tracking.model_dump() if action.tracking else None,
-            "occurred_at": occurred_at,
-            "accepted_at": ctx.now,
-            "source": caller.source,
-            "request_id": ctx.request_id,
-            "network_hash": origin.network_hash,
-            "email_domain_hash": origin.email_domain_hash,
-            "disposable_email": origin.disposable_email,
-        }
+    tracking = action.tracking
+    # A Struct, not an ActionEvent: what ActionIn validated needs no second check, and
+    # ActionEvent's validation and encoding cost four times the Struct's (action_record.py).
+    return ActionRecord(
+        schema_version=1,
+        action_id=action_id,
+        case_id=action.case_id,
+        type=action.type,
+        count=action.count or 1,
+        channel=channel,
+        country=(supporter.country if supporter else None) or NO_COUNTRY,
+        supporter_key=supporter_key(ctx.secret, email) if email else None,
+        supporter_name=supporter.name if supporter and consent.share_name_with_target else None,
+        supporter_email=email if consent.contact else None,
+        share_name_with_target=consent.share_name_with_target,
+        contact=consent.contact,
+        consent_text_id=consent.text_id,
+        message=action.message,
+        language=supporter.language if supporter else None,
+        tracking=TrackingRecord(**dict(tracking)) if tracking else None,
+        occurred_at=occurred_at,
+        accepted_at=ctx.now,
+        source=caller.source,
+        request_id=ctx.request_id,
+        heartbeat=False,
+        network_hash=origin.network_hash,
+        email_domain_hash=origin.email_domain_hash,
+        disposable_email=origin.disposable_email,
     )
 
 
-def heartbeat(now: datetime) -> ActionEvent:
+def heartbeat(now: datetime) -> ActionRecord:
     """The synthetic action that proves the pipeline alive; flagged so nobody counts it.
     Its request id lets an operator follow it through every service's log."""
     action_id = new_action_id()
-    return ActionEvent(
+    return ActionRecord(
+        schema_version=1,
         action_id=action_id,
         request_id=f"heartbeat-{action_id.hex[:16]}",
         case_id=HEARTBEAT_CASE,
@@ -172,4 +173,8 @@ def heartbeat(now: datetime) -> ActionEvent:
         accepted_at=now,
         source="heartbeat",
         heartbeat=True,
+        country=NO_COUNTRY,
+        share_name_with_target=False,
+        contact=False,
+        disposable_email=False,
     )

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from shared.contracts.actions import ActionEvent, ActionType
+from shared.contracts.action_record import ActionRecord
+from shared.contracts.actions import ActionType
 from shared.contracts.catalog import CaseRecord
 
 
-def needs_confirmation(event: ActionEvent, case: CaseRecord | None) -> bool:
+def needs_confirmation(event: ActionRecord, case: CaseRecord | None) -> bool:
     """A supporter's own signature (a tally of signatures has nobody to ask)."""
     signed = event.type is ActionType.SIGNATURE and event.count == 1
     return signed and case is not None and case.confirm_signatures
@@ -34,7 +35,7 @@ class HeldSignature:
     """A signature waiting for its supporter: the event to publish once confirmed, and
     where (and in which language) to ask for the confirmation."""
 
-    event: ActionEvent
+    event: ActionRecord
     email: str
     language: str
     token_hash: str
@@ -57,4 +58,4 @@ class Pending:
     """What a confirmation link points at: the held event (None once confirmed)."""
 
     case_id: str
-    event: ActionEvent | None
+    event: ActionRecord | None

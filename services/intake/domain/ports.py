@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 from services.intake.domain.confirmations import HeldSignature, Mail, Pending
-from shared.contracts.actions import ActionEvent
+from shared.contracts.action_record import ActionRecord
 
 if TYPE_CHECKING:  # for the annotation only: shared.apikeys holds its PostgreSQL queries
     from shared.apikeys import ApiKey
@@ -23,7 +23,7 @@ class PublishUnavailable(Exception):
 
 
 class ActionPublisher(Protocol):
-    async def publish(self, events: Sequence[ActionEvent]) -> None:
+    async def publish(self, events: Sequence[ActionRecord]) -> None:
         """Return only once Kafka acknowledged every event (acks=all); raise
         PublishUnavailable when that cannot happen within the publish timeout. Concurrent
         callers are written together; a failure may still leave some events written, which

@@ -26,6 +26,7 @@ from services.intake.adapters.data_keys import CachedDataKeys
 from services.intake.adapters.sealing_publisher import sealed
 from shared import data_keys
 from shared.apikeys import Scope
+from shared.contracts.action_record import record_of
 from shared.contracts.actions import ActionEvent
 from shared.db import create_pool
 from tests.integration.data_key_memory import following
@@ -99,7 +100,7 @@ async def hand_over(client: httpx.AsyncClient, settings: DeliverySettings, case_
 
 def as_written(event: ActionEvent, key: data_keys.DataKey) -> ActionEvent:
     """The event as intake writes it, sealed with `key`."""
-    return ActionEvent.model_validate_json(sealed(event, key)[1])
+    return ActionEvent.model_validate_json(sealed(record_of(event), key)[1])
 
 
 def actions_of(

@@ -8,17 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.intake.domain.ports import PublishUnavailable
+from shared.contracts.action_record import ActionRecord, record_of
 from shared.contracts.actions import ActionEvent
 
 
 class FakePublisher:
     def __init__(self) -> None:
-        self.events: list[ActionEvent] = []
+        self.events: list[ActionRecord] = []
         self.records: list[tuple[bytes, bytes]] = []  # as written, when written encoded
         self.down = False
         self.refused = 0
 
-    async def publish(self, events: Sequence[ActionEvent]) -> None:
+    async def publish(self, events: Sequence[ActionRecord]) -> None:
         if self.down:
             self.refused += 1
             raise PublishUnavailable("fake Kafka is down")
@@ -26,7 +27,7 @@ class FakePublisher:
 
     async def write(self, records: list[tuple[bytes, bytes]]) -> None:
         """Records as the Kafka publisher writes them, read back as consumers read them."""
-        await self.publish([ActionEvent.model_validate_json(value) for _, value in records])
+        await self.publish([record_of(ActionEvent.model_validate_json(v)) for _, v in records])
         self.records.extend(records)
 
     def available(self) -> bool:

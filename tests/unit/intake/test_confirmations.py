@@ -10,6 +10,7 @@ import pytest
 
 from services.intake.adapters.confirmation_mail import confirmation_message
 from services.intake.domain.confirmations import Mail, needs_confirmation, new_token, token_hash
+from shared.contracts.action_record import ActionRecord, record_of
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.contracts.catalog import CampaignFile, CaseRecord, case_records
 
@@ -24,17 +25,19 @@ def record(confirm: bool) -> CaseRecord:
     return case_records(campaign)[0]
 
 
-def event(kind: ActionType) -> ActionEvent:
+def event(kind: ActionType) -> ActionRecord:
     now = datetime.now(UTC)
-    return ActionEvent(
-        action_id=uuid.uuid4(),
-        case_id=record(False).case.id,
-        type=kind,
-        count=1,
-        channel=Channel.WEB,
-        occurred_at=now,
-        accepted_at=now,
-        source="anonymous",
+    return record_of(
+        ActionEvent(
+            action_id=uuid.uuid4(),
+            case_id=record(False).case.id,
+            type=kind,
+            count=1,
+            channel=Channel.WEB,
+            occurred_at=now,
+            accepted_at=now,
+            source="anonymous",
+        )
     )
 
 

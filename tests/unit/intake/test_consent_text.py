@@ -8,7 +8,7 @@ import pytest
 
 from services.intake.domain.actions import ANONYMOUS, Rejection, decide
 from services.intake.domain.model import ActionIn
-from shared.contracts.actions import ActionEvent
+from shared.contracts.action_record import ActionRecord
 from shared.contracts.catalog import CampaignFile, CaseRecord, case_records
 from tests.unit.intake.builders import rules, signature
 from tests.unit.intake.test_decide import CTX
@@ -43,12 +43,12 @@ def with_text(text_id: str | None) -> ActionIn:
 
 def test_the_consent_text_seen_travels_with_the_action() -> None:
     event = decide(with_text("sign-v1"), ANONYMOUS, lambda _: the_case(), CTX)
-    assert isinstance(event, ActionEvent) and event.consent_text_id == "sign-v1"
+    assert isinstance(event, ActionRecord) and event.consent_text_id == "sign-v1"
 
 
 def test_without_a_text_id_nothing_is_claimed() -> None:
     event = decide(with_text(None), ANONYMOUS, lambda _: the_case(), CTX)
-    assert isinstance(event, ActionEvent) and event.consent_text_id is None
+    assert isinstance(event, ActionRecord) and event.consent_text_id is None
 
 
 def test_a_text_the_campaign_does_not_hold_is_refused() -> None:

@@ -13,9 +13,10 @@ from pydantic import ValidationError
 from services.intake.domain.actions import ANONYMOUS, Caller, Context, Rejection, decide
 from services.intake.domain.model import ActionIn
 from services.intake.domain.supporter_key import supporter_key
+from shared.contracts.action_record import ActionRecord, encode_record, record_of
 from shared.contracts.actions import ActionEvent, Channel
 from shared.contracts.catalog import CaseRecord, CaseStatus
-from shared.kafka import decode, encode
+from shared.kafka import decode
 from tests.unit.intake.builders import NOW, rules, signature
 
 pytestmark = pytest.mark.unit
@@ -50,8 +51,8 @@ def action(**overrides: Any) -> ActionIn:
     return ActionIn.model_validate_json(orjson.dumps(signature(**overrides)), context=rules())
 
 
-def event(outcome: ActionEvent | Rejection) -> ActionEvent:
-    assert isinstance(outcome, ActionEvent), outcome
+def event(outcome: ActionRecord | Rejection) -> ActionRecord:
+    assert isinstance(outcome, ActionRecord), outcome
     return outcome
 
 
@@ -74,7 +75,7 @@ def test_the_email_travels_only_with_consent_to_be_contacted() -> None:
 
 def test_the_event_survives_the_wire_and_validates() -> None:
     out = event(decide(action(), ANONYMOUS, CASES.get, CTX))
-    assert decode(ActionEvent, encode(out)) == out
+    assert record_of(decode(ActionEvent, encode_record(out))) == out
 
 
 def test_an_action_without_id_gets_one_and_without_supporter_counts_as_zz() -> None:

@@ -16,7 +16,9 @@ import pytest
 
 from services.intake.adapters.kafka_publisher import KafkaActionPublisher
 from services.intake.domain.ports import PublishUnavailable
+from shared.contracts.action_record import ActionRecord, event_of, record_of
 from shared.contracts.actions import ActionEvent, ActionType, Channel
+from shared.kafka import encode
 from tests.unit.intake.fakes import FakeProducer
 from tests.waiting import wait_until
 
@@ -24,17 +26,19 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2025, 12, 10, tzinfo=UTC)
 
 
-def make_event(n: int = 0) -> ActionEvent:
-    return ActionEvent(
-        action_id=uuid4(),
-        case_id="sonia-dahmani",
-        type=ActionType.TWEET,
-        count=1,
-        channel=Channel.WEB,
-        occurred_at=NOW,
-        accepted_at=NOW,
-        source="anonymous",
-        supporter_key=f"key-{n}",
+def make_event(n: int = 0) -> ActionRecord:
+    return record_of(
+        ActionEvent(
+            action_id=uuid4(),
+            case_id="sonia-dahmani",
+            type=ActionType.TWEET,
+            count=1,
+            channel=Channel.WEB,
+            occurred_at=NOW,
+            accepted_at=NOW,
+            source="anonymous",
+            supporter_key=f"key-{n}",
+        )
     )
 
 
@@ -71,7 +75,8 @@ async def test_concurrent_requests_share_one_batch_per_partition(
     assert len(producer.sent) <= len(producer.partitions)
     assert sum(len(b.builder.records) for b in producer.sent) == 200
     written = {value for b in producer.sent for _, value in b.builder.records}
-    assert written == {e.model_dump_json(exclude_none=True).encode() for e in events}
+    # as pydantic writes the events (the contract's model), byte for byte
+    assert written == {encode(event_of(e)) for e in events}
 
 
 async def test_one_supporter_always_lands_on_one_partition(
@@ -150,8 +155,8 @@ async def test_a_slow_partition_refuses_its_own_write_but_not_everyone_s(
         await publisher.publish([slow])
 
 
-def _events_on_two_partitions() -> tuple[ActionEvent, ActionEvent]:
-    by_partition: dict[int, ActionEvent] = {}
+def _events_on_two_partitions() -> tuple[ActionRecord, ActionRecord]:
+    by_partition: dict[int, ActionRecord] = {}
     for n in range(20):
         event = make_event(n)
         by_partition.setdefault(zlib.crc32(event.kafka_key()) % 3, event)

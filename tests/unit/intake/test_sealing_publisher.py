@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import msgspec
 import pytest
 
 from services.intake.adapters.sealing_publisher import SealingPublisher
 from services.intake.domain.actions import heartbeat
 from services.intake.domain.ports import PublishUnavailable
 from shared import sealing
+from shared.contracts.action_record import ActionRecord, encode_record, record_of
 from shared.contracts.actions import ActionEvent, ActionType, Channel, Tracking
 from shared.data_keys import DataKey
 from tests.unit.intake.fakes import FakePublisher
@@ -21,18 +23,20 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2025, 12, 10, tzinfo=UTC)
 
 
-def action(lookup: str | None, **fields: object) -> ActionEvent:
-    return ActionEvent(
-        action_id=uuid4(),
-        case_id="sonia-dahmani",
-        type=ActionType.SOLIDARITY_MESSAGE,
-        count=1,
-        channel=Channel.WEB,
-        supporter_key=lookup,
-        occurred_at=NOW,
-        accepted_at=NOW,
-        source="anonymous",
-        **fields,
+def action(lookup: str | None, **fields: object) -> ActionRecord:
+    return record_of(
+        ActionEvent(
+            action_id=uuid4(),
+            case_id="sonia-dahmani",
+            type=ActionType.SOLIDARITY_MESSAGE,
+            count=1,
+            channel=Channel.WEB,
+            supporter_key=lookup,
+            occurred_at=NOW,
+            accepted_at=NOW,
+            source="anonymous",
+            **fields,
+        )
     )
 
 
@@ -56,14 +60,14 @@ async def test_personal_fields_are_sealed_with_the_supporters_key() -> None:
     assert written.sealed is not None
     opened = sealing.open_sealed(key.secret, written.action_id, written.sealed)
     assert opened == sealing.PersonalFields("Awa", "a@x.org", "Hi")
-    assert "Awa" not in written.model_dump_json() and "hash-of-awa" not in written.model_dump_json()
+    assert b"Awa" not in encode_record(written) and b"hash-of-awa" not in encode_record(written)
     ((kafka_key, value),) = kafka.records  # as written: keyed by the data key's id
     assert kafka_key == key.key_id.encode()
     assert b"Awa" not in value and b"a@x.org" not in value and b"hash-of-awa" not in value
     # Every other field of the event reaches the wire as it was.
     cleared = {"supporter_name": None, "supporter_email": None, "message": None}
     update = {**cleared, "supporter_key": key.key_id, "sealed": written.sealed}
-    assert written == event.model_copy(update=update)
+    assert written == msgspec.structs.replace(event, **update)
 
 
 async def test_one_supporter_one_key_for_all_their_actions() -> None:

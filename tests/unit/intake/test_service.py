@@ -17,7 +17,7 @@ from services.intake.domain.confirmations import HeldSignature
 from services.intake.domain.errors import FieldError
 from services.intake.domain.model import ActionIn
 from services.intake.domain.ports import PublishUnavailable
-from shared.contracts.actions import ActionEvent
+from shared.contracts.action_record import ActionRecord
 from tests.unit.intake.builders import rules, signature
 from tests.unit.intake.fakes import FakePublisher
 from tests.unit.intake.test_decide import CASES, CTX
@@ -33,7 +33,7 @@ def parse(**overrides: object) -> ActionIn:
 async def test_an_accepted_action_is_published() -> None:
     publisher = FakePublisher()
     out = await service.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher)
-    assert isinstance(out, ActionEvent) and publisher.events == [out]
+    assert isinstance(out, ActionRecord) and publisher.events == [out]
 
 
 async def test_a_rejected_action_is_not_published() -> None:
@@ -144,7 +144,7 @@ async def test_the_language_to_ask_in_is_found_only_for_a_signature_held() -> No
     confirming = CASES["sonia-dahmani"].model_copy(update={"confirm_signatures": True})
     holding = service.Holding(store, timedelta(days=7), language)  # type: ignore[arg-type]
     out = await service.submit_action(parse(), ANONYMOUS, CASES.get, CTX, publisher, holding)
-    assert isinstance(out, ActionEvent) and asked == []  # published: nobody to ask
+    assert isinstance(out, ActionRecord) and asked == []  # published: nobody to ask
     out = await service.submit_action(
         parse(), ANONYMOUS, {"sonia-dahmani": confirming}.get, CTX, publisher, holding
     )

@@ -16,6 +16,7 @@ from bench.counter_load import TYPES, name_sealer, raw_action
 from services.intake.adapters.sealing_publisher import SealingPublisher
 from services.intake.domain.actions import ANONYMOUS, Context, decide
 from services.intake.domain.model import ActionIn
+from shared.contracts.action_record import ActionRecord
 from shared.contracts.actions import ActionEvent
 from shared.contracts.catalog import CaseRecord
 from shared.kafka import decode
@@ -39,11 +40,11 @@ CASE = CaseRecord.model_validate(
 )
 
 
-async def written(body: dict[str, Any]) -> ActionEvent:
+async def written(body: dict[str, Any]) -> ActionRecord:
     """The event intake writes for `body`, through its decision and its sealing."""
     action = ActionIn.model_validate_json(orjson.dumps(body), context=rules())
     event = decide(action, ANONYMOUS, {CASE.case.id: CASE}.get, Context(b"s" * 16, NOW, 300))
-    assert isinstance(event, ActionEvent), event
+    assert isinstance(event, ActionRecord), event
     kafka = FakePublisher()
     await SealingPublisher(FakeDataKeyStore(), kafka).publish([event])
     return kafka.events[0]

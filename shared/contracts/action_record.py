@@ -1,0 +1,80 @@
+"""An accepted action as intake builds and writes it: `ActionEvent`'s fields in a msgspec
+Struct. `ActionEvent` (pydantic) stays the contract, what every reader validates with;
+building and encoding one cost intake ~13 µs per action (validating the dict, then
+`model_dump_json`), this ~3 µs. Its JSON is `encode(ActionEvent)`'s, byte for byte: the
+fields in the same order, and only the fields that are None left out (`omit_defaults`,
+with None the only default). tests/unit/shared/test_action_record.py holds the two to
+the same fields and the same bytes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from shared.contracts.actions import ActionEvent, ActionType, Channel
+
+
+class TrackingRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    referrer: str | None = None
+
+
+class ActionRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """ActionEvent's fields in its order. Those ActionEvent defaults to a value other than
+    None have no default here (they are always written, as pydantic writes them)."""
+
+    schema_version: Literal[1]
+    action_id: UUID
+    case_id: str
+    type: ActionType
+    count: int
+    channel: Channel
+    country: str
+    supporter_key: str | None = None
+    supporter_name: str | None = None
+    supporter_email: str | None = None
+    share_name_with_target: bool
+    contact: bool
+    message: str | None = None
+    language: str | None = None
+    tracking: TrackingRecord | None = None
+    sealed: str | None = None
+    consent_text_id: str | None = None
+    occurred_at: datetime
+    accepted_at: datetime
+    source: str
+    request_id: str | None = None
+    heartbeat: bool
+    network_hash: str | None = None
+    email_domain_hash: str | None = None
+    disposable_email: bool
+
+    def kafka_key(self) -> bytes:
+        """ActionEvent.kafka_key: one supporter's actions share a partition."""
+        return (self.supporter_key or str(self.action_id)).encode()
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode_record(record: ActionRecord) -> bytes:
+    """The record's value on the topic: what `shared.kafka.encode` writes of its event."""
+    return _ENCODER.encode(record)
+
+
+def record_of(event: ActionEvent) -> ActionRecord:
+    """The record of an event read or made elsewhere (a held signature, a test's)."""
+    fields = dict(event)
+    if event.tracking is not None:
+        fields["tracking"] = TrackingRecord(**dict(event.tracking))
+    return ActionRecord(**fields)
+
+
+def event_of(record: ActionRecord) -> ActionEvent:
+    """The contract's model of a record, validated (for the rare paths that store it)."""
+    return ActionEvent.model_validate_json(encode_record(record))
