@@ -19,7 +19,7 @@ from services.intake.domain.confirmations import (
     token_hash,
 )
 from services.intake.domain.errors import FieldError
-from services.intake.domain.model import ActionIn
+from services.intake.domain.fast_model import Action
 from services.intake.domain.ports import (
     ActionPublisher,
     ConfirmationMailer,
@@ -70,7 +70,7 @@ class Held:
     event: ActionRecord
 
 
-async def hold(event: ActionRecord, action: ActionIn, holding: Holding, now: datetime) -> Held:
+async def hold(event: ActionRecord, action: Action, holding: Holding, now: datetime) -> Held:
     supporter = action.supporter
     # a single signature has a supporter with an email (model.ActionIn, whole_action.py)
     assert supporter is not None and supporter.email is not None
@@ -84,7 +84,7 @@ async def hold(event: ActionRecord, action: ActionIn, holding: Holding, now: dat
 
 
 async def submit_action(
-    action: ActionIn,
+    action: Action,
     caller: Caller,
     cases: CaseLookup,
     ctx: Context,
@@ -117,7 +117,7 @@ class ItemResult:
 
 
 async def submit_batch(
-    items: Sequence[ActionIn | list[FieldError]],
+    items: Sequence[Action | list[FieldError]],
     caller: Caller,
     cases: CaseLookup,
     ctx: Context,

@@ -6,12 +6,11 @@ a fraction of pydantic's cost (pydantic was a fifth of delivery's time per actio
 msgspec is stricter than pydantic's lax mode, so a record it refuses goes to pydantic,
 which accepts it or refuses it with today's error: the outcome of every record is
 pydantic's. Where msgspec would be *laxer* or decode another value, the record skips
-it (see `fast_path_may_differ`); tests/unit/delivery/test_action_decoding.py holds the
+it (see `shared.fast_json`); tests/unit/delivery/test_action_decoding.py holds the
 two decoders to the same outcome."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -20,6 +19,7 @@ import msgspec
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.actions import NO_COUNTRY, ActionType, Channel
+from shared.fast_json import decode_or_none, may_differ
 
 
 class ActionView(BaseModel):
@@ -72,36 +72,18 @@ class ActionRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _FAST = msgspec.json.Decoder(ActionRecord)
-# msgspec rounds a time's 7th fractional digit where pydantic drops it (1 µs apart). The
-# pattern starts with a literal, which re finds fast; one starting with \d tried every
-# byte and cost as much as msgspec's whole decoding.
-_LONG_FRACTION = re.compile(rb"\.\d{7}")
 # pydantic refuses JSON nested 255 deep, msgspec only past about a thousand.
 MAX_OPENINGS = 64
 
 
 def fast_path_may_differ(raw: bytes) -> bool:
-    """True when msgspec might accept what pydantic refuses, or read another value: JSON
-    nested deeper than any action (counted over the whole text: a bracket inside a string
-    only sends the record the slow way), or a time with more than microseconds."""
-    return (
-        raw.count(b"[") + raw.count(b"{") > MAX_OPENINGS or _LONG_FRACTION.search(raw) is not None
-    )
+    return may_differ(raw, MAX_OPENINGS)
 
 
 def decode_action(raw: bytes) -> ActionRecord:
     """The action in `raw`, or pydantic's ValidationError (a ValueError)."""
-    try:
-        # str first: msgspec does not check the UTF-8 of the fields it skips, pydantic does
-        text = raw.decode()
-    except UnicodeDecodeError:
-        return _by_pydantic(raw)
-    if fast_path_may_differ(raw):
-        return _by_pydantic(raw)
-    try:
-        return _FAST.decode(text)
-    except msgspec.MsgspecError:  # stricter than pydantic: let pydantic decide
-        return _by_pydantic(raw)
+    record = None if fast_path_may_differ(raw) else decode_or_none(_FAST, raw)
+    return _by_pydantic(raw) if record is None else record
 
 
 def _by_pydantic(raw: bytes) -> ActionRecord:

@@ -9,7 +9,8 @@ from datetime import datetime
 from uuid import UUID
 
 from services.intake.domain.errors import FieldError
-from services.intake.domain.model import ActionIn
+from services.intake.domain.fast_model import Action, FastTracking
+from services.intake.domain.model import TrackingIn
 from services.intake.domain.origins import Origin, origin_of
 from services.intake.domain.supporter_key import supporter_key
 from shared.action_ids import new_action_id
@@ -57,7 +58,7 @@ class Rejection:
 
 
 def decide(
-    action: ActionIn, caller: Caller, cases: CaseLookup, ctx: Context
+    action: Action, caller: Caller, cases: CaseLookup, ctx: Context
 ) -> ActionRecord | Rejection:
     """The event to publish for `action`, or why it is refused. `action` was validated
     against the catalogue and the clock (model.Rules, at `ctx.now`): an unknown case or a
@@ -73,7 +74,7 @@ def decide(
     return _event(action, action_id, occurred_at, _channel(action, caller), caller, ctx)
 
 
-def _tally_refused(action: ActionIn, caller: Caller) -> tuple[int, str, FieldError] | None:
+def _tally_refused(action: Action, caller: Caller) -> tuple[int, str, FieldError] | None:
     if action.count is None or action.count <= 1 or caller.may_tally:
         return None
     title = "Tallies need a key with the actions:tally scope"
@@ -81,7 +82,7 @@ def _tally_refused(action: ActionIn, caller: Caller) -> tuple[int, str, FieldErr
     return 403, title, {"field": "count", "code": "tally_scope_required", "message": message}
 
 
-def _case_refused(action: ActionIn, cases: CaseLookup) -> tuple[int, str, FieldError] | None:
+def _case_refused(action: Action, cases: CaseLookup) -> tuple[int, str, FieldError] | None:
     case = cases(action.case_id)
     if case is not None and case.is_open:  # None: removed from the catalogue since then
         return None
@@ -93,9 +94,7 @@ def _case_refused(action: ActionIn, cases: CaseLookup) -> tuple[int, str, FieldE
     )
 
 
-def _consent_text_refused(
-    action: ActionIn, cases: CaseLookup
-) -> tuple[int, str, FieldError] | None:
+def _consent_text_refused(action: Action, cases: CaseLookup) -> tuple[int, str, FieldError] | None:
     text_id, case = action.consent.text_id, cases(action.case_id)
     if text_id is None or case is None or text_id in case.consent_texts:
         return None
@@ -107,7 +106,7 @@ def _consent_text_refused(
     )
 
 
-def _channel(action: ActionIn, caller: Caller) -> Channel:
+def _channel(action: Action, caller: Caller) -> Channel:
     if caller.partner:
         return Channel.PARTNER
     if action.count is not None and caller.may_tally:
@@ -116,7 +115,7 @@ def _channel(action: ActionIn, caller: Caller) -> Channel:
 
 
 def _event(
-    action: ActionIn,
+    action: Action,
     action_id: UUID,
     occurred_at: datetime,
     channel: Channel,
@@ -145,7 +144,7 @@ def _event(
         consent_text_id=consent.text_id,
         message=action.message,
         language=supporter.language if supporter else None,
-        tracking=TrackingRecord(**dict(tracking)) if tracking else None,
+        tracking=_tracking(tracking) if tracking else None,
         occurred_at=occurred_at,
         accepted_at=ctx.now,
         source=caller.source,
@@ -154,6 +153,15 @@ def _event(
         network_hash=origin.network_hash,
         email_domain_hash=origin.email_domain_hash,
         disposable_email=origin.disposable_email,
+    )
+
+
+def _tracking(tracking: TrackingIn | FastTracking) -> TrackingRecord:
+    return TrackingRecord(
+        utm_source=tracking.utm_source,
+        utm_medium=tracking.utm_medium,
+        utm_campaign=tracking.utm_campaign,
+        referrer=tracking.referrer,
     )
 
 

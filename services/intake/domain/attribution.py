@@ -18,7 +18,7 @@ MAX_TRACKING = 200
 
 
 @lru_cache(maxsize=4_096)  # a campaign sees few distinct tags
-def _language(tag: str) -> str:
+def language_tag(tag: str) -> str:
     """A BCP 47 tag of a language CLDR knows (babel, already used for the dossiers' cover
     letters), in its canonical form (`EN-us` → `en-US`, `zh-CN` → `zh-Hans-CN`). A
     variant (`de-CH-1996`) is dropped; extensions and private-use tags are refused."""
@@ -31,6 +31,6 @@ def _language(tag: str) -> str:
 
 
 Language = Annotated[
-    str, Field(min_length=2, max_length=MAX_LANGUAGE_TAG), AfterValidator(_language)
+    str, Field(min_length=2, max_length=MAX_LANGUAGE_TAG), AfterValidator(language_tag)
 ]
 TrackingText = Annotated[str, Field(max_length=MAX_TRACKING), AfterValidator(text.check_text)]

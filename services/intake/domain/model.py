@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from services.intake.domain import text
 from services.intake.domain.attribution import Language, TrackingText
@@ -60,14 +61,14 @@ def _countries() -> frozenset[str]:
     return frozenset(country.alpha_2 for country in pycountry.countries)
 
 
-def _country(code: str) -> str:
+def country_code(code: str) -> str:
     code = code.strip().upper()
     if code not in _countries():
         raise text.invalid("invalid_country", "is not an ISO 3166-1 alpha-2 country code")
     return code
 
 
-def _email(address: str) -> str:
+def email_address(address: str) -> str:
     address = text.check_text(address)
     local, at, domain = address.rpartition("@")
     if not at:
@@ -86,7 +87,7 @@ def _domain(domain: str) -> str:
     return validate_email(f"a@{domain}", check_deliverability=False).domain
 
 
-def _message(value: str) -> str:
+def message_text(value: str) -> str:
     value = text.check_text(value, allow_line_breaks=True)
     if not value:
         raise text.invalid("blank", "must not be blank")
@@ -94,9 +95,9 @@ def _message(value: str) -> str:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(text.check_name)]
-Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
-Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
-Message = Annotated[str, Field(min_length=1, max_length=5_000), AfterValidator(_message)]
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(email_address)]
+Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(country_code)]
+Message = Annotated[str, Field(min_length=1, max_length=5_000), AfterValidator(message_text)]
 CaseId = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(text.check_text)]
 
 
@@ -197,16 +198,10 @@ class ActionIn(Strict):
     @field_validator("occurred_at")
     @classmethod
     def _plausible(cls, occurred_at: datetime | None, info: ValidationInfo) -> datetime | None:
-        if occurred_at is None:
-            return None
-        if occurred_at < EARLIEST_OCCURRED_AT:
-            earliest = f"{EARLIEST_OCCURRED_AT:%Y-%m-%dT%H:%M:%SZ}"
-            raise text.invalid("too_early", f"must not be before {earliest}")
         rules = info.context
-        if isinstance(rules, Rules) and occurred_in_future(
-            occurred_at, rules.now, rules.clock_skew_s
-        ):
-            raise text.invalid("in_future", "must not be in the future")
+        fault = None if occurred_at is None else implausible(occurred_at, rules)
+        if fault is not None:
+            raise fault
         return occurred_at
 
     @model_validator(mode="after")
@@ -232,6 +227,17 @@ class BatchIn(Strict):
     model_config = ConfigDict(json_schema_extra=_batch_example)
 
     actions: list[ActionIn] = Field(min_length=1, max_length=MAX_ACTIONS_PER_BATCH)
+
+
+def implausible(occurred_at: datetime, rules: object) -> PydanticCustomError | None:
+    """Why `occurred_at` cannot be when an action happened, or None (the clock's rule
+    only with `rules`)."""
+    if occurred_at < EARLIEST_OCCURRED_AT:
+        earliest = f"{EARLIEST_OCCURRED_AT:%Y-%m-%dT%H:%M:%SZ}"
+        return text.invalid("too_early", f"must not be before {earliest}")
+    if isinstance(rules, Rules) and occurred_in_future(occurred_at, rules.now, rules.clock_skew_s):
+        return text.invalid("in_future", "must not be in the future")
+    return None
 
 
 def occurred_in_future(occurred_at: datetime, now: datetime, skew_s: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -14,8 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.intake import service
+from services.intake.domain import fast_model
 from services.intake.domain.actions import Caller
 from services.intake.domain.errors import FieldError, field_errors, is_invalid_json
+from services.intake.domain.fast_model import Action
 from services.intake.domain.model import ActionIn, BatchIn, Rules
 from services.intake.domain.ports import PublishUnavailable
 from services.intake.domain.whole_action import with_whole_action
@@ -76,8 +79,12 @@ async def _accept(request: Request, intake: IntakeState, key: ApiKey) -> Respons
     return Response(orjson.dumps(_answer(results)), media_type="application/json")
 
 
-def parse_batch(body: bytes, rules: Rules) -> list[ActionIn | list[FieldError]]:
-    """Each item parsed, or its field errors; a body that is not a batch at all is a 422."""
+def parse_batch(body: bytes, rules: Rules) -> Sequence[Action | list[FieldError]]:
+    """Each item parsed, or its field errors; a body that is not a batch at all is a 422.
+    A well-formed batch is read by msgspec, any other by pydantic (fast_model.py)."""
+    fast = fast_model.parse_batch(body, rules)
+    if fast is not None:
+        return fast
     try:
         return list(BatchIn.model_validate_json(body, context=rules).actions)
     except ValidationError as exc:
@@ -88,7 +95,7 @@ def parse_batch(body: bytes, rules: Rules) -> list[ActionIn | list[FieldError]]:
             raise Refusal(422, "Validation failed", errors=field_errors(whole)) from None
     # Some items failed: parse again item by item (the slow path, only for bad batches).
     raw_items = orjson.loads(body)["actions"]  # strict JSON: is_invalid_json said so
-    items: list[ActionIn | list[FieldError]] = []
+    items: list[Action | list[FieldError]] = []
     for index, raw in enumerate(raw_items):
         if index in per_item:
             errors = with_whole_action(per_item[index], raw, prefix=("actions", index))

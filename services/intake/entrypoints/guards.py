@@ -13,8 +13,10 @@ from starlette.requests import Request
 
 from services.intake import metrics
 from services.intake.adapters.confirmation_mail import TEXTS
+from services.intake.domain import fast_model
 from services.intake.domain.actions import Context, Rejection
 from services.intake.domain.errors import STRICT_JSON, field_errors, is_invalid_json
+from services.intake.domain.fast_model import Action
 from services.intake.domain.model import ActionIn, Rules
 from services.intake.domain.ports import ActionPublisher
 from services.intake.domain.rate_limit import burst
@@ -82,7 +84,12 @@ def rules(intake: IntakeState, ctx: Context) -> Rules:
     return Rules(lambda case_id: catalog.get(case_id) is not None, ctx.now, ctx.clock_skew_s)
 
 
-def parse_action(body: bytes, rules: Rules) -> ActionIn:
+def parse_action(body: bytes, rules: Rules) -> Action:
+    """The action in `body`: read by msgspec when well-formed, else by pydantic, whose
+    refusal is the answer (fast_model.py)."""
+    fast = fast_model.parse_action(body, rules)
+    if fast is not None:
+        return fast
     try:
         return ActionIn.model_validate_json(body, context=rules)
     except ValidationError as exc:
