@@ -18,9 +18,10 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
-def encode(model: BaseModel, exclude: set[str] | None = None) -> bytes:
-    """A message's value: its JSON without the fields that are None (nor `exclude`)."""
-    return model.model_dump_json(exclude=exclude, exclude_none=True).encode()
+def encode(model: BaseModel) -> bytes:
+    """A message's value: its JSON without the fields that are None (intake's actions are
+    written so by shared/contracts/action_record.py)."""
+    return model.model_dump_json(exclude_none=True).encode()
 
 
 def decode(model: type[M], raw: bytes) -> M:
