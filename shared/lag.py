@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Gauge
 
 from shared.positioned_consumer import PositionedConsumer
+
+# The newest acceptance time of the batch being committed, per lane (each lane of a
+# PositionedConsumer commits in a task of its own, and so in a context of its own).
+_IN_FLIGHT: ContextVar[datetime | None] = ContextVar("lag_in_flight", default=None)
 
 
 class ConsumerLag:
@@ -22,20 +27,22 @@ class ConsumerLag:
     def __init__(self, service: str) -> None:
         self.records, self.seconds, self.assigned, self.stalled = _gauges(service)
         self.last_accepted: datetime | None = None
-        self._pending: datetime | None = None
 
     def committed(self, newest_accepted: datetime | None) -> None:
-        """Call after each commit with the newest acceptance time of the batch."""
-        if newest_accepted is not None:
+        """Call after each commit with the newest acceptance time of the batch (lanes
+        commit in any order: an older one never moves it back)."""
+        if newest_accepted is not None and (
+            self.last_accepted is None or newest_accepted > self.last_accepted
+        ):
             self.last_accepted = newest_accepted
 
     def in_flight(self, newest_accepted: datetime | None) -> None:
         """From inside a batch handler: becomes the committed time once the batch commits
         (pass `on_commit` as the PositionedConsumer's on_batch)."""
-        self._pending = newest_accepted
+        _IN_FLIGHT.set(newest_accepted)
 
     def on_commit(self, records: int, seconds: float) -> None:
-        self.committed(self._pending)
+        self.committed(_IN_FLIGHT.get())
 
     def measure(self, consumer: PositionedConsumer[Any]) -> int:
         """Update the gauges; return the records waiting."""

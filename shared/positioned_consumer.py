@@ -3,7 +3,12 @@ the same transaction as the effect of the records: a crash or rebalance replays 
 the uncommitted batch, and the handler's idempotence (ledgers) makes a replay harmless.
 
 The next batch is fetched and decoded while the current one is in the database, so that
-Python's work and PostgreSQL's overlap on two cores instead of taking turns.
+Python's work and PostgreSQL's overlap on two cores instead of taking turns. With
+`lanes` > 1, a batch's partitions are shared out between that many transactions run at
+once on their own connections (each partition's records in one of them): one lane's
+Python work runs while another's statements do, and PostgreSQL executes them on two
+cores. Each partition's position is only ever saved by the transaction holding its records,
+so lanes commit in any order.
 
 One bad record never stops a partition. A record that cannot be decoded, one the handler
 refuses, and one on which the store fails permanently (shared.failures) are set aside in
@@ -79,13 +84,30 @@ class Progress:
         return 0.0 if self.waiting_since is None else time.monotonic() - self.waiting_since
 
 
+class InFlight:
+    """How many commits run now (one per lane at most): a rebalance waits for none."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def __aenter__(self) -> None:
+        self.running += 1
+        self.idle.clear()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.running -= 1
+        if not self.running:
+            self.idle.set()
+
+
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, runner: PositionedConsumer[Any]) -> None:
         self.runner = runner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self.runner.processing:  # let the batch in flight commit first
-            pass
+        await self.runner.processing.idle.wait()  # let the batches in flight commit first
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.runner.seek_to_stored(assigned)
@@ -105,6 +127,7 @@ class PositionedConsumer(Generic[T]):
         dead_letters: DeadLetterSink,
         max_records: int = 5_000,
         stall_after_s: float = 60.0,
+        lanes: int = 1,
     ) -> None:
         self.consumer = consumer
         self.pool = pool
@@ -114,7 +137,8 @@ class PositionedConsumer(Generic[T]):
         self.dead_letters = dead_letters
         self.max_records = max_records
         self.stall_after_s = stall_after_s
-        self.processing = asyncio.Lock()
+        self.lanes = lanes
+        self.processing = InFlight()
         self.progress = Progress()
         self.on_batch: Callable[[int, float], None] | None = None
         self.committed: dict[TopicPartition, int] = {}
@@ -140,15 +164,15 @@ class PositionedConsumer(Generic[T]):
         committed is fetched again, never skipped."""
         self.progress.crashed = None
         await self._resume_from_stored()
-        ahead: asyncio.Task[list[tuple[Record, T | Poison]]] | None = None
+        ahead: asyncio.Task[list[list[tuple[Record, T | Poison]]]] | None = None
         try:
             while not stop.is_set():
-                batch = await (ahead or self._fetch())
+                lanes = await (ahead or self._fetch())
                 # Cancelling a fetch can lose records from this consumer's view; that
                 # only happens when it stops, and the stored positions are the truth.
                 ahead = asyncio.create_task(self._fetch())
-                if batch:
-                    await self._process_until_done(batch, stop)
+                if lanes:
+                    await self._process_lanes(lanes, stop)
         except Exception as exc:
             self.progress.crashed = describe(exc)
             raise
@@ -182,11 +206,15 @@ class PositionedConsumer(Generic[T]):
             f"while records wait (last error: {error})"
         )
 
-    async def _fetch(self) -> list[tuple[Record, T | Poison]]:
+    async def _fetch(self) -> list[list[tuple[Record, T | Poison]]]:
+        """The next batch, decoded, its partitions shared out between the lanes (the
+        largest first, each to the lane with the fewest records so far); no empty lane."""
         batches = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
         decode = self.handle.decode
-        decoded: list[tuple[Record, T | Poison]] = []
-        for records in batches.values():
+        lanes: list[list[tuple[Record, T | Poison]]] = [[] for _ in range(self.lanes)]
+        by_size = sorted(batches.values(), key=len, reverse=True) if self.lanes > 1 else []
+        for records in by_size or batches.values():
+            decoded = min(lanes, key=len)
             for start in range(0, len(records), DECODE_SLICE):
                 for r in records[start : start + DECODE_SLICE]:
                     try:
@@ -197,28 +225,35 @@ class PositionedConsumer(Generic[T]):
                 # go would hold it (a 1 ms round trip becomes 20 ms) instead of filling
                 # the time PostgreSQL spends on it.
                 await asyncio.sleep(0)
-        return decoded
+        return [lane for lane in lanes if lane]
+
+    async def _process_lanes(
+        self, lanes: list[list[tuple[Record, T | Poison]]], stop: asyncio.Event
+    ) -> None:
+        """Each lane's records committed by its own transaction, all at once (each lane in
+        a task of its own: what a handler keeps per batch in a ContextVar stays its lane's)."""
+        self.progress.waiting()
+        try:
+            await asyncio.gather(*(self._process_until_done(lane, stop) for lane in lanes))
+        finally:
+            self.progress.done()
 
     async def _process_until_done(
         self, items: list[tuple[Record, T | Poison]], stop: asyncio.Event
     ) -> None:
         """Commit `items`, retrying after transient failures (a growing pause that `stop`
         cuts short) until done or stopped; the stored positions say where to resume."""
-        self.progress.waiting()
         delay = RETRY_FIRST_S
-        try:
-            while not stop.is_set():
-                try:
-                    await self._commit_isolating(items)
-                    return
-                except Exception as exc:  # the database, Kafka, or a bug: never the records
-                    self.progress.last_error = error = describe(exc)
-                    log.warning("batch not committed, will retry", extra={"error": error})
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), delay)
-                    delay = min(delay * 2, RETRY_MAX_S)
-        finally:
-            self.progress.done()
+        while not stop.is_set():
+            try:
+                await self._commit_isolating(items)
+                return
+            except Exception as exc:  # the database, Kafka, or a bug: never the records
+                self.progress.last_error = error = describe(exc)
+                log.warning("batch not committed, will retry", extra={"error": error})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, RETRY_MAX_S)
 
     async def _commit_isolating(self, items: Sequence[tuple[Record, T | Poison]]) -> None:
         """Commit `items`; if they fail permanently, commit each half in turn (left first,

@@ -178,6 +178,7 @@ def _consumer(
         handler,
         dead_letters,
         max_records=settings.max_batch,
+        lanes=settings.consumer_lanes,
         stall_after_s=settings.stall_after_s,
     )
     consumer.on_batch = handler.after_commit

@@ -36,6 +36,10 @@ class DeliverySettings(ServiceSettings):
     dlq_topic: str = ACTIONS_DLQ
     group_id: str = "plume-delivery"
     max_batch: int = Field(default=5_000, ge=1)
+    # Transactions storing a fetched batch at once, each with some of its partitions
+    # (shared.positioned_consumer): PostgreSQL runs one lane's statements while the
+    # consumer prepares another's. Each takes a connection of the pool.
+    consumer_lanes: int = Field(default=2, ge=1, le=8)
     # Records waiting longer than this for a commit (transient failures retried) turn
     # /readyz false and show in plume_delivery_stalled_seconds.
     stall_after_s: float = Field(default=60.0, gt=0)

@@ -1,14 +1,15 @@
 """PostgreSQL store of what delivery keeps from each batch of actions: bulk inserts
-(unnest), idempotent on replay (ON CONFLICT DO NOTHING), in the consumer's transaction."""
+(unnest, adapters/bulk_insert.py), idempotent on replay (ON CONFLICT DO NOTHING), in the
+consumer's transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from services.delivery.adapters.bulk_insert import BulkInsert
 from services.delivery.adapters.cut_rows import hold_sealing_shared
 from services.delivery.domain.intake import SortedActions
 from shared.db import Conn
@@ -17,7 +18,24 @@ from shared.db import Conn
 class PgSignatureStore:
     def __init__(self, schema: str) -> None:
         self.schema = schema
-        self.schema_sql = f'"{schema}"'
+        self.schema_sql = s = f'"{schema}"'
+        key_taken = "ON CONFLICT (case_id, supporter_key) DO NOTHING"
+        self.named = BulkInsert(
+            f"{s}.signatures (case_id, supporter_key, name, country, signed_at, consent_text_id)",
+            ["text", "text", "text", "text", "timestamptz", "text"],
+            key_taken,
+        )
+        self.unnamed = BulkInsert(
+            f"{s}.unnamed_supporters (case_id, supporter_key, country, consent_text_id)",
+            ["text", "text", "text", "text"],
+            key_taken,
+        )
+        self.messages = BulkInsert(
+            f"{s}.solidarity_messages (action_id, case_id, first_name, country, message, "
+            "written_at, supporter_key)",
+            ["uuid", "text", "text", "text", "text", "timestamptz", "text"],
+            "ON CONFLICT (action_id) DO NOTHING",
+        )
 
     async def claim(
         self, conn: Conn, ids: Sequence[UUID], fingerprints: Sequence[int]
@@ -58,33 +76,8 @@ class PgSignatureStore:
     async def add(self, conn: Conn, batch: SortedActions) -> None:
         if batch.named:
             await hold_sealing_shared(conn, self.schema)  # cuts seal by range: cut_rows.py
-            await conn.execute(
-                f"INSERT INTO {self.schema_sql}.signatures (case_id, supporter_key, name, country, "
-                "signed_at, consent_text_id) SELECT * FROM unnest($1::text[], $2::text[], "
-                "$3::text[], $4::text[], $5::timestamptz[], $6::text[]) "
-                "ON CONFLICT (case_id, supporter_key) DO NOTHING",
-                *columns(batch.named),
-            )
+            await self.named.run(conn, batch.named)
         if batch.unnamed:
-            await conn.execute(
-                f"INSERT INTO {self.schema_sql}.unnamed_supporters "
-                "(case_id, supporter_key, country, consent_text_id) "
-                "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
-                "ON CONFLICT (case_id, supporter_key) DO NOTHING",
-                *columns(batch.unnamed),
-            )
+            await self.unnamed.run(conn, batch.unnamed)
         if batch.messages:
-            await conn.execute(
-                f"INSERT INTO {self.schema_sql}.solidarity_messages "
-                "(action_id, case_id, first_name, "
-                "country, message, written_at, supporter_key) SELECT * FROM unnest($1::uuid[], "
-                "$2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[]) "
-                "ON CONFLICT (action_id) DO NOTHING",
-                *columns(batch.messages),
-            )
-
-
-def columns(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """The rows' columns, one tuple each, in the order of their fields: the arrays of an
-    unnest insert, transposed in one pass (a list per field cost 8 % of the consumer)."""
-    return list(zip(*rows, strict=True))
+            await self.messages.run(conn, batch.messages)

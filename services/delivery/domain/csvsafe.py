@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 import unicodedata
 
 FORMULA_STARTS = frozenset("=+-@\t\r\n")
@@ -24,5 +25,13 @@ def starts_a_formula(value: str) -> bool:
     return head in LOOKALIKE_STARTS or unicodedata.normalize("NFKC", head)[:1] in FORMULA_STARTS
 
 
+# A cell starting with one of these is plain text whatever follows: nearly every name, and
+# every country. Tested first, it spares a million cells the whole rule (a tenth of the
+# CSV's time).
+PLAIN_STARTS = frozenset(string.ascii_letters + string.digits)
+
+
 def safe_cell(value: str) -> str:
+    if value[:1] in PLAIN_STARTS:
+        return value
     return "'" + value if starts_a_formula(value) else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from functools import partial
 from typing import NamedTuple
 
@@ -21,6 +22,9 @@ from shared.positioned_consumer import Refusals
 from shared.positions import Record
 
 log = logging.getLogger(__name__)
+# The conflicts of the batch in its transaction, counted once it commits: per lane (each
+# lane of the PositionedConsumer commits in a task, and so a context, of its own).
+_CONFLICTS: ContextVar[int] = ContextVar("delivery_batch_conflicts", default=0)
 
 
 class Received(NamedTuple):
@@ -36,7 +40,6 @@ class ActionHandler:
         self.store = store
         self.sealed = sealed
         self.lag = lag
-        self.conflicts = 0  # of the batch in its transaction; counted once it commits
 
     @staticmethod
     def decode(record: Record) -> Received:
@@ -56,7 +59,7 @@ class ActionHandler:
             skipped = set(later)
             events = [e for i, e in enumerate(events) if i not in skipped]
         await self.store.add(conn, sort_actions(await self.sealed.open(conn, events)))
-        self.conflicts = len(differ)
+        _CONFLICTS.set(len(differ))
         newest = (r.action.accepted_at for _, r in batch if r.action.accepted_at)
         self.lag.in_flight(max(newest, default=None))
         self._trace(r.action for _, r in batch)
@@ -65,7 +68,7 @@ class ActionHandler:
     def after_commit(self, records: int, seconds: float) -> None:
         """PositionedConsumer's on_batch."""
         self.lag.on_commit(records, seconds)
-        CONFLICTS.inc(self.conflicts)
+        CONFLICTS.inc(_CONFLICTS.get())
 
     @staticmethod
     def _trace(actions: Iterable[ActionRecord]) -> None:

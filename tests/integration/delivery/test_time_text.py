@@ -1,5 +1,6 @@
 """The time of a signature in a dossier's files is written by PostgreSQL (rendering's
-UTC_SECOND): UTC, to the second (truncated), with a Z, the same text as strftime's."""
+UTC_SECOND): UTC, to the second (truncated), with a Z, the same text as strftime's; never
+a formula's start, even at the extremes (the CSV writes it without safe_cell)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncpg
 import pytest
 
 from services.delivery.adapters.rendering import UTC_SECOND
+from services.delivery.domain.csvsafe import PLAIN_STARTS
 from services.delivery.settings import DeliverySettings
 
 pytestmark = pytest.mark.integration
@@ -35,5 +37,6 @@ async def test_a_time_is_written_in_utc_to_the_second_with_a_z() -> None:
     finally:
         await conn.close()
     assert [t[0] for t in texts] == list(TEXTS.values())
+    assert all(t[0][:1] in PLAIN_STARTS for t in texts)  # the CSV writes it as is
     for moment, text in list(TEXTS.items())[:3]:  # the text strftime gave
         assert moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == text

@@ -2,7 +2,8 @@
 committed together, so a restarted consumer resumes where the last commit left it; a
 record the store refuses for good is set aside in the dead-letter topic and the rest
 committed; transient failures are retried, reported when they last, and never hold a
-stop."""
+stop. With lanes, a batch's partitions are committed by transactions running at once, with
+the same guarantees."""
 
 from __future__ import annotations
 
@@ -109,6 +110,7 @@ class Consuming:
         handle: Recorder,
         group: str | None = None,
         dlq: str | None = None,
+        lanes: int = 1,
     ) -> None:
         self.group = group = group or f"g-{uuid4().hex[:8]}"
         self.producer = durable_producer(INFRA.kafka_bootstrap, "test-dlq")
@@ -121,6 +123,7 @@ class Consuming:
             handle,
             sink,
             stall_after_s=0.5,
+            lanes=lanes,
         )
         self.batches = 0
         self.consumer.on_batch = self._count
@@ -170,19 +173,61 @@ async def test_restart_resumes_from_positions_in_postgres(
     assert stored == 500
 
 
+@pytest.mark.parametrize("lanes", [1, 2])
 async def test_failed_batch_commits_nothing_and_is_retried(
-    topic: str, schema: tuple[asyncpg.Pool, str]
+    topic: str, schema: tuple[asyncpg.Pool, str], lanes: int
 ) -> None:
     pool, name = schema
     await produce(topic, [f"c{i}" for i in range(50)])
     handle = Recorder(name, fail_first=2)
-    await consume_until(pool, name, topic, handle, 50, f"g-{uuid4().hex[:8]}")
+    async with Consuming(pool, name, topic, handle, lanes=lanes):
+        await wait_until(lambda: committed_offsets(pool, name), lambda n: n == 50)
     assert handle.calls >= 3
     assert await pool.fetchval(f'SELECT count(*) FROM "{name}".seen') == 50
 
 
+class Meeting(Recorder):
+    """A Recorder whose batches wait a little (until two have met) for another one to be
+    in a transaction at the same time, alone a batch goes on; it counts the most seen
+    at once."""
+
+    def __init__(self, schema: str) -> None:
+        super().__init__(schema)
+        self.inside = self.most = 0
+        self.met = asyncio.Event()
+
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, str]]) -> Refusals:
+        self.inside += 1
+        self.most = max(self.most, self.inside)
+        if self.inside > 1:
+            self.met.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.met.wait(), 0.5)
+            return await super().__call__(conn, batch)
+        finally:
+            self.inside -= 1
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+async def test_lanes_commit_a_batchs_partitions_at_once_each_record_once(
+    topic: str, schema: tuple[asyncpg.Pool, str], lanes: int
+) -> None:
+    pool, name = schema
+    values = [f"l{i}" for i in range(2_000)]  # over the topic's 4 partitions
+    await produce(topic, values)
+    handle = Meeting(name)
+    async with Consuming(pool, name, topic, handle, lanes=lanes) as running:
+        await wait_until(lambda: committed_offsets(pool, name), lambda n: n == len(values))
+    assert handle.most == lanes, "one transaction per lane, all at once"
+    assert handle.calls == running.batches
+    stored = [r["value"] for r in await pool.fetch(f'SELECT value FROM "{name}".seen')]
+    assert sorted(stored) == sorted(values)  # the plain INSERT refuses a value seen twice
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
 async def test_records_the_store_refuses_are_set_aside_and_the_rest_committed(
-    topic: str, dlq: str, schema: tuple[asyncpg.Pool, str]
+    topic: str, dlq: str, schema: tuple[asyncpg.Pool, str], lanes: int
 ) -> None:
     pool, name = schema
     values = [f"d{i}" for i in range(400)]
@@ -190,7 +235,7 @@ async def test_records_the_store_refuses_are_set_aside_and_the_rest_committed(
     for index, value in bad.items():
         values[index] = value  # a CHECK violation (23514), a NUL byte (22021)
     await produce(topic, values)
-    async with Consuming(pool, name, topic, Recorder(name), dlq=dlq) as running:
+    async with Consuming(pool, name, topic, Recorder(name), dlq=dlq, lanes=lanes) as running:
         await wait_until(lambda: committed_offsets(pool, name), lambda n: n == len(values))
     stored = {r["value"] for r in await pool.fetch(f'SELECT value FROM "{name}".seen')}
     assert stored == set(values) - set(bad.values())
@@ -217,14 +262,15 @@ async def test_one_transaction_per_batch_while_all_is_well(
     assert running.batches < 2_000 // 50, "records are committed in batches, not one by one"
 
 
+@pytest.mark.parametrize("lanes", [1, 2])
 async def test_transient_failures_are_retried_reported_when_lasting_and_never_hold_a_stop(
-    topic: str, schema: tuple[asyncpg.Pool, str]
+    topic: str, schema: tuple[asyncpg.Pool, str], lanes: int
 ) -> None:
     pool, name = schema
     await produce(topic, [f"f{i}" for i in range(20)])
     for error in (OSError("connection lost"), TypeError("a bug is no record's fault")):
         handle = Recorder(name, fail_first=10**6, error=error)
-        async with Consuming(pool, name, topic, handle) as running:
+        async with Consuming(pool, name, topic, handle, lanes=lanes) as running:
             problem = await wait_until(
                 lambda: asyncio.sleep(0, running.consumer.problem()), within=10
             )

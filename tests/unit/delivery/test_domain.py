@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.delivery.domain.csvsafe import safe_cell
+from services.delivery.domain.csvsafe import PLAIN_STARTS, safe_cell, starts_a_formula
 from services.delivery.domain.intake import first_name, sort_actions
 from services.delivery.domain.policy import CutPolicy, CutReason
 from services.delivery.domain.status import (
@@ -85,6 +85,14 @@ class TestCutPolicy:
 )
 def test_csv_cells_that_start_a_formula_become_text(cell: str, expected: str) -> None:
     assert safe_cell(cell) == expected
+
+
+def test_a_cell_starting_with_an_ascii_letter_or_digit_is_never_a_formula() -> None:
+    """safe_cell's shortcut (PLAIN_STARTS) gives the whole rule's answer."""
+    for first in PLAIN_STARTS:
+        for rest in ("", "=1+1", " -2", "\uff1dx"):
+            assert not starts_a_formula(first + rest)
+            assert safe_cell(first + rest) == first + rest
 
 
 @pytest.mark.parametrize(
