@@ -67,6 +67,11 @@ def encode_record(record: ActionRecord) -> bytes:
     return _ENCODER.encode(record)
 
 
+def kafka_record(record: ActionRecord) -> tuple[bytes, bytes]:
+    """The record's Kafka key and value, as written to the topic."""
+    return record.kafka_key(), encode_record(record)
+
+
 def record_of(event: ActionEvent) -> ActionRecord:
     """The record of an event read or made elsewhere (a held signature, a test's)."""
     fields = dict(event)

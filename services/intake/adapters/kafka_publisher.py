@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 
 from services.intake import metrics
 from services.intake.domain.ports import PublishUnavailable
-from shared.contracts.action_record import ActionRecord, encode_record
+from shared.contracts.action_record import ActionRecord, kafka_record
 
 log = logging.getLogger(__name__)
 WAIT_SLICE_S = 0.1
@@ -78,7 +78,7 @@ class KafkaActionPublisher:
             self._last_acknowledged = time.perf_counter()
 
     async def publish(self, events: Sequence[ActionRecord]) -> None:
-        await self.write([(event.kafka_key(), encode_record(event)) for event in events])
+        await self.write([kafka_record(event) for event in events])
 
     async def write(self, records: list[tuple[bytes, bytes]]) -> None:
         """`publish` for events already encoded: (Kafka key, value) each."""

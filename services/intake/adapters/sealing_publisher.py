@@ -13,7 +13,7 @@ import msgspec
 
 from services.intake.domain.ports import PublishUnavailable
 from shared import sealing
-from shared.contracts.action_record import ActionRecord, encode_record
+from shared.contracts.action_record import ActionRecord, kafka_record
 from shared.data_keys import DataKey
 
 Record = tuple[bytes, bytes]  # Kafka key and value
@@ -46,7 +46,7 @@ def sealed(event: ActionRecord, key: DataKey) -> Record:
         message=None,
         sealed=sealed_fields,
     )
-    return key.key_id.encode(), encode_record(record)
+    return kafka_record(record)  # keyed by the data key's id, its supporter_key now
 
 
 class SealingPublisher:
@@ -73,7 +73,7 @@ class SealingPublisher:
             [
                 sealed(event, keys[event.supporter_key])
                 if event.supporter_key
-                else (event.kafka_key(), encode_record(event))
+                else kafka_record(event)
                 for event in events
             ]
         )
