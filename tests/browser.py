@@ -11,14 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 
 from tests.tools import IN_CI
 
@@ -73,3 +75,27 @@ def save_screenshot(driver: WebDriver, name: str) -> Path:
     driver.set_window_size(driver.get_window_size()["width"], max(int(page) + int(frame), 600))
     driver.save_screenshot(str(path))
     return path
+
+
+# Chromedriver's own words when a node is asked about while its page is being replaced:
+# the node is gone, only the error is not yet the standard "stale element" one.
+_NODE_GONE = "does not belong to the document"
+
+
+def left_page(old_page: WebElement) -> Callable[[WebDriver], bool]:
+    """A wait condition: true once old_page's element no longer belongs to the page shown.
+    Selenium's staleness_of lets chromedriver's "Node ... does not belong to the document"
+    race (seen in CI mid-navigation) through as an error; it means the same as stale."""
+
+    def gone(_: WebDriver) -> bool:
+        try:
+            old_page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if _NODE_GONE in str(error.msg):
+                return True
+            raise
+        return False
+
+    return gone

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser import chromium, needs_chromium, save_screenshot
+from tests.browser import chromium, left_page, needs_chromium, save_screenshot
 from tests.integration.delivery.conftest import MakeSettings
 from tests.integration.delivery.console_setup import SIGNERS, ConsoleStack, console_stack
 
@@ -32,7 +31,7 @@ def _navigate(driver: WebDriver, how: str, what: str) -> None:
     submit button returns before the browser has loaded the answer)."""
     old_page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(how, what).click()
-    WebDriverWait(driver, WAIT_S).until(staleness_of(old_page))
+    WebDriverWait(driver, WAIT_S).until(left_page(old_page))
 
 
 def _text(driver: WebDriver) -> str:
