@@ -49,7 +49,7 @@ def forbidden_character(text: str, allow_line_breaks: bool = False) -> str | Non
     plain = (
         text.replace("\n", "").replace("\r", "").replace("\t", "") if allow_line_breaks else text
     )
-    if plain.isprintable() and not _PRINTABLE_INVISIBLE.search(plain):
+    if plain.isprintable() and (plain.isascii() or not _PRINTABLE_INVISIBLE.search(plain)):
         return None  # the common case, checked in C; the loop below names the culprit
     for pos, char in enumerate(text):
         if allow_line_breaks and char in _MESSAGE_WHITESPACE:
@@ -78,6 +78,8 @@ def check_name(name: str) -> str:
         raise invalid("blank", "must not be blank")
     if name.startswith(_FORMULA_STARTS):
         raise invalid("formula_start", "must not start with =, +, - or @")
-    if _URL.search(name):
+    # Every form _URL finds holds a "." or "://": most names hold neither, and the search
+    # itself cost two thirds of this check (1.3 µs per batch action).
+    if ("." in name or "://" in name) and _URL.search(name):
         raise invalid("web_address", "must not contain a web address")
     return name

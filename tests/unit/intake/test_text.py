@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.intake.domain import text
 
@@ -52,3 +54,23 @@ def test_ordinary_names_pass(name: str) -> None:
 def test_blank_name_is_refused() -> None:
     with pytest.raises(ValueError, match="blank"):
         text.check_name("   ")
+
+
+PIECES = ["a", "W", "x0", " ", "-", "@", ".", ":", "/", "://", "www.", "com", ".org", "\u3164"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=8).map("".join))
+def test_the_web_address_check_finds_what_the_pattern_finds(name: str) -> None:
+    # check_name searches only names holding "." or "://" (the pattern's every form does)
+    stripped = text.normalise(name)
+    checked = (
+        bool(stripped)
+        and text.forbidden_character(stripped) is None
+        and not stripped.startswith(("=", "+", "-", "@"))
+    )
+    try:
+        text.check_name(name)
+        refused_as_address = False
+    except ValueError as refusal:
+        refused_as_address = "web address" in str(refusal)
+    assert refused_as_address == (checked and text._URL.search(stripped) is not None)
