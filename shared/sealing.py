@@ -8,7 +8,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from typing import NamedTuple
 from uuid import UUID
 
 import orjson
@@ -23,9 +24,9 @@ class Unreadable(Exception):
     """The sealed value cannot be opened: its key was destroyed or it was tampered with."""
 
 
-@dataclass(frozen=True)
-class PersonalFields:
-    """What an action may hold about a person: sealed together, opened together."""
+class PersonalFields(NamedTuple):
+    """What an action may hold about a person: sealed together, opened together. (A tuple:
+    made for every action sealed, it costs half what a frozen dataclass did.)"""
 
     name: str | None = None
     email: str | None = None
@@ -64,8 +65,18 @@ def _aead(key: Key) -> AESGCM:
     return key if isinstance(key, AESGCM) else AESGCM(key)
 
 
-def _encrypt(key: Key, plain: bytes, bound_to: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
+def nonces(count: int) -> Iterator[bytes]:
+    """`count` random nonces read from the system at once: one read per batch of actions
+    sealed, where one per action cost ~1 µs each (a system call); as random either way."""
+    pool = os.urandom(NONCE_BYTES * count)
+    return (pool[at : at + NONCE_BYTES] for at in range(0, len(pool), NONCE_BYTES))
+
+
+def _encrypt(key: Key, plain: bytes, bound_to: bytes, nonce: bytes | None = None) -> bytes:
+    if nonce is None:
+        nonce = os.urandom(NONCE_BYTES)
+    elif len(nonce) != NONCE_BYTES:
+        raise ValueError(f"a nonce has {NONCE_BYTES} bytes")
     return nonce + _aead(key).encrypt(nonce, plain, bound_to)
 
 
@@ -85,11 +96,12 @@ def unwrap(master: Key, key_id: str, wrapped: bytes) -> bytes:
     return _decrypt(master, wrapped, key_id.encode())
 
 
-def seal(data_key: Key, action_id: UUID, fields: PersonalFields) -> str:
+def seal(data_key: Key, action_id: UUID, fields: PersonalFields, nonce: bytes | None = None) -> str:
     """The fields as URL-safe base64 text, bound to the action (a sealed value cannot be
-    moved onto another action)."""
-    plain = orjson.dumps({k: v for k, v in vars(fields).items() if v is not None})
-    return base64.urlsafe_b64encode(_encrypt(data_key, plain, action_id.bytes)).decode()
+    moved onto another action). `nonce`: one of `nonces()`, never used twice; by default
+    one read now."""
+    plain = orjson.dumps({k: v for k, v in fields._asdict().items() if v is not None})
+    return base64.urlsafe_b64encode(_encrypt(data_key, plain, action_id.bytes, nonce)).decode()
 
 
 def open_sealed(data_key: Key, action_id: UUID, sealed: str) -> PersonalFields:

@@ -33,11 +33,14 @@ class RecordWriter(Protocol):
     def available(self) -> bool: ...
 
 
-def sealed(event: ActionRecord, key: DataKey) -> Record:
+def sealed(event: ActionRecord, key: DataKey, nonce: bytes | None = None) -> Record:
     """The event as written: the data key's id as the supporter's id, their name, email
-    and message sealed (the clear fields None, so left out of the JSON)."""
+    and message sealed (the clear fields None, so left out of the JSON); `nonce`, one of
+    sealing.nonces(), else one read now."""
     fields = sealing.PersonalFields(event.supporter_name, event.supporter_email, event.message)
-    sealed_fields = None if fields.is_empty() else sealing.seal(key.secret, event.action_id, fields)
+    sealed_fields = (
+        None if fields.is_empty() else sealing.seal(key.secret, event.action_id, fields, nonce)
+    )
     record = msgspec.structs.replace(
         event,
         supporter_key=key.key_id,
@@ -69,9 +72,10 @@ class SealingPublisher:
                 keys = await self.keys.for_supporters(lookups, contact)
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 raise PublishUnavailable("the supporters' data keys cannot be read") from exc
+        nonces = sealing.nonces(len(events))
         await self.writer.write(
             [
-                sealed(event, keys[event.supporter_key])
+                sealed(event, keys[event.supporter_key], next(nonces))
                 if event.supporter_key
                 else kafka_record(event)
                 for event in events

@@ -3,6 +3,7 @@ with their data key, their id on the wire the key's (random) id, never the email
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -110,3 +111,10 @@ async def test_keys_out_of_reach_is_a_refused_write_not_a_clear_one() -> None:
     with pytest.raises(PublishUnavailable):
         await SealingPublisher(UnreachableKeys(), kafka).publish([action("h", message="x")])
     assert kafka.events == []
+
+
+async def test_each_action_of_a_batch_is_sealed_with_a_nonce_of_its_own() -> None:
+    keys, kafka = FakeDataKeyStore(), FakePublisher()
+    await SealingPublisher(keys, kafka).publish([action("hash-1", message="a")] * 200)
+    nonces = {base64.urlsafe_b64decode(e.sealed or "")[: sealing.NONCE_BYTES] for e in kafka.events}
+    assert len(nonces) == 200

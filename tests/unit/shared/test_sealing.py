@@ -90,3 +90,22 @@ def test_a_master_key_that_is_not_32_bytes_is_refused(setting: str) -> None:
 def test_the_master_key_setting_is_base64_of_32_bytes() -> None:
     key = sealing.new_data_key()
     assert sealing.master_key(base64.b64encode(key).decode() + "\n") == key
+
+
+def test_the_sealed_text_holds_the_given_fields_only_as_json() -> None:
+    key, action_id = sealing.new_data_key(), uuid4()
+    raw = base64.urlsafe_b64decode(sealing.seal(key, action_id, sealing.PersonalFields("Awa")))
+    plain = sealing.cipher(key).decrypt(raw[:12], raw[12:], action_id.bytes)
+    assert plain == b'{"name":"Awa"}'
+
+
+def test_nonces_read_at_once_are_each_used_as_given() -> None:
+    key, action_id = sealing.new_data_key(), uuid4()
+    nonces = list(sealing.nonces(3))
+    assert len(nonces) == 3 and len(set(nonces)) == 3
+    assert {len(nonce) for nonce in nonces} == {sealing.NONCE_BYTES}
+    sealed = sealing.seal(key, action_id, FIELDS, nonces[0])
+    assert base64.urlsafe_b64decode(sealed)[: sealing.NONCE_BYTES] == nonces[0]
+    assert sealing.open_sealed(key, action_id, sealed) == FIELDS
+    with pytest.raises(ValueError, match="nonce"):
+        sealing.seal(key, action_id, FIELDS, b"short")
