@@ -4,11 +4,13 @@ same in the counter (ledger entries) and delivery (its view of an action)."""
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from datetime import timedelta
-from uuid import UUID, uuid4
+from uuid import RFC_4122, UUID, SafeUUID, uuid4
 
+import msgspec
 import pytest
 
 from services.counter.domain.model import entry_of, identity_of
@@ -103,3 +105,9 @@ def test_server_assigned_ids_are_time_ordered_uuid7_so_the_ledger_index_appends(
     stamps = [i.int >> 80 for i in ids]  # the 48-bit millisecond timestamp leads
     assert stamps == sorted(stamps)
     assert len(set(ids)) == len(ids)
+    # Made without UUID(): the same as one made by it, in every way a reader sees.
+    made = ids[0]
+    assert made == UUID(str(made)) and hash(made) == hash(UUID(str(made)))
+    assert made.variant == RFC_4122 and made.is_safe is SafeUUID.unknown
+    assert msgspec.json.encode(made) == msgspec.json.encode(UUID(str(made)))
+    assert pickle.loads(pickle.dumps(made)) == made
