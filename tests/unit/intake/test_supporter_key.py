@@ -4,8 +4,10 @@ import hashlib
 import hmac
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.intake.domain.supporter_key import normalise_email, supporter_key
+from services.intake.domain.supporter_key import keyed_hash, normalise_email, supporter_key
 
 pytestmark = pytest.mark.unit
 SECRET = b"test-secret-0123456789"
@@ -38,3 +40,10 @@ def test_each_key_is_computed_afresh_from_the_secret() -> None:
     for email in ("a@example.org", "b@example.org", "a@example.org"):
         expected = hmac.new(SECRET, email.encode(), hashlib.sha256).hexdigest()
         assert supporter_key(SECRET, email) == expected
+
+
+@given(secret=st.binary(max_size=200), text=st.text(max_size=300))
+def test_the_keyed_hash_is_hmac_sha256_for_any_secret_and_text(secret: bytes, text: str) -> None:
+    # Secrets longer than SHA-256's block (64 bytes) are hashed first, as HMAC says.
+    expected = hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
+    assert keyed_hash(secret, text) == expected
