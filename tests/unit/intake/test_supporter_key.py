@@ -47,3 +47,10 @@ def test_the_keyed_hash_is_hmac_sha256_for_any_secret_and_text(secret: bytes, te
     # Secrets longer than SHA-256's block (64 bytes) are hashed first, as HMAC says.
     expected = hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
     assert keyed_hash(secret, text) == expected
+
+
+@pytest.mark.parametrize("length", [0, 1, 63, 64, 65, 100, 129, 300])
+def test_secrets_of_every_length_around_the_block_give_hmac_sha256(length: int) -> None:
+    secret = bytes(range(256))[:length] * (1 + length // 256)
+    expected = hmac.new(secret, b"awa@example.org", hashlib.sha256).hexdigest()
+    assert keyed_hash(secret, "awa@example.org") == expected
