@@ -66,8 +66,15 @@ async def _accept(request: Request, intake: IntakeState, key: ApiKey) -> Respons
     body = await read_body(request, BATCH_LIMIT)
     publisher = guards.ready_publisher(intake)
     ctx = guards.context(intake, request)
-    loop = asyncio.get_running_loop()
-    items = await loop.run_in_executor(intake.decoder, parse_batch, body, guards.rules(intake, ctx))
+    rules = guards.rules(intake, ctx)
+    # A well-formed batch is read here, on the loop: msgspec reads it in a third of the time
+    # its decision and sealing then hold the loop anyway, and reading it on the decoder
+    # thread cost 8 % more CPU per action (GIL hand-offs). Any other goes to that thread:
+    # pydantic tells each item's fate, slowly.
+    items: Sequence[Action | list[FieldError]] | None = fast_model.parse_batch(body, rules)
+    if items is None:
+        loop = asyncio.get_running_loop()
+        items = await loop.run_in_executor(intake.decoder, read_with_pydantic, body, rules)
     await guards.throttle(request, intake, key, cost=len(items))
     caller = Caller(key.name, key.allows(Scope.ACTIONS_TALLY), partner=True)
     try:
@@ -83,8 +90,11 @@ def parse_batch(body: bytes, rules: Rules) -> Sequence[Action | list[FieldError]
     """Each item parsed, or its field errors; a body that is not a batch at all is a 422.
     A well-formed batch is read by msgspec, any other by pydantic (fast_model.py)."""
     fast = fast_model.parse_batch(body, rules)
-    if fast is not None:
-        return fast
+    return read_with_pydantic(body, rules) if fast is None else fast
+
+
+def read_with_pydantic(body: bytes, rules: Rules) -> Sequence[Action | list[FieldError]]:
+    """parse_batch for a batch msgspec refused: the contract's outcome, item by item."""
     try:
         return list(BatchIn.model_validate_json(body, context=rules).actions)
     except ValidationError as exc:

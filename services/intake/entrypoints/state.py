@@ -39,8 +39,9 @@ class IntakeState:
     batch_budget: ByteBudget = field(init=False, repr=False)
     # The bodies of refused requests read at once to name their ids (refusals.py).
     naming_room: ByteBudget = field(init=False, repr=False)
-    # Batches are decoded here, off the event loop, which keeps serving (and reading Kafka's
-    # acknowledgements) meanwhile; one thread, as decoding holds the GIL anyway.
+    # Batches that msgspec refused are read by pydantic here, off the event loop, which keeps
+    # serving (and reading Kafka's acknowledgements) meanwhile; one thread, as decoding holds
+    # the GIL anyway. (Well-formed ones are read on the loop: batch.py says why.)
     decoder: ThreadPoolExecutor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
