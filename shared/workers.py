@@ -10,6 +10,7 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -17,12 +18,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
+
+from shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 10.0
@@ -52,18 +56,54 @@ def _worker(factory: str, host: str, port: int, options: dict[str, Any]) -> None
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
 
-def serve_workers(factory: str, host: str, port: int, count: int, options: dict[str, Any]) -> None:
-    """Run `count` workers of the app `factory` builds; stop them all on SIGTERM/SIGINT,
-    and exit with the code of the first one that ends on its own."""
+# Run by the lean supervisor (see serve_workers): the path first, as spawn gives it to its
+# children, then this module alone.
+_LEAN_SUPERVISOR = (
+    "import sys; sys.path[:] = sys.argv[2:]; "
+    "from shared.workers import supervise_planned; supervise_planned(sys.argv[1])"
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the supervisor needs: the workers' app `factory`, where they listen, how many,
+    their uvicorn options, and its own logging."""
+
+    factory: str
+    host: str
+    port: int
+    count: int
+    options: dict[str, Any]
+    service: str
+    log_level: str
+
+
+def serve_workers(plan: Plan) -> NoReturn:
+    """Run `plan.count` workers of the app `plan.factory` builds; stop them all on
+    SIGTERM/SIGINT, and exit with the code of the first one that ends on its own.
+
+    This process goes on as a new interpreter (same pid) importing this module alone: it
+    only starts, watches and stops the workers, each a new interpreter building its own
+    app, yet `plume serve` had imported the whole service into it (~50 MB of the three
+    processes' summed memory)."""
     # Bound here first so that a port in use fails the supervisor at once, not each worker.
-    listening_socket(host, port).close()
+    listening_socket(plan.host, plan.port).close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [sys.executable, "-c", _LEAN_SUPERVISOR, pickle.dumps(plan).hex(), *sys.path]
+    os.execv(sys.executable, argv)
+
+
+def supervise_planned(plan_hex: str) -> None:
+    plan: Plan = pickle.loads(bytes.fromhex(plan_hex))  # our own bytes, from serve_workers
+    configure_logging(plan.service, plan.log_level)
     # prometheus_client's multiprocess mode: each worker writes its samples to files here
     # and /metrics sums them, so a scrape does not depend on which worker answers. The
     # workers are new interpreters: they read the variable before creating any metric.
     metrics_dir = tempfile.mkdtemp(prefix="plume-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
-        _supervise(factory, host, port, count, options)
+        _supervise(plan.factory, plan.host, plan.port, plan.count, plan.options)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
 

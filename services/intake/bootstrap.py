@@ -37,7 +37,7 @@ from shared.logs import configure_logging
 from shared.loops import repeat
 from shared.serve import relax_gc, serve, uvicorn_options
 from shared.supervisor import Supervisor
-from shared.workers import serve_workers
+from shared.workers import Plan, serve_workers
 
 APP_FACTORY = "services.intake.bootstrap:app_from_env"
 CLIENT_ID = "plume-intake"
@@ -208,8 +208,15 @@ def run() -> None:
     if settings.workers > 1:
         # Each worker process builds its own app (publisher, catalogue); the rate limits are
         # shared through Redis when configured.
-        serve_workers(
-            APP_FACTORY, settings.host, settings.port, settings.workers, uvicorn_options(settings)
+        plan = Plan(
+            APP_FACTORY,
+            settings.host,
+            settings.port,
+            settings.workers,
+            uvicorn_options(settings),
+            service="intake",
+            log_level=settings.log_level,
         )
+        serve_workers(plan)
     else:
         serve(create_app(settings), settings)

@@ -59,6 +59,28 @@ async def test_each_worker_listens_on_its_own_socket(served: Served) -> None:
     assert listening_sockets(served.config.port) == WORKERS
 
 
+def mapped_files(pid: int) -> set[str]:
+    """The files process `pid` has mapped: its interpreter, and every native library its
+    imports loaded."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return {line.split()[-1] for line in maps if len(line.split()) == 6}
+
+
+async def test_the_supervisor_holds_none_of_the_service(served: Served) -> None:
+    # Its workers build the app; the supervisor only watches them, so the libraries of the
+    # app (asyncpg, pydantic, aiokafka's native parts) are not loaded in it at all.
+    supervisor = mapped_files(served.process.pid)
+    assert any("uvloop" in path or "python" in path for path in supervisor)
+    assert not [p for p in supervisor if "asyncpg" in p or "pydantic_core" in p], supervisor
+    workers = set().union(*(mapped_files(pid) for pid in worker_pids(served.process.pid)))
+    assert any("asyncpg" in path for path in workers)
+
+
+def worker_pids(supervisor: int) -> list[int]:
+    with open(f"/proc/{supervisor}/task/{supervisor}/children") as children:
+        return [int(pid) for pid in children.read().split()]
+
+
 async def test_workers_end_with_a_killed_supervisor(served: Served) -> None:
     served.process.send_signal(signal.SIGKILL)
     await served.process.wait()
