@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
+
 from shared.db import Conn
 
 SEPARATOR = "\x1f"  # ASCII unit separator: no name or key has it, and if one does, see above
@@ -45,31 +47,56 @@ def packed(values: Sequence[str | None]) -> str | None:
 
 class BulkInsert:
     """`INSERT INTO {into} SELECT * FROM unnest(…) {then}` for columns of `types` (SQL
-    type names): the text ones packed (see the module's docstring) when all can be."""
+    type names): the text ones packed (see the module's docstring) when all can be.
 
-    def __init__(self, into: str, types: Sequence[str], then: str = "") -> None:
+    `new_first`, for a `then` of ON CONFLICT … DO NOTHING whose keys are nearly always
+    new: a plain insert first, in a savepoint, and only if a key is taken (the savepoint
+    rolled back) the insert with `then`. Either way the same rows are stored; the plain
+    one spares PostgreSQL the speculative insertion of each row (measured beside 400,000
+    signatures: 32 against 40 µs per row, the savepoint's round trips included)."""
+
+    def __init__(
+        self, into: str, types: Sequence[str], then: str = "", new_first: bool = False
+    ) -> None:
         self.texts = [t == "text" for t in types]
+        self.new_first = new_first
         arrays = ", ".join(f"${n}::{t}[]" for n, t in enumerate(types, 1))
         split = ", ".join(
             _SPLIT.format(n=n) if is_text else f"${n}::{t}[]"
             for n, (t, is_text) in enumerate(zip(types, self.texts, strict=True), 1)
         )
-        self.as_arrays = f"INSERT INTO {into} SELECT * FROM unnest({arrays}) {then}".rstrip()
-        self.as_packed = f"INSERT INTO {into} SELECT * FROM unnest({split}) {then}".rstrip()
+        self.as_arrays = f"INSERT INTO {into} SELECT * FROM unnest({arrays})"
+        self.as_packed = f"INSERT INTO {into} SELECT * FROM unnest({split})"
+        self.then = f" {then}".rstrip()
 
-    def statement(self, rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
-        """The statement and its arguments for `rows` (tuples in the order of `types`)."""
+    def statement(
+        self, rows: Sequence[tuple[Any, ...]], then: bool = True
+    ) -> tuple[str, list[Any]]:
+        """The statement and its arguments for `rows` (tuples in the order of `types`);
+        without `then` if not `then`."""
         by_column = columns(rows)
+        tail = self.then if then else ""
         if len(rows) < 2:
-            return self.as_arrays, by_column
+            return self.as_arrays + tail, by_column
         args: list[Any] = []
         for values, is_text in zip(by_column, self.texts, strict=True):
             text = packed(values) if is_text else values
             if text is None:
-                return self.as_arrays, by_column
+                return self.as_arrays + tail, by_column
             args.append(text)
-        return self.as_packed, args
+        return self.as_packed + tail, args
 
     async def run(self, conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
-        sql, args = self.statement(rows)
-        await conn.execute(sql, *args)
+        if self.new_first:
+            try:
+                async with conn.transaction():
+                    await conn.execute(*self._flat(self.statement(rows, then=False)))
+                return
+            except asyncpg.UniqueViolationError:
+                pass  # a key already taken: again, with `then` skipping the taken ones
+        await conn.execute(*self._flat(self.statement(rows)))
+
+    @staticmethod
+    def _flat(statement: tuple[str, list[Any]]) -> list[Any]:
+        sql, args = statement
+        return [sql, *args]

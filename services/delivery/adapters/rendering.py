@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from services.delivery.adapters.csv_lines import csv_text, lines_query
 from services.delivery.adapters.cut_rows import Span, rows_of
 from services.delivery.adapters.pdf import DossierPdf, FontSet
 from services.delivery.domain.cover import cover_text, facts_from_snapshots
@@ -39,6 +40,7 @@ UTC_SECOND = (
     """AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 )
 Row = tuple[str, str, str]
+HEADER_OF_MESSAGES = ("first_name", "country", "message")
 log = logging.getLogger(__name__)
 PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
 
@@ -126,7 +128,6 @@ class Renderer:
         return files
 
     async def _rows(self, job: RenderJob) -> AsyncIterator[list[Row]]:
-        where, args = rows_of(job.span or job.cut_id)
         if job.kind is DossierKind.SIGNATURES:
             query = f"SELECT name, country, {UTC_SECOND} FROM {self.schema_sql}.signatures "
         else:
@@ -134,25 +135,30 @@ class Renderer:
                 f"SELECT coalesce(first_name, ''), country, message FROM "
                 f"{self.schema_sql}.solidarity_messages "
             )
+        async for chunk in self._fetched(job, f"{query}WHERE {{where}} ORDER BY id"):
+            yield [(a, b, c) for a, b, c in chunk]
+
+    async def _fetched(self, job: RenderJob, query: str) -> AsyncIterator[list[asyncpg.Record]]:
+        """The rows of `query` ({where}: the job's rows) in chunks, through a cursor."""
+        where, args = rows_of(job.span or job.cut_id)
         async with self.pool.acquire() as conn, conn.transaction():
-            cursor = await conn.cursor(f"{query}WHERE {where} ORDER BY id", *args)
+            cursor = await conn.cursor(query.format(where=where), *args)
             while chunk := await cursor.fetch(CHUNK):
-                yield [(a, b, c) for a, b, c in chunk]
+                yield chunk
 
     async def _write_csv(self, job: RenderJob, path: Path) -> str:
-        header = (
-            ("name", "country", "signed_at")
-            if job.kind is DossierKind.SIGNATURES
-            else ("first_name", "country", "message")
-        )
+        signatures = job.kind is DossierKind.SIGNATURES
+        header = ("name", "country", "signed_at") if signatures else HEADER_OF_MESSAGES
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(header)
-            async for chunk in self._rows(job):
-                if job.kind is DossierKind.SIGNATURES:  # the time, from UTC_SECOND: digits
-                    writer.writerows([(safe_cell(a), safe_cell(b), c) for a, b, c in chunk])
-                else:
+            if signatures:  # the time, from UTC_SECOND: digits first, written as it is
+                lines = lines_query(f"{self.schema_sql}.signatures", UTC_SECOND, "{where}")
+                async for rows in self._fetched(job, lines):
+                    out.write(csv_text(rows))
+            else:
+                async for chunk in self._rows(job):
                     writer.writerows(
                         [(safe_cell(a), safe_cell(b), safe_cell(c)) for a, b, c in chunk]
                     )

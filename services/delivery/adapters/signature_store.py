@@ -24,6 +24,7 @@ class PgSignatureStore:
             f"{s}.signatures (case_id, supporter_key, name, country, signed_at, consent_text_id)",
             ["text", "text", "text", "text", "timestamptz", "text"],
             key_taken,
+            new_first=True,  # a supporter's second signature of a case is rare
         )
         self.unnamed = BulkInsert(
             f"{s}.unnamed_supporters (case_id, supporter_key, country, consent_text_id)",

@@ -66,3 +66,40 @@ def batch(names: list[str]) -> SortedActions:
             NamedSignature("b", "k1", other, "FR", NOW),
         ]
     )
+
+
+async def test_a_batch_with_one_key_taken_stores_all_its_other_signatures(
+    make_settings: MakeSettings,
+) -> None:
+    """The plain insert tried first (BulkInsert's new_first) fails on the taken key; the
+    batch is stored again skipping it, in the same transaction, which goes on."""
+    settings = await make_settings(partitions=1)
+    pool = await create_pool(settings.database_url)
+    store, s = PgSignatureStore(settings.db_schema), f'"{settings.db_schema}"'
+    mixed = SortedActions(
+        named=[
+            NamedSignature("a", "k0", "New Before", "FR", NOW),
+            NamedSignature("a", "k1", "Second Time", "FR", NOW),
+            NamedSignature("a", "k2", "New After", "FR", NOW),
+        ]
+    )
+    try:
+        await migrate(pool, settings.db_schema, MIGRATIONS)
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await store.add(conn, batch(["First", "Other Case"]))
+            async with conn.transaction():
+                await store.add(conn, mixed)
+                after = await conn.fetchval("SELECT 1")  # the transaction still works
+            rows = await conn.fetch(
+                f"SELECT case_id, supporter_key, name FROM {s}.signatures ORDER BY id"
+            )
+        assert after == 1
+        assert [tuple(r) for r in rows] == [
+            ("a", "k1", "First"),
+            ("b", "k1", "Other Case"),
+            ("a", "k0", "New Before"),
+            ("a", "k2", "New After"),
+        ]
+    finally:
+        await pool.close()
