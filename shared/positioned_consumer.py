@@ -212,8 +212,10 @@ class PositionedConsumer(Generic[T]):
         batches = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
         decode = self.handle.decode
         lanes: list[list[tuple[Record, T | Poison]]] = [[] for _ in range(self.lanes)]
-        by_size = sorted(batches.values(), key=len, reverse=True) if self.lanes > 1 else []
-        for records in by_size or batches.values():
+        parts = (
+            sorted(batches.values(), key=len, reverse=True) if self.lanes > 1 else batches.values()
+        )
+        for records in parts:
             decoded = min(lanes, key=len)
             for start in range(0, len(records), DECODE_SLICE):
                 for r in records[start : start + DECODE_SLICE]:

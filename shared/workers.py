@@ -103,16 +103,16 @@ def supervise_planned(plan_hex: str) -> None:
     metrics_dir = tempfile.mkdtemp(prefix="plume-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
-        _supervise(plan.factory, plan.host, plan.port, plan.count, plan.options)
+        _supervise(plan)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _supervise(factory: str, host: str, port: int, count: int, options: dict[str, Any]) -> None:
+def _supervise(plan: Plan) -> None:
     spawn = multiprocessing.get_context("spawn")
+    args = (plan.factory, plan.host, plan.port, plan.options)
     workers = [
-        spawn.Process(target=_worker, args=(factory, host, port, options), name=f"worker-{i}")
-        for i in range(count)
+        spawn.Process(target=_worker, args=args, name=f"worker-{i}") for i in range(plan.count)
     ]
     for worker in workers:
         worker.start()

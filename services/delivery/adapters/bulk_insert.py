@@ -69,34 +69,30 @@ class BulkInsert:
         self.as_packed = f"INSERT INTO {into} SELECT * FROM unnest({split})"
         self.then = f" {then}".rstrip()
 
-    def statement(
-        self, rows: Sequence[tuple[Any, ...]], then: bool = True
-    ) -> tuple[str, list[Any]]:
-        """The statement and its arguments for `rows` (tuples in the order of `types`);
-        without `then` if not `then`."""
+    def statement(self, rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+        """The statement and its arguments for `rows` (tuples in the order of `types`)."""
+        sql, args = self._without_then(rows)
+        return sql + self.then, args
+
+    async def run(self, conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
+        sql, args = self._without_then(rows)
+        if self.new_first:
+            try:
+                async with conn.transaction():
+                    await conn.execute(sql, *args)
+                return
+            except asyncpg.UniqueViolationError:
+                pass  # a key already taken: again, with `then` skipping the taken ones
+        await conn.execute(sql + self.then, *args)
+
+    def _without_then(self, rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
         by_column = columns(rows)
-        tail = self.then if then else ""
         if len(rows) < 2:
-            return self.as_arrays + tail, by_column
+            return self.as_arrays, by_column
         args: list[Any] = []
         for values, is_text in zip(by_column, self.texts, strict=True):
             text = packed(values) if is_text else values
             if text is None:
-                return self.as_arrays + tail, by_column
+                return self.as_arrays, by_column
             args.append(text)
-        return self.as_packed + tail, args
-
-    async def run(self, conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
-        if self.new_first:
-            try:
-                async with conn.transaction():
-                    await conn.execute(*self._flat(self.statement(rows, then=False)))
-                return
-            except asyncpg.UniqueViolationError:
-                pass  # a key already taken: again, with `then` skipping the taken ones
-        await conn.execute(*self._flat(self.statement(rows)))
-
-    @staticmethod
-    def _flat(statement: tuple[str, list[Any]]) -> list[Any]:
-        sql, args = statement
-        return [sql, *args]
+        return self.as_packed, args

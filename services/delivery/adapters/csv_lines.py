@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from services.delivery.domain.csvsafe import PLAIN_STARTS, safe_cell
@@ -46,7 +46,7 @@ def csv_text(rows: Sequence[Any]) -> str:
         or text.count("\n") != n - 1
     )
     if quoted:
-        return "".join(_written(*_cells(*row)) for row in rows)
+        return _written(_cells(*row) for row in rows)
     if text[:1] in PLAIN_STARTS and not _ODD_START.search(text):
         return text + CRLF
     plain = PLAIN_STARTS
@@ -69,7 +69,7 @@ def _safe_line(name_length: int, country_length: int, line: str) -> str:
     return f"{safe_cell(name)},{safe_cell(country)},{safe_cell(time)}"
 
 
-def _written(name: str, country: str, time: str) -> str:
+def _written(rows: Iterable[tuple[str, str, str]]) -> str:
     out = io.StringIO()
-    csv.writer(out).writerow((safe_cell(name), safe_cell(country), safe_cell(time)))
+    csv.writer(out).writerows((safe_cell(a), safe_cell(b), safe_cell(c)) for a, b, c in rows)
     return out.getvalue()

@@ -40,7 +40,8 @@ UTC_SECOND = (
     """AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 )
 Row = tuple[str, str, str]
-HEADER_OF_MESSAGES = ("first_name", "country", "message")
+SIGNATURES_HEADER = ("name", "country", "signed_at")
+MESSAGES_HEADER = ("first_name", "country", "message")
 log = logging.getLogger(__name__)
 PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
 
@@ -148,7 +149,7 @@ class Renderer:
 
     async def _write_csv(self, job: RenderJob, path: Path) -> str:
         signatures = job.kind is DossierKind.SIGNATURES
-        header = ("name", "country", "signed_at") if signatures else HEADER_OF_MESSAGES
+        header = SIGNATURES_HEADER if signatures else MESSAGES_HEADER
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)

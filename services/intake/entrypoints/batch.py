@@ -86,15 +86,9 @@ async def _accept(request: Request, intake: IntakeState, key: ApiKey) -> Respons
     return Response(orjson.dumps(_answer(results)), media_type="application/json")
 
 
-def parse_batch(body: bytes, rules: Rules) -> Sequence[Action | list[FieldError]]:
-    """Each item parsed, or its field errors; a body that is not a batch at all is a 422.
-    A well-formed batch is read by msgspec, any other by pydantic (fast_model.py)."""
-    fast = fast_model.parse_batch(body, rules)
-    return read_with_pydantic(body, rules) if fast is None else fast
-
-
 def read_with_pydantic(body: bytes, rules: Rules) -> Sequence[Action | list[FieldError]]:
-    """parse_batch for a batch msgspec refused: the contract's outcome, item by item."""
+    """Each item of a batch msgspec refused (fast_model.py) parsed, or its field errors;
+    a body that is not a batch at all is a 422: the contract's outcome, item by item."""
     try:
         return list(BatchIn.model_validate_json(body, context=rules).actions)
     except ValidationError as exc:

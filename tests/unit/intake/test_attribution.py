@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from services.intake.domain.actions import ANONYMOUS, Caller, Context, Rejection, decide
 from services.intake.domain.model import ActionIn
-from services.intake.entrypoints.batch import parse_batch
+from services.intake.entrypoints.batch import read_with_pydantic
 from services.intake.entrypoints.guards import parse_action
 from services.intake.entrypoints.requests import Refusal
 from shared.contracts.action_record import ActionRecord, encode_record
@@ -107,7 +107,7 @@ def test_a_batch_item_with_two_faults_lists_both() -> None:
         {"case_id": "no-such-case", "type": "signature"},  # two faults
         {**TALLY, "count": 2, "supporter": {"country": "QQ", "name": "A"}},
     ]
-    first, second, third = parse_batch(orjson.dumps({"actions": items}), rules())
+    first, second, third = read_with_pydantic(orjson.dumps({"actions": items}), rules())
     assert isinstance(first, ActionIn)
     assert isinstance(second, list) and isinstance(third, list)
     assert [(e["field"], e["code"]) for e in second] == [

@@ -198,7 +198,7 @@ def test_a_bad_body_is_answered_by_pydantic() -> None:
 def test_a_batch_with_one_bad_item_is_told_item_by_item() -> None:
     body = orjson.dumps({"actions": [signature(), signature(count=0), signature()]})
     assert fast_model.parse_batch(body, rules()) is None
-    items = batch.parse_batch(body, rules())
+    items = batch.read_with_pydantic(body, rules())
     assert [isinstance(item, list) for item in items] == [False, True, False]
 
 
