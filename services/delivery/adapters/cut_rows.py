@@ -90,19 +90,11 @@ async def pending_span(
 
 
 def pending_signatures_sql(schema_sql: str) -> str:
-    """Per case: its signatures no cut holds, how many and since when ($1: the kind). The
-    cases are walked through the (case_id, id) index, one probe each (a loose index scan)."""
-    s = schema_sql
+    """Per case: how many of its signatures no cut holds, and since when ($1: the kind),
+    from the tallies the database keeps of them (migration 008)."""
     return (
-        "WITH RECURSIVE cases AS ("
-        f"SELECT min(case_id) AS case_id FROM {s}.signatures WHERE cut_id IS NULL UNION ALL "
-        f"SELECT (SELECT min(case_id) FROM {s}.signatures WHERE cut_id IS NULL "
-        "AND case_id > c.case_id) FROM cases c WHERE c.case_id IS NOT NULL) "
-        "SELECT c.case_id, $1::text AS kind, p.n, p.oldest FROM cases c, LATERAL ("
-        f"SELECT count(*) AS n, min(received_at) AS oldest FROM {s}.signatures g "
-        "WHERE g.case_id = c.case_id AND g.cut_id IS NULL AND g.id > (SELECT "
-        f"coalesce(max(upto_id), 0) FROM {s}.cuts WHERE case_id = c.case_id "
-        "AND upto_id IS NOT NULL)) p WHERE p.n > 0"
+        "SELECT case_id, $1::text AS kind, sum(signatures) AS n, min(oldest) AS oldest "
+        f"FROM {schema_sql}.pending_tallies GROUP BY case_id HAVING sum(signatures) > 0"
     )
 
 

@@ -115,9 +115,14 @@ async def test_cuts_made_before_migration_007_keep_their_rows(
         )
         await conn.execute(f"UPDATE {s}.signatures SET cut_id = $1 WHERE name LIKE 'old-%'", legacy)
         monkeypatch.setattr(db, "_migration_files", lambda _: every)
-        assert await db.migrate(conns, schema, MIGRATIONS) == ["007_signature_cut_ranges.sql"]
+        assert await db.migrate(conns, schema, MIGRATIONS) == [
+            "007_signature_cut_ranges.sql",
+            "008_pending_tallies.sql",
+        ]
         async with conn.transaction():
             await PgSignatureStore(schema).add(conn, signed("new-1"))
+        # pending-1 counted by migration 008, new-1 as it was stored; the legacy cut's not
+        assert [p.count for p in await PgCutter(conns, schema).pending()] == [2]
         (dossier,) = await PgCutter(conns, schema).cut(ORDER)
         cut_id = await conn.fetchval(f"SELECT cut_id FROM {s}.dossiers WHERE id = $1", dossier)
         assert sorted(await names_of(conn, schema, cut_id)) == ["new-1", "pending-1"]
