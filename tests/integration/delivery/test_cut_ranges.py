@@ -6,7 +6,6 @@ migration keep the rows that carry their id."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -22,7 +21,6 @@ from services.delivery.domain.policy import CutReason
 from shared import db
 from shared.contracts.dossiers import DossierKind
 from shared.db import Conn
-from tests.integration.delivery.conftest import MakeSettings
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -45,16 +43,6 @@ async def names_of(conn: Conn, schema: str, cut_id: int) -> list[str]:
     s = f'"{schema}"'
     where, args = cut_rows.rows_of(await cut_rows.span_of(conn, s, cut_id) or cut_id)
     return [r[0] for r in await conn.fetch(f"SELECT name FROM {s}.signatures WHERE {where}", *args)]
-
-
-@pytest.fixture
-async def pool(make_settings: MakeSettings) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
-    settings = await make_settings(partitions=1)
-    pool = await db.create_pool(settings.database_url, max_size=4)
-    try:
-        yield pool, settings.db_schema
-    finally:
-        await pool.close()
 
 
 async def test_a_cut_waits_for_the_signatures_being_stored_and_seals_them(

@@ -4,7 +4,6 @@ pending rows themselves gives (the check's query before the tallies)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -18,7 +17,6 @@ from services.delivery.domain.intake import NamedSignature, SortedActions
 from services.delivery.domain.policy import CutReason
 from shared import db
 from shared.contracts.dossiers import DossierKind
-from tests.integration.delivery.conftest import MakeSettings
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC)
@@ -41,14 +39,9 @@ def order(case_id: str) -> CutOrder:
 
 
 @pytest.fixture
-async def store(make_settings: MakeSettings) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
-    settings = await make_settings(partitions=1)
-    pool = await db.create_pool(settings.database_url, max_size=4)
-    await db.migrate(pool, settings.db_schema, MIGRATIONS)
-    try:
-        yield pool, settings.db_schema
-    finally:
-        await pool.close()
+async def store(pool: tuple[asyncpg.Pool, str]) -> tuple[asyncpg.Pool, str]:
+    await db.migrate(*pool, MIGRATIONS)
+    return pool
 
 
 async def test_the_tallies_count_what_each_write_leaves_pending(
