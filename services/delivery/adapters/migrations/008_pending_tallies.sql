@@ -34,16 +34,20 @@ CREATE TRIGGER signatures_tally_stored AFTER INSERT ON signatures
 REFERENCING NEW TABLE AS stored
 FOR EACH STATEMENT EXECUTE FUNCTION tally_stored_signatures();
 
--- Pending: no cut_id, and above the last range cut for its case.
+-- The last signature id a range cut of the case sealed (0: none). A signature is pending
+-- when no cut holds it: no cut_id, and an id above this.
+CREATE FUNCTION sealed_upto(case_of text) RETURNS bigint
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+    SELECT coalesce(max(upto_id), 0) FROM cuts WHERE case_id = case_of AND upto_id IS NOT NULL
+$$;
+
 CREATE FUNCTION tally_deleted_signatures() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO pending_tallies (case_id, signatures, oldest)
-    SELECT g.case_id, -count(*), NULL FROM gone g
-    WHERE g.cut_id IS NULL AND g.id > coalesce((
-        SELECT max(c.upto_id) FROM cuts c WHERE c.case_id = g.case_id AND c.upto_id IS NOT NULL
-    ), 0)
-    GROUP BY g.case_id;
+    SELECT case_id, -count(*), NULL FROM gone
+    WHERE cut_id IS NULL AND id > sealed_upto(case_id)
+    GROUP BY case_id;
     RETURN NULL;
 END $$;
 
@@ -65,11 +69,8 @@ EXECUTE FUNCTION clear_sealed_tallies();
 
 -- The triggers exist before the count (creating them waited for the transactions storing
 -- signatures, and holds off new ones until this migration commits): none is missed.
--- The signatures pending now (no cut holds them: cut_id NULL, above the case's last range).
+-- The signatures pending now.
 INSERT INTO pending_tallies (case_id, signatures, oldest)
-SELECT s.case_id, count(*), min(s.received_at)
-FROM signatures s
-WHERE s.cut_id IS NULL AND s.id > coalesce((
-    SELECT max(c.upto_id) FROM cuts c WHERE c.case_id = s.case_id AND c.upto_id IS NOT NULL
-), 0)
-GROUP BY s.case_id;
+SELECT case_id, count(*), min(received_at) FROM signatures
+WHERE cut_id IS NULL AND id > sealed_upto(case_id)
+GROUP BY case_id;
