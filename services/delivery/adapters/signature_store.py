@@ -31,6 +31,11 @@ class PgSignatureStore:
             ["text", "text", "text", "text"],
             key_taken,
         )
+        self.claims = BulkInsert(
+            f"{s}.action_ids (action_id, fingerprint)",
+            ["uuid", "bigint"],
+            "ON CONFLICT (action_id) DO NOTHING RETURNING action_id",
+        )
         self.messages = BulkInsert(
             f"{s}.solidarity_messages (action_id, case_id, first_name, country, message, "
             "written_at, supporter_key)",
@@ -45,24 +50,14 @@ class PgSignatureStore:
         first of a batch's uses wins); return those recorded now. A plain insert first,
         in a savepoint: a third cheaper than ON CONFLICT when, nearly always, every id is
         new (measured: 10 against 15 µs per row beside a million ids)."""
+        plain, args = self.claims.plain([ids, fingerprints])
         try:
             async with conn.transaction():
-                await conn.execute(
-                    f"INSERT INTO {self.schema_sql}.action_ids (action_id, fingerprint) "
-                    "SELECT * FROM unnest($1::uuid[], $2::bigint[])",
-                    ids,
-                    fingerprints,
-                )
+                await conn.execute(plain, *args)
             return set(ids)
         except asyncpg.UniqueViolationError:
             pass  # a replay or a conflict among them: the slower way tells which ids are new
-        rows = await conn.fetch(
-            f"INSERT INTO {self.schema_sql}.action_ids (action_id, fingerprint) "
-            "SELECT * FROM unnest($1::uuid[], $2::bigint[]) "
-            "ON CONFLICT (action_id) DO NOTHING RETURNING action_id",
-            ids,
-            fingerprints,
-        )
+        rows = await conn.fetch(plain + self.claims.then, *args)
         return {row["action_id"] for row in rows}
 
     async def owners(self, conn: Conn, ids: list[UUID]) -> dict[UUID, int]:

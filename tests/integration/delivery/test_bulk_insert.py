@@ -6,7 +6,7 @@ included."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -24,13 +24,25 @@ from tests.integration.delivery.conftest import MakeSettings
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 10, 9, 30, 5, 987654, tzinfo=UTC)
+# Times go as microseconds since the epoch: before it, across offsets, near the extremes
+# (at them, datetime.min and max, asyncpg's arrays send -infinity and infinity instead).
+MOMENTS = [
+    NOW,
+    datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999998, tzinfo=UTC),
+    datetime(2026, 12, 10, 23, 30, 0, 1, tzinfo=timezone(timedelta(hours=-9, minutes=-30))),
+    NOW + timedelta(microseconds=1),
+]
 NAMES = ["Awa Diallo", "", "Иван Петров", "王小明", " spaced ", "=1+1", 'a,b;"c"\n\'d']
 
 
 def batch(tag: str, names: list[str]) -> SortedActions:
     return SortedActions(
         named=[
-            NamedSignature("c", f"{tag}{i}", n, "FR", NOW, None if i % 2 else f"consent-{i}")
+            NamedSignature(
+                "c", f"{tag}{i}", n, "FR", MOMENTS[i % 6], None if i % 2 else f"consent-{i}"
+            )
             for i, n in enumerate(names)
         ],
         unnamed=[
@@ -39,7 +51,13 @@ def batch(tag: str, names: list[str]) -> SortedActions:
         ],
         messages=[
             SolidarityMessage(
-                str(uuid.uuid4()), "c", n or None, "FR", f"{n} stay strong", NOW, f"{tag}{i}"
+                str(uuid.uuid4()),
+                "c",
+                n or None,
+                "FR",
+                f"{n} stay strong",
+                MOMENTS[-1 - i % 6],
+                f"{tag}{i}",
             )
             for i, n in enumerate(names)
         ],

@@ -5,11 +5,19 @@ tests/integration/delivery/test_time_text.py's)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import uuid4
 
 import pytest
 
-from services.delivery.adapters.bulk_insert import NULL, SEPARATOR, BulkInsert, columns, packed
+from services.delivery.adapters.bulk_insert import (
+    NULL,
+    SEPARATOR,
+    BulkInsert,
+    columns,
+    microseconds,
+    packed,
+)
 from services.delivery.domain.intake import NamedSignature
 
 MOMENT = datetime(2026, 12, 10, 9, 30, 5, 987654, tzinfo=timezone(timedelta(hours=1)))
@@ -54,13 +62,34 @@ def test_packed_refuses_what_would_not_split_back_into_the_same_values(
     assert packed(values) is None
 
 
-def test_a_bulk_insert_packs_its_text_columns_and_leaves_the_others_arrays() -> None:
-    sql, args = INSERT.statement([("a", MOMENT, None), ("b", MOMENT, "z")])
-    assert sql == (
-        "INSERT INTO t (a, b, c) SELECT * FROM unnest(string_to_array($1, E'\\x1f', E'\\x1e'), "
-        "$2::timestamptz[], string_to_array($3, E'\\x1f', E'\\x1e')) ON CONFLICT DO NOTHING"
+def test_a_bulk_insert_packs_texts_numbers_and_times_and_leaves_the_others_arrays() -> None:
+    insert = BulkInsert("t (a, b, c, d, e)", ["text", "timestamptz", "text", "bigint", "uuid"])
+    ids = (uuid4(), uuid4())
+    later = MOMENT + timedelta(microseconds=1)
+    sql, args = insert.statement(
+        [("a", MOMENT, None, -7, ids[0]), ("b", later, "z", 2**40, ids[1])]
     )
-    assert args == [f"a{SEPARATOR}b", (MOMENT, MOMENT), f"{NULL}{SEPARATOR}z"]
+    split = "string_to_array(${}, E'\\x1f', E'\\x1e')"
+    assert sql == (
+        "INSERT INTO t (a, b, c, d, e) SELECT c1, timestamptz 'epoch' + c2 / 1000000 * "
+        "interval '1 second' + c2 % 1000000 * interval '1 microsecond', c3, c4, c5 "
+        f"FROM unnest({split.format(1)}, {split.format(2)}::bigint[], {split.format(3)}, "
+        f"{split.format(4)}::bigint[], $5::uuid[]) AS u(c1, c2, c3, c4, c5)"
+    )
+    since_epoch = int((MOMENT - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 10**6 + 987654
+    assert args == [
+        f"a{SEPARATOR}b",
+        f"{since_epoch}{SEPARATOR}{since_epoch + 1}",
+        f"{NULL}{SEPARATOR}z",
+        f"-7{SEPARATOR}{2**40}",
+        ids,
+    ]
+
+
+def test_a_time_goes_as_its_microseconds_since_the_epoch() -> None:
+    assert microseconds(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=UTC)) == "1000005"
+    assert microseconds(datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)) == "-1"
+    assert microseconds(datetime(1970, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))) == "0"
 
 
 @pytest.mark.parametrize(
@@ -74,4 +103,19 @@ def test_a_bulk_insert_sends_arrays_when_a_text_column_cannot_be_packed(
         "INSERT INTO t (a, b, c) SELECT * FROM unnest($1::text[], $2::timestamptz[], "
         "$3::text[]) ON CONFLICT DO NOTHING"
     )
+    assert args == columns(rows)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime.min.replace(tzinfo=UTC),  # asyncpg's -infinity
+        datetime.max.replace(tzinfo=UTC),  # and infinity
+        datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),  # before year 1 in UTC
+    ],
+)
+def test_a_time_asyncpg_sends_its_own_way_or_refuses_goes_as_an_array(moment: datetime) -> None:
+    rows = [("a", MOMENT, "x"), ("b", moment, "y")]
+    sql, args = INSERT.statement(rows)
+    assert "$2::timestamptz[]" in sql
     assert args == columns(rows)
