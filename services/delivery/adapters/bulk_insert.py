@@ -142,15 +142,22 @@ class BulkInsert:
         return sql + self.then, args
 
     async def run(self, conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
-        sql, args = self.plain(columns(rows))
+        await self.run_columns(conn, columns(rows))
+
+    async def run_columns(
+        self, conn: Conn, by_column: Sequence[Sequence[Any]]
+    ) -> list[asyncpg.Record] | None:
+        """Insert rows given as their columns; None when a `new_first` plain insert took
+        them all, else the rows the insert with `then` returned (a RETURNING in `then`)."""
+        sql, args = self.plain(by_column)
         if self.new_first:
             try:
                 async with conn.transaction():
                     await conn.execute(sql, *args)
-                return
+                return None
             except asyncpg.UniqueViolationError:
                 pass  # a key already taken: again, with `then` skipping the taken ones
-        await conn.execute(sql + self.then, *args)
+        return await conn.fetch(sql + self.then, *args)
 
     def plain(self, by_column: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
         """The statement without `then`, and its arguments, for rows given as their

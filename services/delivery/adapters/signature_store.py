@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-import asyncpg
-
 from services.delivery.adapters.bulk_insert import BulkInsert
 from services.delivery.adapters.cut_rows import hold_sealing_shared
 from services.delivery.domain.intake import SortedActions
@@ -35,6 +33,7 @@ class PgSignatureStore:
             f"{s}.action_ids (action_id, fingerprint)",
             ["uuid", "bigint"],
             "ON CONFLICT (action_id) DO NOTHING RETURNING action_id",
+            new_first=True,
         )
         self.messages = BulkInsert(
             f"{s}.solidarity_messages (action_id, case_id, first_name, country, message, "
@@ -49,16 +48,10 @@ class PgSignatureStore:
         """Record the action ids not taken yet, each with its action's fingerprint (the
         first of a batch's uses wins); return those recorded now. A plain insert first,
         in a savepoint: a third cheaper than ON CONFLICT when, nearly always, every id is
-        new (measured: 10 against 15 µs per row beside a million ids)."""
-        plain, args = self.claims.plain([ids, fingerprints])
-        try:
-            async with conn.transaction():
-                await conn.execute(plain, *args)
-            return set(ids)
-        except asyncpg.UniqueViolationError:
-            pass  # a replay or a conflict among them: the slower way tells which ids are new
-        rows = await conn.fetch(plain + self.claims.then, *args)
-        return {row["action_id"] for row in rows}
+        new (measured: 10 against 15 µs per row beside a million ids); after a replay or
+        a conflict among them, the insert that skips taken ids tells which are new."""
+        rows = await self.claims.run_columns(conn, [ids, fingerprints])
+        return set(ids) if rows is None else {row["action_id"] for row in rows}
 
     async def owners(self, conn: Conn, ids: list[UUID]) -> dict[UUID, int]:
         """The fingerprint of the action that owns each of these ids."""
