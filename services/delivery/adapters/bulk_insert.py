@@ -49,8 +49,8 @@ def microseconds(moment: datetime) -> str:
 
 
 class Packing(NamedTuple):
-    """How a column of one SQL type goes packed: each value's text (None: the value is
-    one), the unnest argument that splits them, and what the insert selects of it."""
+    """How a column of one SQL type goes packed: each value's text (None: the values are
+    texts already), the unnest argument that splits them, and what the insert selects."""
 
     text_of: Callable[[Any], str] | None
     argument: str  # {split}: the split text
@@ -138,7 +138,7 @@ class BulkInsert:
 
     def statement(self, rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
         """The statement and its arguments for `rows` (tuples in the order of `types`)."""
-        sql, args = self.plain(columns(rows))
+        sql, args = self._plain(columns(rows))
         return sql + self.then, args
 
     async def run(self, conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -149,7 +149,7 @@ class BulkInsert:
     ) -> list[asyncpg.Record] | None:
         """Insert rows given as their columns; None when a `new_first` plain insert took
         them all, else the rows the insert with `then` returned (a RETURNING in `then`)."""
-        sql, args = self.plain(by_column)
+        sql, args = self._plain(by_column)
         if self.new_first:
             try:
                 async with conn.transaction():
@@ -159,7 +159,7 @@ class BulkInsert:
                 pass  # a key already taken: again, with `then` skipping the taken ones
         return await conn.fetch(sql + self.then, *args)
 
-    def plain(self, by_column: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    def _plain(self, by_column: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
         """The statement without `then`, and its arguments, for rows given as their
         columns (sequences of one length, in the order of `types`)."""
         if not by_column or len(by_column[0]) < 2:
