@@ -2,13 +2,17 @@
 the same transaction as the effect of the records: a crash or rebalance replays at most
 the uncommitted batch, and the handler's idempotence (ledgers) makes a replay harmless.
 
-The next batch is fetched and decoded while the current one is in the database, so that
+Records are fetched and decoded while earlier ones are in the database, so that
 Python's work and PostgreSQL's overlap on two cores instead of taking turns. With
-`lanes` > 1, a batch's partitions are shared out between that many transactions run at
-once on their own connections (each partition's records in one of them): one lane's
-Python work runs while another's statements do, and PostgreSQL executes them on two
-cores. Each partition's position is only ever saved by the transaction holding its records,
-so lanes commit in any order.
+`lanes` > 1, that many transactions run at once on their own connections, each lane
+holding some of the partitions (shared.consumer_lanes) and committing their records in
+the order fetched: one lane's Python work runs while another's statements do, and
+PostgreSQL executes them on two cores. A lane takes its next records as soon as it has
+committed the last, whatever the others are doing (when every lane waited for the
+slowest of a batch, each of the two processes was idle a quarter of the time). Each
+partition's position is only ever saved by the lane holding its records, so lanes commit
+in any order. A rebalance first lets the lanes commit what they hold, and hands them
+nothing new until the assignment is known.
 
 One bad record never stops a partition. A record that cannot be decoded, one the handler
 refuses, and one on which the store fails permanently (shared.failures) are set aside in
@@ -24,12 +28,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from asyncio import Queue
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
+from shared.consumer_lanes import LaneMap, Unsettled, until_set
 from shared.db import Conn
 from shared.failures import PERMANENT_PYTHON_ERRORS, describe, is_permanent
 from shared.positions import PositionStore, Record
@@ -38,8 +44,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Refusals: TypeAlias = "Sequence[tuple[Record, str]]"  # records to set aside, each with why
+Chunk: TypeAlias = "list[tuple[Record, T | Poison]]"  # records of a lane, decoded
 DECODE_SLICE = 250  # records decoded between two turns of the event loop (about 1 ms)
 RETRY_FIRST_S, RETRY_MAX_S = 0.1, 5.0
+# Chunks waiting for each lane behind the one it commits: with the fetch in the feeder's
+# hands, about two fetches of records in memory at most, as with a single lane.
+QUEUED_PER_LANE = 1
 
 
 class Poison(NamedTuple):
@@ -84,33 +94,16 @@ class Progress:
         return 0.0 if self.waiting_since is None else time.monotonic() - self.waiting_since
 
 
-class InFlight:
-    """How many commits run now (one per lane at most): a rebalance waits for none."""
-
-    def __init__(self) -> None:
-        self.running = 0
-        self.idle = asyncio.Event()
-        self.idle.set()
-
-    async def __aenter__(self) -> None:
-        self.running += 1
-        self.idle.clear()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.running -= 1
-        if not self.running:
-            self.idle.set()
-
-
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, runner: PositionedConsumer[Any]) -> None:
         self.runner = runner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.runner.processing.idle.wait()  # let the batches in flight commit first
+        await self.runner.hold_and_settle()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.runner.seek_to_stored(assigned)
+        self.runner.release()
 
 
 class PositionedConsumer(Generic[T]):
@@ -138,8 +131,11 @@ class PositionedConsumer(Generic[T]):
         self.max_records = max_records
         self.stall_after_s = stall_after_s
         self.lanes = lanes
-        self.processing = InFlight()
         self.progress = Progress()
+        self.lane_map = LaneMap(lanes)
+        self.unsettled = Unsettled()
+        self.open = asyncio.Event()  # cleared while the group rebalances
+        self.open.set()
         self.on_batch: Callable[[int, float], None] | None = None
         self.committed: dict[TopicPartition, int] = {}
 
@@ -163,23 +159,64 @@ class PositionedConsumer(Generic[T]):
         it), it resumes from the stored positions: what the dead run had fetched but not
         committed is fetched again, never skipped."""
         self.progress.crashed = None
+        self.lane_map.forget()
         await self._resume_from_stored()
-        ahead: asyncio.Task[list[list[tuple[Record, T | Poison]]]] | None = None
+        queues: list[Queue[Chunk[T] | None]] = [
+            Queue(maxsize=QUEUED_PER_LANE) for _ in range(self.lanes)
+        ]
         try:
-            while not stop.is_set():
-                lanes = await (ahead or self._fetch())
-                # Cancelling a fetch can lose records from this consumer's view; that
-                # only happens when it stops, and the stored positions are the truth.
-                ahead = asyncio.create_task(self._fetch())
-                if lanes:
-                    await self._process_lanes(lanes, stop)
-        except Exception as exc:
-            self.progress.crashed = describe(exc)
-            raise
+            async with asyncio.TaskGroup() as group:
+                for queue in queues:
+                    group.create_task(self._lane(queue, stop))
+                group.create_task(self._feed(queues, stop))
+        except BaseExceptionGroup as failed:
+            error = failed.exceptions[0]
+            self.progress.crashed = describe(error)
+            raise error from None
         finally:
-            if ahead:
-                ahead.cancel()
-                await asyncio.gather(ahead, return_exceptions=True)
+            self.unsettled.reset()  # what was queued is gone with the queues
+
+    async def hold_and_settle(self) -> None:
+        """Hand the lanes nothing new, and return once they have done with what they
+        hold (committed): a rebalance then moves no partition with work in flight."""
+        self.open.clear()
+        await self.unsettled.settled.wait()
+
+    def release(self) -> None:
+        """After an assignment: partitions may change lanes (none holds work), and new
+        work flows again."""
+        self.lane_map.forget()
+        self.open.set()
+
+    async def _feed(self, queues: list[Queue[Chunk[T] | None]], stop: asyncio.Event) -> None:
+        """Fetch and decode, then hand each lane the records of its partitions, waiting
+        while a lane has QUEUED_PER_LANE chunks waiting; at a stop, tell the lanes."""
+        while not stop.is_set():
+            fetched = await self._fetch()
+            # Fetched before or during a rebalance: handed out after it; records no
+            # longer ours, or committed by another consumer meanwhile, are left out then.
+            await until_set(self.open, stop)
+            chunks: list[Chunk[T]] = [[] for _ in queues]
+            for records in fetched:
+                chunks[self.lane_map.lane_of(records[0][0].partition)].extend(records)
+            for queue, chunk in zip(queues, chunks, strict=True):
+                if chunk:
+                    if self.unsettled.add():
+                        self.progress.waiting()
+                    await queue.put(chunk)
+        for queue in queues:
+            await queue.put(None)
+
+    async def _lane(self, queue: Queue[Chunk[T] | None], stop: asyncio.Event) -> None:
+        """Commit the chunks of `queue` one after the other, until told to end."""
+        while (chunk := await queue.get()) is not None:
+            try:
+                # A task of its own for each chunk: what a handler keeps per batch in a
+                # ContextVar stays that batch's.
+                await asyncio.create_task(self._process_until_done(chunk, stop))
+            finally:
+                if self.unsettled.done():
+                    self.progress.done()
 
     async def _resume_from_stored(self) -> None:
         """Seek the partitions this consumer holds back to their stored positions, and
@@ -206,39 +243,26 @@ class PositionedConsumer(Generic[T]):
             f"while records wait (last error: {error})"
         )
 
-    async def _fetch(self) -> list[list[tuple[Record, T | Poison]]]:
-        """The next batch, decoded, its partitions shared out between the lanes (the
-        largest first, each to the lane with the fewest records so far); no empty lane."""
+    async def _fetch(self) -> list[Chunk[T]]:
+        """The next records, decoded, one list per partition (none empty)."""
         batches = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
         decode = self.handle.decode
-        lanes: list[list[tuple[Record, T | Poison]]] = [[] for _ in range(self.lanes)]
-        parts = (
-            sorted(batches.values(), key=len, reverse=True) if self.lanes > 1 else batches.values()
-        )
-        for records in parts:
-            decoded = min(lanes, key=len)
+        fetched: list[Chunk[T]] = []
+        for records in batches.values():
+            decoded: Chunk[T] = []
             for start in range(0, len(records), DECODE_SLICE):
                 for r in records[start : start + DECODE_SLICE]:
                     try:
                         decoded.append((r, decode(r)))
                     except PERMANENT_PYTHON_ERRORS as exc:  # pydantic's included
                         decoded.append((r, Poison(describe(exc))))
-                # Let the batch in flight take its next step in between: decoding in one
-                # go would hold it (a 1 ms round trip becomes 20 ms) instead of filling
-                # the time PostgreSQL spends on it.
+                # Let the lanes take their next steps in between: decoding in one go
+                # would hold them (a 1 ms round trip becomes 20 ms) instead of filling
+                # the time PostgreSQL spends on their statements.
                 await asyncio.sleep(0)
-        return [lane for lane in lanes if lane]
-
-    async def _process_lanes(
-        self, lanes: list[list[tuple[Record, T | Poison]]], stop: asyncio.Event
-    ) -> None:
-        """Each lane's records committed by its own transaction, all at once (each lane in
-        a task of its own: what a handler keeps per batch in a ContextVar stays its lane's)."""
-        self.progress.waiting()
-        try:
-            await asyncio.gather(*(self._process_until_done(lane, stop) for lane in lanes))
-        finally:
-            self.progress.done()
+            if decoded:
+                fetched.append(decoded)
+        return fetched
 
     async def _process_until_done(
         self, items: list[tuple[Record, T | Poison]], stop: asyncio.Event
@@ -274,18 +298,17 @@ class PositionedConsumer(Generic[T]):
             await self._commit_isolating(items[middle:])
 
     async def _commit(self, items: Sequence[tuple[Record, T | Poison]]) -> None:
-        async with self.processing:
-            started = time.perf_counter()
-            positions, good, poison = self._still_to_commit(items)
-            if not positions:
-                return
-            async with self.pool.acquire() as conn, conn.transaction():
-                refused = await self.handle(conn, cast("Sequence[tuple[Record, T]]", good))
-                if poison or refused:  # durable before the positions move past them
-                    await self.dead_letters.send([*poison, *refused])
-                await self.store.save(conn, positions)
-            self.committed.update(positions)
-            self.progress.waiting()  # progress made: what is left waits from now
+        started = time.perf_counter()
+        positions, good, poison = self._still_to_commit(items)
+        if not positions:
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            refused = await self.handle(conn, cast("Sequence[tuple[Record, T]]", good))
+            if poison or refused:  # durable before the positions move past them
+                await self.dead_letters.send([*poison, *refused])
+            await self.store.save(conn, positions)
+        self.committed.update(positions)
+        self.progress.waiting()  # progress made: what is left waits from now
         if self.on_batch:
             self.on_batch(len(good) + len(poison), time.perf_counter() - started)
 
@@ -321,14 +344,13 @@ class PositionedConsumer(Generic[T]):
 
     async def _set_aside(self, record: Record, error: str) -> None:
         tp = TopicPartition(record.topic, record.partition)
-        async with self.processing:
-            if not self._is_new(record, self.consumer.assignment()):
-                return
-            await self.dead_letters.send([(record, error)])
-            async with self.pool.acquire() as conn, conn.transaction():
-                await self.store.save(conn, {tp: record.offset + 1})
-            self.committed[tp] = record.offset + 1
-            self.progress.waiting()
+        if not self._is_new(record, self.consumer.assignment()):
+            return
+        await self.dead_letters.send([(record, error)])
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.store.save(conn, {tp: record.offset + 1})
+        self.committed[tp] = record.offset + 1
+        self.progress.waiting()
         log.warning(
             "record set aside in the dead-letter topic",
             extra={"partition": record.partition, "offset": record.offset, "error": error},

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from uuid import uuid4
 
 import asyncpg
@@ -223,6 +224,53 @@ async def test_lanes_commit_a_batchs_partitions_at_once_each_record_once(
     assert handle.calls == running.batches
     stored = [r["value"] for r in await pool.fetch(f'SELECT value FROM "{name}".seen')]
     assert sorted(stored) == sorted(values)  # the plain INSERT refuses a value seen twice
+
+
+class Gated(Recorder):
+    """A Recorder whose batches holding a value that starts with "slow" wait for `gate`."""
+
+    def __init__(self, schema: str) -> None:
+        super().__init__(schema)
+        self.gate, self.held = asyncio.Event(), asyncio.Event()
+
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, str]]) -> Refusals:
+        if any(value.startswith("slow") for _, value in batch):
+            self.held.set()
+            await self.gate.wait()
+        return await super().__call__(conn, batch)
+
+
+async def produce_to(topic: str, partition: int, values: list[str]) -> None:
+    producer = durable_producer(INFRA.kafka_bootstrap, "test")
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value=v.encode(), partition=partition) for v in values]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+async def test_a_slow_lane_does_not_hold_the_others(
+    topic: str, schema: tuple[asyncpg.Pool, str]
+) -> None:
+    """Partitions 0 and 1 go to different lanes: while partition 0's transaction waits,
+    records that reach partition 1 afterwards are committed all the same."""
+    pool, name = schema
+    await produce_to(topic, 0, ["slow"])
+    await produce_to(topic, 1, ["first"])
+    handle = Gated(name)
+    seen = partial(pool.fetchval, f'SELECT count(*) FROM "{name}".seen')
+    async with Consuming(pool, name, topic, handle, lanes=2):
+        await asyncio.wait_for(handle.held.wait(), 30)
+        await wait_until(seen, lambda n: n == 1)
+        later = [f"later{i}" for i in range(100)]
+        await produce_to(topic, 1, later)
+        await wait_until(seen, lambda n: n == 1 + len(later))
+        assert not handle.gate.is_set() and handle.held.is_set()
+        handle.gate.set()
+        await wait_until(lambda: committed_offsets(pool, name), lambda n: n == 2 + len(later))
+    stored = [r["value"] for r in await pool.fetch(f'SELECT value FROM "{name}".seen')]
+    assert sorted(stored) == sorted(["slow", "first", *later])
 
 
 @pytest.mark.parametrize("lanes", [1, 2])
