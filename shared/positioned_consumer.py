@@ -183,9 +183,10 @@ class PositionedConsumer(Generic[T]):
         await self.unsettled.settled.wait()
 
     def release(self) -> None:
-        """After an assignment: partitions may change lanes (none holds work), and new
-        work flows again."""
-        self.lane_map.forget()
+        """After an assignment: partitions may change lanes when none holds work (after
+        a revocation, none does), and new work flows again."""
+        if self.unsettled.settled.is_set():
+            self.lane_map.forget()
         self.open.set()
 
     async def _feed(self, queues: list[Queue[Chunk[T] | None]], stop: asyncio.Event) -> None:
