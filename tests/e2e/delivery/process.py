@@ -18,7 +18,11 @@ from shared.contracts.dossiers import DossierKind
 from tests.integration.delivery.helpers import service_env
 from tests.waiting import wait_until
 
-PLUME = Path(sys.executable).parent / "plume"
+REPO = Path(__file__).resolve().parents[3]
+# This checkout's service, run from its root, rather than the `plume` entry point, which
+# imports whichever checkout the editable install points at: a benchmark run from another
+# worktree must measure that worktree's code.
+SERVE = [sys.executable, "-c", "from services.cli import main; main(['serve', 'delivery'])"]
 
 
 class ServiceProcess:
@@ -31,7 +35,8 @@ class ServiceProcess:
     def spawn(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [str(PLUME), "serve", "delivery"],
+                SERVE,
+                cwd=REPO,
                 env=service_env(self.settings),
                 stdout=out,
                 stderr=subprocess.STDOUT,
