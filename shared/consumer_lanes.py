@@ -1,6 +1,5 @@
 """The bookkeeping of PositionedConsumer's lanes (shared/positioned_consumer.py): which
-lane holds each partition, how much fetched work is not committed yet, and the gate that
-holds new work back while the group rebalances.
+lane holds each partition, and how much fetched work is not committed yet.
 
 A partition stays with one lane until the next assignment, so its records are committed
 in the order they were fetched, while each lane takes its next records as soon as it has
@@ -61,15 +60,3 @@ class Unsettled:
         """Nothing is unsettled any more (the lanes and their queues are gone)."""
         self.count = 0
         self.settled.set()
-
-
-async def until_set(gate: asyncio.Event, stop: asyncio.Event) -> None:
-    """Return once `gate` or `stop` is set."""
-    if gate.is_set() or stop.is_set():
-        return
-    waiters = [asyncio.ensure_future(event.wait()) for event in (gate, stop)]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,18 @@ async def repeat(
 
 
 async def _pause(seconds: float, stop: asyncio.Event, wake: asyncio.Event | None) -> None:
-    waiters = [asyncio.ensure_future(e.wait()) for e in (stop, wake) if e is not None]
+    await any_set([e for e in (stop, wake) if e is not None], seconds)
+    if wake is not None:
+        wake.clear()
+
+
+async def any_set(events: Sequence[asyncio.Event], within_s: float | None = None) -> None:
+    """Return once one of `events` is set, or after `within_s` seconds (None: no limit)."""
+    if any(event.is_set() for event in events):
+        return
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
     try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiter in waiters:
             waiter.cancel()
-    if wake is not None:
-        wake.clear()

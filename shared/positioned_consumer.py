@@ -35,9 +35,10 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from shared.consumer_lanes import LaneMap, Unsettled, until_set
+from shared.consumer_lanes import LaneMap, Unsettled
 from shared.db import Conn
 from shared.failures import PERMANENT_PYTHON_ERRORS, describe, is_permanent
+from shared.loops import any_set
 from shared.positions import PositionStore, Record
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ class PositionedConsumer(Generic[T]):
             fetched = await self._fetch()
             # Fetched before or during a rebalance: handed out after it; records no
             # longer ours, or committed by another consumer meanwhile, are left out then.
-            await until_set(self.open, stop)
+            await any_set((self.open, stop))
             chunks: list[Chunk[T]] = [[] for _ in queues]
             for records in fetched:
                 chunks[self.lane_map.lane_of(records[0][0].partition)].extend(records)

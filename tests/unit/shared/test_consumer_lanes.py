@@ -1,13 +1,9 @@
 """The bookkeeping of PositionedConsumer's lanes: partitions spread over the lanes and
-kept there until forgotten; unsettled work counted down to settled; the gate."""
+kept there until forgotten; unsettled work counted down to settled."""
 
 from __future__ import annotations
 
-import asyncio
-
-import pytest
-
-from shared.consumer_lanes import LaneMap, Unsettled, until_set
+from shared.consumer_lanes import LaneMap, Unsettled
 
 
 def test_partitions_spread_over_the_lanes_and_stay_there() -> None:
@@ -44,13 +40,3 @@ def test_reset_settles_whatever_was_counted() -> None:
     work.reset()
     assert work.settled.is_set()
     assert work.add() is True
-
-
-@pytest.mark.parametrize("which", ["gate", "stop"])
-async def test_until_set_returns_on_the_gate_or_the_stop(which: str) -> None:
-    gate, stop = asyncio.Event(), asyncio.Event()
-    waiting = asyncio.create_task(until_set(gate, stop))
-    await asyncio.sleep(0)
-    assert not waiting.done()
-    (gate if which == "gate" else stop).set()
-    await asyncio.wait_for(waiting, 1)
