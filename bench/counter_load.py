@@ -7,7 +7,6 @@ import asyncio
 import os
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from shared import sealing
 from shared.action_ids import new_action_id
 from shared.contracts.actions import ActionEvent
 from shared.kafka import decode, durable_producer, ensure_topics, manual_consumer
+from tests.serving import REPO, serve_command
 
 PARTITIONS = 12  # as plume.actions.v1
 CASES = [f"bench-case-{i}" for i in range(8)]
@@ -133,9 +133,8 @@ async def send_tick(
 def start_counter(settings: CounterSettings, port: int, log: Path) -> subprocess.Popen[bytes]:
     quiet = settings.model_copy(update={"port": port, "log_level": "WARNING"})
     env = {**os.environ, **quiet.environment()}
-    plume = str(Path(sys.executable).parent / "plume")
     return subprocess.Popen(
-        [plume, "serve", "counter"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+        serve_command("counter"), cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
     )
 
 

@@ -21,8 +21,8 @@ import httpx
 
 from shared import apikeys
 from shared.db import create_pool
+from tests.serving import REPO, serve_command
 
-REPO = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = """
 local bodies = {}
 for line in io.lines("%s") do bodies[#bodies + 1] = line end
@@ -57,7 +57,7 @@ def free_port() -> int:
 async def serving(what: str, env: dict[str, str]) -> AsyncIterator[Served]:
     port = free_port()
     if what == "intake":
-        command = [sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])"]
+        command = serve_command("intake")
         env = {**env, "PLUME_INTAKE_PORT": str(port)}
         ready = "/readyz"
     else:  # the floor: the same uvicorn settings as `plume serve intake`

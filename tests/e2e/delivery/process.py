@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -16,13 +15,8 @@ import httpx
 from services.delivery.settings import DeliverySettings
 from shared.contracts.dossiers import DossierKind
 from tests.integration.delivery.helpers import service_env
+from tests.serving import REPO, serve_command
 from tests.waiting import wait_until
-
-REPO = Path(__file__).resolve().parents[3]
-# This checkout's service, run from its root, rather than the `plume` entry point, which
-# imports whichever checkout the editable install points at: a benchmark run from another
-# worktree must measure that worktree's code.
-SERVE = [sys.executable, "-c", "from services.cli import main; main(['serve', 'delivery'])"]
 
 
 class ServiceProcess:
@@ -35,7 +29,7 @@ class ServiceProcess:
     def spawn(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                SERVE,
+                serve_command("delivery"),
                 cwd=REPO,
                 env=service_env(self.settings),
                 stdout=out,

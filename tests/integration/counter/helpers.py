@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from services.counter.settings import CounterSettings
 from shared.contracts.actions import ActionEvent
 from shared.kafka import durable_producer, encode
 from tests.integration.counter.conftest import counter_env
+from tests.serving import REPO, serve_command
 from tests.stuck import scrape
 from tests.throwaway import free_port
 from tests.waiting import wait_until
@@ -91,7 +91,8 @@ class CounterProcess:
     def spawn(self) -> None:
         log = self.log_file.open("ab")
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "plume"), "serve", "counter"],
+            serve_command("counter"),
+            cwd=REPO,
             env=counter_env(self.settings, self.port),
             stdout=log,
             stderr=subprocess.STDOUT,

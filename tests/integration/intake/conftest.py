@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import secrets
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from shared.serve import uvicorn_options
 from shared.settings import InfraSettings
 from shared.topics import TopicSpec
 from tests.conftest import _port_answers, stack_from_env
+from tests.serving import REPO, serve_command
 from tests.throwaway import free_port
 from tests.waiting import wait_until
 
@@ -186,9 +186,7 @@ async def serve_workers(config: IntakeSettings, workers: int) -> AsyncIterator[S
     """Its topics prepared, the process started and ready; killed and the topics dropped after."""
     await prepare_topics(config, campaign_for_tests())
     env = process_env(config, PLUME_INTAKE_WORKERS=str(workers))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
-    )
+    process = await asyncio.create_subprocess_exec(*serve_command("intake"), env=env, cwd=REPO)
     served = ServedWorkers(config, process)
     try:
         async with fresh_connections() as client:

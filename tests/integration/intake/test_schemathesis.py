@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -37,6 +36,7 @@ from tests.integration.intake.conftest import (
     revoke_keys,
     wait_ready,
 )
+from tests.serving import REPO, serve_command
 
 pytestmark = pytest.mark.integration
 
@@ -60,9 +60,7 @@ async def served() -> AsyncIterator[tuple[str, Keys]]:
     await prepare_topics(config, campaign_for_tests())
     keys = await create_keys(config.database_url)
     env = process_env(config)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from services.cli import main; main(['serve', 'intake'])", env=env
-    )
+    process = await asyncio.create_subprocess_exec(*serve_command("intake"), env=env, cwd=REPO)
     url = f"http://127.0.0.1:{config.port}"
     try:
         async with httpx.AsyncClient() as client:
