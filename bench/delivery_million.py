@@ -2,7 +2,8 @@
 signatures on a 12-partition topic, consumed by `plume serve delivery` and cut into CSV
 dossiers, beside its floor (the same records read raw from Kafka, plus a COPY of the same
 rows); then the same records again with two processes in one group (one per core), from
-scratch (a schema and group of their own)."""
+scratch (a schema and group of their own); then, by one process, a million signatures as
+intake writes them, each name sealed with its supporter's data key, beside their floor."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ import asyncpg
 import httpx
 from aiokafka import TopicPartition
 
-from bench.delivery_signatures import CASES, TARGET, bench_settings, name_of, produce
+from bench.delivery_signatures import (
+    CASES,
+    TARGET,
+    bench_settings,
+    drop_data_keys,
+    name_of,
+    produce,
+)
 from bench.intake_procs import cpu_seconds, peak_rss_mb
 from services.delivery.settings import DeliverySettings
 from shared.apikeys import Scope
@@ -34,6 +42,7 @@ from tests.integration.delivery.helpers import (
 from tests.waiting import wait_until
 
 PARTITIONS = 12
+CUTS = {"render_pdf": False, "cut_size": 10_000, "cut_check_s": 1.0}
 
 
 class Drained(NamedTuple):
@@ -46,20 +55,36 @@ class Million(NamedTuple):
     floor: float
     one: Drained
     two: Drained
+    sealed_floor: float  # the same, of the sealed records
+    sealed: Drained  # one process, on records as intake writes them
 
 
 async def million(folder: Path, signatures: int) -> Million:
-    settings = bench_settings(folder, render_pdf=False, cut_size=10_000, cut_check_s=1.0)
-    await create_topics(settings, partitions=PARTITIONS)
-    cases = await produce(settings, signatures)
-    await publish(settings, [case(c, [TARGET]) for c in cases], [])
-    floor = await raw_read(settings, signatures) + await raw_copy(settings, signatures)
+    settings = bench_settings(folder, **CUTS)
+    cases, floor = await produced(settings, signatures, sealed=False)
     one = await drained(settings, folder, cases, signatures, 1)
     fresh = settings.model_copy(
         update={"db_schema": f"{settings.db_schema}_2", "group_id": f"bench-{uuid4().hex}"}
     )
     two = await drained(fresh, folder, cases, signatures, 2)
-    return Million(floor, one, two)
+    sealed_settings = bench_settings(folder, **CUTS)
+    try:
+        cases, sealed_floor = await produced(sealed_settings, signatures, sealed=True)
+        sealed = await drained(sealed_settings, folder, cases, signatures, 1)
+    finally:
+        await drop_data_keys(sealed_settings)
+    return Million(floor, one, two, sealed_floor, sealed)
+
+
+async def produced(
+    settings: DeliverySettings, signatures: int, sealed: bool
+) -> tuple[list[str], float]:
+    """The signatures written to the topic of `settings`, their cases published, and their
+    floor measured: the cases and the floor."""
+    await create_topics(settings, partitions=PARTITIONS)
+    cases = await produce(settings, signatures, sealed)
+    await publish(settings, [case(c, [TARGET]) for c in cases], [])
+    return cases, await raw_read(settings, signatures) + await raw_copy(settings, signatures)
 
 
 async def drained(

@@ -11,9 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from services.delivery.settings import DeliverySettings
+from shared import sealing
 from shared.action_ids import new_action_id
 from shared.contracts.actions import ActionEvent, ActionType, Channel
+from shared.data_keys import DataKey, PgDataKeyStore, prepare
+from shared.db import create_pool
 from shared.kafka import durable_producer, encode
 from tests.integration.delivery.helpers import isolated_settings
 
@@ -38,8 +43,12 @@ def name_of(i: int) -> str:
     return f"{OTHER_SCRIPTS[i % 100 // 10]} {i}" if i % 100 < 10 else f"Supporter Number {i}"
 
 
-async def produce(settings: DeliverySettings, n: int) -> list[str]:
+async def produce(settings: DeliverySettings, n: int, sealed: bool = False) -> list[str]:
+    """`n` signatures, each of its own supporter with the name in clear; or `sealed`, as
+    intake writes them since issue 14: each supporter signing every case (a tenth as many
+    supporters, each with a data key of their own) and their name sealed with it."""
     cases = [f"bench-{i}" for i in range(CASES)]
+    keys = await data_keys(settings, -(-n // CASES)) if sealed else []
     now = datetime.now(UTC)
     producer = durable_producer(settings.kafka_bootstrap, "bench-delivery", linger_ms=20)
     await producer.start()
@@ -47,20 +56,7 @@ async def produce(settings: DeliverySettings, n: int) -> list[str]:
         for start in range(0, n, 20_000):
             futures = []
             for i in range(start, min(n, start + 20_000)):
-                event = ActionEvent(
-                    action_id=new_action_id(),  # as intake assigns them
-                    case_id=cases[i % CASES],
-                    type=ActionType.SIGNATURE,
-                    count=1,
-                    channel=Channel.WEB,
-                    country="FR",
-                    supporter_key=f"s{i}",
-                    supporter_name=name_of(i),
-                    share_name_with_target=True,
-                    occurred_at=now,
-                    accepted_at=now,
-                    source="bench",
-                )
+                event = _signature(i, cases[i % CASES], now, keys[i // CASES] if sealed else None)
                 futures.append(
                     await producer.send(
                         settings.actions_topic, key=event.kafka_key(), value=encode(event)
@@ -70,6 +66,51 @@ async def produce(settings: DeliverySettings, n: int) -> list[str]:
     finally:
         await producer.stop()
     return cases
+
+
+def _signature(i: int, case_id: str, now: datetime, key: DataKey | None) -> ActionEvent:
+    action_id = new_action_id()  # as intake assigns them
+    name = name_of(i)
+    return ActionEvent(
+        action_id=action_id,
+        case_id=case_id,
+        type=ActionType.SIGNATURE,
+        count=1,
+        channel=Channel.WEB,
+        country="FR",
+        supporter_key=key.key_id if key else f"s{i}",
+        supporter_name=None if key else name,
+        sealed=sealing.seal(key.secret, action_id, sealing.PersonalFields(name)) if key else None,
+        share_name_with_target=True,
+        occurred_at=now,
+        accepted_at=now,
+        source="bench",
+    )
+
+
+async def data_keys(settings: DeliverySettings, supporters: int) -> list[DataKey]:
+    """A data key made for each of `supporters` new supporters, as intake makes them."""
+    prefix = f"bench-{secrets.token_hex(8)}-"
+    pool = await create_pool(settings.database_url, max_size=1)
+    try:
+        await prepare(pool)
+        store = PgDataKeyStore(pool, settings.master_key())
+        keys: list[DataKey] = []
+        for start in range(0, supporters, 5_000):
+            lookups = [f"{prefix}{j}" for j in range(start, min(supporters, start + 5_000))]
+            made = await store.for_supporters(lookups)
+            keys.extend(made[lookup] for lookup in lookups)
+        return keys
+    finally:
+        await pool.close()
+
+
+async def drop_data_keys(settings: DeliverySettings) -> None:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.execute("DELETE FROM supporters.data_keys WHERE lookup LIKE 'bench-%'")
+    finally:
+        await conn.close()
 
 
 def bench_settings(folder: Path, **overrides: Any) -> DeliverySettings:

@@ -6,8 +6,7 @@ a signature is counted on the cover without a name, a message is not kept."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -19,6 +18,7 @@ from shared.db import Conn
 
 # An action as a pydantic model (ActionEvent, ActionView) or as the consumer decodes it.
 View = TypeVar("View", bound=BaseModel | msgspec.Struct)
+NOTHING_PERSONAL = sealing.PersonalFields()
 
 
 class SealedFields:
@@ -28,7 +28,10 @@ class SealedFields:
     async def open(self, conn: Conn, actions: Sequence[View]) -> list[View]:
         ids = {key for a in actions if getattr(a, "sealed", None) and (key := _key(a))}
         held = await self.keys.held(conn, ids)
-        return [_opened(a, held) for a in actions]
+        # One cipher per key, not per action: a supporter's actions of a batch share it
+        # (their key routes them to one partition), and making one costs twice opening.
+        ciphers = {key_id: sealing.cipher(secret) for key_id, secret in held.items()}
+        return [_opened(a, ciphers) for a in actions]
 
 
 def _key(action: BaseModel | msgspec.Struct) -> str | None:
@@ -36,17 +39,19 @@ def _key(action: BaseModel | msgspec.Struct) -> str | None:
     return key
 
 
-def _opened(action: View, held: dict[str, bytes]) -> View:
+def _opened(action: View, ciphers: Mapping[str, sealing.Key]) -> View:
     sealed_text: str | None = getattr(action, "sealed", None)
     if sealed_text is None:
         return action  # written before sealing: its fields are in clear
     key_id = _key(action)
-    secret = held.get(key_id) if key_id else None
-    fields = sealing.PersonalFields()  # erased (or tampered with): nothing personal
-    if secret is not None:
+    cipher = ciphers.get(key_id) if key_id else None
+    fields = NOTHING_PERSONAL  # its key erased
+    if cipher is not None:
         action_id = getattr(action, "action_id")  # noqa: B009 (a pydantic model's field)
-        with contextlib.suppress(sealing.Unreadable):
-            fields = sealing.open_sealed(secret, action_id, sealed_text)
+        try:  # (a context manager made per action cost 10 % of opening it)
+            fields = sealing.open_sealed(cipher, action_id, sealed_text)
+        except sealing.Unreadable:
+            fields = NOTHING_PERSONAL  # tampered with
     return _replaced(action, supporter_name=fields.name, message=fields.message, sealed=None)
 
 
