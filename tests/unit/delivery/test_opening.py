@@ -69,3 +69,21 @@ async def test_actions_written_before_sealing_keep_their_clear_fields() -> None:
         source="anonymous",
     )
     assert await SealedFields(FakeDataKeyStore()).open(NO_CONN, [old]) == [old]
+
+
+async def test_a_sealed_value_its_key_cannot_open_keeps_nothing_personal() -> None:
+    keys = FakeDataKeyStore()
+    awa, ben = (await keys.for_supporters(["awa", "ben"])).values()
+    forged = view("signature", awa.key_id, sealing.PersonalFields(name="Not Awa"), ben.secret)
+    moved = view("signature", awa.key_id, sealing.PersonalFields(name="Awa Diallo"), awa.secret)
+    moved = moved.model_copy(update={"action_id": uuid4()})  # bound to another action
+    genuine = view("signature", ben.key_id, sealing.PersonalFields(name="Ben Okri"), ben.secret)
+    again = view("signature", ben.key_id, sealing.PersonalFields(name="Ben O."), ben.secret)
+    again = again.model_copy(update={"case_id": "another-case"})  # the same key, twice
+    opened = await SealedFields(keys).open(NO_CONN, [forged, moved, genuine, again])
+    assert [(a.supporter_name, a.sealed) for a in opened] == [
+        (None, None),
+        (None, None),
+        ("Ben Okri", None),
+        ("Ben O.", None),
+    ]
