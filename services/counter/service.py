@@ -13,6 +13,7 @@ from uuid import UUID
 from services.counter.domain.lookups import ActionLookup, look_up
 from services.counter.domain.milestones import no_longer_reached, reached
 from services.counter.domain.model import (
+    CountedFacts,
     LedgerEntry,
     Tally,
     entry_of,
@@ -29,7 +30,6 @@ from services.counter.domain.ports import (
     Totals,
 )
 from shared.action_ids import conflicting
-from shared.contracts.actions import ActionEvent
 
 # case id -> (campaign id, milestones), or None for a case the catalogue does not know
 CampaignOf = Callable[[str], tuple[str, list[int]] | None]
@@ -68,12 +68,12 @@ class BatchReport:
     newest: datetime | None = None  # newest action of the batch, counted or not
     heartbeats: int = 0
     conflicts: int = 0  # records refused: their action_id belongs to a different action
-    traced: list[ActionEvent] = field(default_factory=list)  # heartbeats; all at DEBUG
+    traced: list[CountedFacts] = field(default_factory=list)  # heartbeats; all at DEBUG
 
 
 async def count_batch(
     store: CountingStore,
-    events: Sequence[ActionEvent],
+    events: Sequence[CountedFacts],
     entries: Sequence[LedgerEntry],
     campaign_of: CampaignOf,
     trace_all: bool = False,
@@ -110,7 +110,7 @@ async def recount_alone(
     return await recount(store.ledger, store.totals, store.milestones, case_id, campaign_of, repair)
 
 
-def countable(event: ActionEvent) -> LedgerEntry | None:
+def countable(event: CountedFacts) -> LedgerEntry | None:
     """What the ledger would keep of an action; None for a heartbeat (it never counts)."""
     return None if event.heartbeat else entry_of(event)
 

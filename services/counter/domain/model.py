@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from shared.action_ids import ActionIdentity
-from shared.contracts.actions import ActionEvent, ActionType
+from shared.contracts.actions import ActionType, Channel
 
 # Breakdown dimensions of a case's totals; `hour` is the history a curve is drawn from,
 # `hour_source` the same history per source (key: the hour, a space, the source).
@@ -22,6 +22,38 @@ HISTORY = (HOUR, HOUR_SOURCE)  # not part of a case's totals as read
 # already on the topic keep saying it); totals name it "web" (contract v2).
 ANONYMOUS, WEB = "anonymous", "web"
 HOUR_LENGTH = len("2025-12-10T09:00:00Z")
+
+
+class CountedFacts(Protocol):
+    """What the counter reads of an accepted action: `ActionEvent` has all of it, and so
+    has what the consumer decodes (entrypoints/action_decoding.py)."""
+
+    @property
+    def action_id(self) -> UUID: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def type(self) -> ActionType: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def supporter_key(self) -> str | None: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def accepted_at(self) -> datetime: ...
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def heartbeat(self) -> bool: ...
+    @property
+    def network_hash(self) -> str | None: ...
+    @property
+    def email_domain_hash(self) -> str | None: ...
 
 
 class LedgerEntry(NamedTuple):
@@ -118,7 +150,7 @@ def identity_of(entry: LedgerEntry) -> ActionIdentity:
     )
 
 
-def entry_of(event: ActionEvent) -> LedgerEntry:
+def entry_of(event: CountedFacts) -> LedgerEntry:
     is_signature = event.type is ActionType.SIGNATURE
     return LedgerEntry(
         action_id=event.action_id,

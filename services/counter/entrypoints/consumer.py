@@ -10,11 +10,10 @@ from typing import NamedTuple
 
 from services.counter.domain.model import LedgerEntry
 from services.counter.domain.ports import CountingStore
+from services.counter.entrypoints.action_decoding import CountedAction, decode_event
 from services.counter.service import BatchReport, CampaignOf, count_batch, countable
 from shared.action_ids import CONFLICT
-from shared.contracts.actions import ActionEvent
 from shared.db import Conn
-from shared.kafka import decode
 from shared.positioned_consumer import Refusals
 from shared.positions import Record
 
@@ -22,7 +21,7 @@ StoreOn = Callable[[Conn], CountingStore]  # the ports on the batch's connection
 
 
 class Decoded(NamedTuple):
-    event: ActionEvent
+    event: CountedAction
     entry: LedgerEntry | None  # what the ledger would keep; None for a heartbeat
 
 
@@ -31,7 +30,7 @@ def decode_action(record: Record) -> Decoded:
     makes the consumer set the record aside."""
     if record.value is None:
         raise ValueError("empty value")
-    event = decode(ActionEvent, record.value)
+    event = decode_event(record.value)
     return Decoded(event, countable(event))
 
 
