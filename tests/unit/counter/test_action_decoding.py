@@ -5,9 +5,7 @@ error text in the dead-letter topic), and intake's records the fast path."""
 from __future__ import annotations
 
 import typing
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
-from uuid import uuid4
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 import pytest
@@ -24,32 +22,17 @@ from services.counter.entrypoints.action_decoding import (
 )
 from shared.contracts.action_record import encode_record, record_of
 from shared.contracts.actions import ActionEvent, ActionType, Channel, Tracking
-from tests.unit.shared.decoding_outcomes import FIELDS, odd_records, outcome, records, texts
+from tests.unit.shared.decoding_outcomes import (
+    FIELDS,
+    action_event,
+    odd_records,
+    outcome,
+    records,
+    texts,
+)
 
 pytestmark = pytest.mark.unit
-NOW = datetime(2026, 12, 10, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-def event(**changes: Any) -> ActionEvent:
-    base = ActionEvent(
-        action_id=uuid4(),
-        case_id="sonia-dahmani",
-        type=ActionType.SIGNATURE,
-        count=1,
-        channel=Channel.WEB,
-        country="TN",
-        supporter_key="k1",
-        supporter_name="Awa Diallo",
-        share_name_with_target=True,
-        occurred_at=NOW,
-        accepted_at=NOW,
-        source="anonymous",
-        language="fr",
-        tracking={"utm_source": "mail"},
-        network_hash="n1",
-        email_domain_hash="d1",
-    )
-    return base.model_copy(update=changes)
+event = action_event
 
 
 def assert_same_outcome(raw: bytes) -> None:

@@ -5,9 +5,7 @@ same error text in the dead-letter topic), and intake's records the fast path.""
 from __future__ import annotations
 
 import typing
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
-from uuid import uuid4
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 import pytest
@@ -23,30 +21,10 @@ from services.delivery.entrypoints.action_view import (
 )
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.kafka import encode
-from tests.unit.shared.decoding_outcomes import odd_records, outcome, records
+from tests.unit.shared.decoding_outcomes import action_event, odd_records, outcome, records
 
 pytestmark = pytest.mark.unit
-NOW = datetime(2026, 12, 10, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-def event(**changes: Any) -> ActionEvent:
-    base = ActionEvent(
-        action_id=uuid4(),
-        case_id="sonia-dahmani",
-        type=ActionType.SIGNATURE,
-        count=1,
-        channel=Channel.WEB,
-        country="TN",
-        supporter_key="k1",
-        supporter_name="Awa Diallo",
-        share_name_with_target=True,
-        occurred_at=NOW,
-        accepted_at=NOW,
-        source="anonymous",
-        language="fr",
-        tracking={"utm_source": "mail"},
-    )
-    return base.model_copy(update=changes)
+event = action_event
 
 
 def assert_same_outcome(raw: bytes) -> None:

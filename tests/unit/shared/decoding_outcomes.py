@@ -6,17 +6,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import msgspec
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from shared.contracts.actions import ActionType, Channel
+from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.failures import describe
 
 Decoder = Callable[[bytes], BaseModel | msgspec.Struct]
+NOW = datetime(2026, 12, 10, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+def action_event(**changes: Any) -> ActionEvent:
+    """A signature as intake writes it (every field a reader may read set), with `changes`;
+    its JSON is what `odd_records` expects of a valid record."""
+    base = ActionEvent(
+        action_id=uuid4(),
+        case_id="sonia-dahmani",
+        type=ActionType.SIGNATURE,
+        count=1,
+        channel=Channel.WEB,
+        country="TN",
+        supporter_key="k1",
+        supporter_name="Awa Diallo",
+        share_name_with_target=True,
+        occurred_at=NOW,
+        accepted_at=NOW,
+        source="anonymous",
+        language="fr",
+        tracking={"utm_source": "mail"},
+        network_hash="n1",
+        email_domain_hash="d1",
+    )
+    return base.model_copy(update=changes)
 
 
 def outcome(decode: Decoder, raw: bytes) -> Any:
