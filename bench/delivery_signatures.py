@@ -90,7 +90,7 @@ def _signature(i: int, case_id: str, now: datetime, key: DataKey | None) -> Acti
 
 async def data_keys(settings: DeliverySettings, supporters: int) -> list[DataKey]:
     """A data key made for each of `supporters` new supporters, as intake makes them."""
-    prefix = f"bench-{secrets.token_hex(8)}-"
+    prefix = _lookup_prefix(settings)
     pool = await create_pool(settings.database_url, max_size=1)
     try:
         await prepare(pool)
@@ -106,11 +106,20 @@ async def data_keys(settings: DeliverySettings, supporters: int) -> list[DataKey
 
 
 async def drop_data_keys(settings: DeliverySettings) -> None:
+    """The data keys `data_keys` made for this bench's supporters, deleted (no other's)."""
     conn = await asyncpg.connect(settings.database_url)
     try:
-        await conn.execute("DELETE FROM supporters.data_keys WHERE lookup LIKE 'bench-%'")
+        await conn.execute(
+            "DELETE FROM supporters.data_keys WHERE starts_with(lookup, $1)",
+            _lookup_prefix(settings),
+        )
     finally:
         await conn.close()
+
+
+def _lookup_prefix(settings: DeliverySettings) -> str:
+    # Real lookups are keyed hashes in hex: none starts so.
+    return f"bench-{settings.db_schema}-"
 
 
 def bench_settings(folder: Path, **overrides: Any) -> DeliverySettings:
