@@ -9,19 +9,26 @@ the same fields and the same bytes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
-from shared.contracts.actions import ActionEvent, ActionType, Channel
+from shared.contracts.actions import ActionEvent, ActionType, Channel, Tracking
+
+TrackingText = Annotated[str, msgspec.Meta(max_length=200)]
 
 
-class TrackingRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    utm_source: str | None = None
-    utm_medium: str | None = None
-    utm_campaign: str | None = None
-    referrer: str | None = None
+class TrackingRecord(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
+    """`Tracking`'s fields, with its constraints and its refusal of unknown fields: they
+    bind what msgspec decodes (the counter's CountedAction), never what intake builds."""
+
+    utm_source: TrackingText | None = None
+    utm_medium: TrackingText | None = None
+    utm_campaign: TrackingText | None = None
+    referrer: TrackingText | None = None
 
 
 class ActionRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -74,10 +81,11 @@ def kafka_record(record: ActionRecord) -> tuple[bytes, bytes]:
 
 def record_of(event: ActionEvent) -> ActionRecord:
     """The record of an event read or made elsewhere (a held signature, a test's)."""
-    fields = dict(event)
-    if event.tracking is not None:
-        fields["tracking"] = TrackingRecord(**dict(event.tracking))
-    return ActionRecord(**fields)
+    return ActionRecord(**{**dict(event), "tracking": tracking_record(event.tracking)})
+
+
+def tracking_record(tracking: Tracking | None) -> TrackingRecord | None:
+    return None if tracking is None else TrackingRecord(**dict(tracking))
 
 
 def event_of(record: ActionRecord) -> ActionEvent:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
-from shared.action_ids import ActionIdentity
-from shared.contracts.actions import ActionType, Channel
+from shared.action_ids import ActionFacts, ActionIdentity
+from shared.contracts.actions import ActionType
+from shared.logs import Traceable
 
 # Breakdown dimensions of a case's totals; `hour` is the history a curve is drawn from,
 # `hour_source` the same history per source (key: the hour, a space, the source).
@@ -24,30 +25,17 @@ ANONYMOUS, WEB = "anonymous", "web"
 HOUR_LENGTH = len("2025-12-10T09:00:00Z")
 
 
-class CountedFacts(Protocol):
-    """What the counter reads of an accepted action: `ActionEvent` has all of it, and so
-    has what the consumer decodes (entrypoints/action_decoding.py)."""
+class CountedFacts(ActionFacts, Traceable, Protocol):
+    """What the counter reads of an accepted action: its identity's facts, its ids for the
+    logs, and these. `ActionEvent` has all of it, and so has what the consumer decodes
+    (entrypoints/action_decoding.py)."""
 
     @property
     def action_id(self) -> UUID: ...
     @property
-    def case_id(self) -> str: ...
-    @property
     def type(self) -> ActionType: ...
     @property
-    def count(self) -> int: ...
-    @property
-    def channel(self) -> Channel: ...
-    @property
-    def country(self) -> str: ...
-    @property
-    def supporter_key(self) -> str | None: ...
-    @property
-    def source(self) -> str: ...
-    @property
     def accepted_at(self) -> datetime: ...
-    @property
-    def request_id(self) -> str | None: ...
     @property
     def heartbeat(self) -> bool: ...
     @property

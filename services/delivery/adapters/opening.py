@@ -29,7 +29,7 @@ class SealedFields:
         ids = {key for a in actions if getattr(a, "sealed", None) and (key := _key(a))}
         held = await self.keys.held(conn, ids)
         # One cipher per key, not per action: a supporter's actions of a batch share it
-        # (their key routes them to one partition), and making one costs twice opening.
+        # (their key routes them to one partition), and making one costs half of opening.
         ciphers = {key_id: sealing.cipher(secret) for key_id, secret in held.items()}
         return [_opened(a, ciphers) for a in actions]
 

@@ -17,10 +17,9 @@ from pydantic_core import PydanticUndefined
 from services.counter.entrypoints import action_decoding
 from services.counter.entrypoints.action_decoding import (
     CountedAction,
-    TrackingFields,
     decode_event,
 )
-from shared.contracts.action_record import encode_record, record_of
+from shared.contracts.action_record import TrackingRecord, encode_record, record_of
 from shared.contracts.actions import ActionEvent, ActionType, Channel, Tracking
 from tests.unit.shared.decoding_outcomes import (
     FIELDS,
@@ -40,7 +39,7 @@ def assert_same_outcome(raw: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    ("struct", "model"), [(CountedAction, ActionEvent), (TrackingFields, Tracking)]
+    ("struct", "model"), [(CountedAction, ActionEvent), (TrackingRecord, Tracking)]
 )
 def test_the_struct_has_the_models_fields_types_and_defaults(
     struct: type[msgspec.Struct], model: type[BaseModel]
