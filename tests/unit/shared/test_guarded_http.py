@@ -157,3 +157,65 @@ async def test_a_body_the_client_was_not_asked_for_yet_is_not_judged(connect: Co
     protocol.data_received(head)
     protocol._judge_body()  # the service has not called receive(): no "100 Continue" sent
     assert not transport.eof and transport.written == b""
+
+
+class Clock:
+    """The running loop, but with a time the test sets and timers the test fires."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop, self.now = loop, 0.0
+        self.timers: list[asyncio.TimerHandle] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loop, name)
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        timer = asyncio.TimerHandle(when, callback, (), self.loop)
+        self.timers.append(timer)
+        return timer
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        return self.call_at(self.now + delay, callback)
+
+    def advance_to(self, now: float) -> None:
+        """Fire, in turn, the timers due by `now` (and those they set that are due)."""
+        while due := [t for t in self.timers if not t.cancelled() and t.when() <= now]:
+            timer = min(due, key=lambda t: t.when())
+            self.timers.remove(timer)
+            self.now = timer.when()
+            timer._run()
+        self.now = now
+
+
+async def test_one_timer_follows_each_deadline_of_a_connection() -> None:
+    """A deadline set later than the connection's timer is due waits for it (no new timer
+    per request); one set sooner moves it; a request answered leaves nothing due."""
+    clock = Clock(asyncio.get_running_loop())
+    app = App()
+    limits = HttpLimits("test", header_timeout_s=5.0, body_timeout_s=1.0, body_min_rate=100)
+    config = Config(app, log_config=None, lifespan="off")
+    protocol = GuardedHttpToolsProtocol(config, ServerState(), {}, clock, limits=limits)  # type: ignore[arg-type]
+    transport = Transport()
+    protocol.connection_made(transport)
+    try:
+        [head_timer] = clock.timers
+        assert head_timer.when() == 5.0
+        clock.advance_to(4.5)
+        protocol.data_received(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n")
+        # the body's deadline (5.5) comes after the timer's (5.0): the same timer stays
+        assert clock.timers == [head_timer] and not head_timer.cancelled()
+        protocol.data_received(b"a" * 200)  # 200 bytes by 5.5: enough for one period
+        clock.advance_to(5.2)
+        assert clock.timers[0].when() == 5.5 and not transport.eof  # moved, not fired
+        clock.advance_to(5.5)
+        assert not transport.eof and clock.timers[0].when() == 6.5  # judged, kept up
+        clock.advance_to(6.5)  # nothing more came meanwhile
+        assert status(transport) == 408 and transport.eof
+    finally:
+        protocol.connection_lost(None)
+        app.go.set()
+        await asyncio.sleep(0)
+    assert all(timer.cancelled() for timer in clock.timers)

@@ -109,3 +109,13 @@ def test_nonces_read_at_once_are_each_used_as_given() -> None:
     assert sealing.open_sealed(key, action_id, sealed) == FIELDS
     with pytest.raises(ValueError, match="nonce"):
         sealing.seal(key, action_id, FIELDS, b"short")
+
+
+def test_a_value_sealed_as_urlsafe_base64_by_the_standard_library_opens() -> None:
+    """The wire format is the standard's: what any other writer encodes the same way opens
+    (the sealing module calls binascii directly, for speed)."""
+    key, action_id, nonce = sealing.new_data_key(), uuid4(), bytes(range(12))
+    encrypted = sealing.cipher(key).encrypt(nonce, b'{"name":"Ad\xc3\xa9 ~?>"}', action_id.bytes)
+    text = base64.urlsafe_b64encode(nonce + encrypted).decode()
+    assert sealing.open_sealed(key, action_id, text) == sealing.PersonalFields("Adé ~?>")
+    assert sealing.seal(key, action_id, sealing.PersonalFields("Adé ~?>"), nonce) == text
