@@ -131,6 +131,10 @@ async def measure(
         singles = await alternated(intake.pid, loads, SECONDS, ROUNDS)
         closed, keyed, plain = singles["anonymous"], singles["keyed"], singles["unsealed"]
         opened = await open_loop(intake.url, single, rate)
+        # Its latency under a load it carries: a quarter of its own closed-loop rate (the
+        # no-op's quarter, above, is beyond one worker's reach).
+        own_rate = round(closed["rate"] * OPEN_LOOP_SHARE)
+        carried = await open_loop(intake.url, single, own_rate)
         batches = await alternated(
             intake.pid,
             {
@@ -142,6 +146,8 @@ async def measure(
         )
         batched, plain_batched = batches["sealed"], batches["unsealed"]
         intake_rss = procs.peak_rss_mb(intake.pid)
+    async with procs.serving("noop", {}) as noop:
+        floor_carried = await open_loop(noop.url, single, own_rate)
     async with procs.serving("intake", {**env, "PLUME_INTAKE_WORKERS": PEAK_WORKERS}) as peak:
         peak_batched = await batch_load(peak.url, batch, key, SECONDS)
         peak_rss = procs.peak_rss_mb(peak.pid)
@@ -203,6 +209,15 @@ async def measure(
             "ms",
             floor_open["p99_ms"],
             "≤ 5, 0 errors",
+        ),
+        row(
+            f"single POST p99 at {own_rate:,} req/s open loop (¼ of intake's own closed-loop "
+            f"rate; {errors(carried)}, {carried['rate']:,.0f} ok/s) vs no-op's p99 there "
+            f"({errors(floor_carried)})",
+            carried["p99_ms"],
+            "ms",
+            floor_carried["p99_ms"],
+            "informative: latency at a load one worker carries",
         ),
         row(
             f"batch actions/s with an API key ({WORKERS} worker(s), {BATCH_SIZE:,} per call; "
