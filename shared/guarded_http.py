@@ -77,7 +77,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self.limits = limits
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0  # the loop time `_timer` is due
         self._deadline = 0.0  # when `_on_deadline` is due: the timer may be due sooner
         self._on_deadline: Callable[[], None] | None = None
         self._linger: asyncio.TimerHandle | None = None
@@ -176,13 +175,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         timer made and cancelled twice per request cost ~4 µs of every single POST."""
         self._deadline = self.loop.time() + delay
         self._on_deadline = callback
-        if self._timer is None or self._deadline < self._timer_at:
+        if self._timer is None or self._deadline < self._timer.when():
             self._schedule(self._deadline)
 
     def _schedule(self, when: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer, self._timer_at = self.loop.call_at(when, self._timer_due), when
+        self._timer = self.loop.call_at(when, self._timer_due)
 
     def _timer_due(self) -> None:
         self._timer = None
