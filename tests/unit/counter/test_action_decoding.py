@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 from services.counter.entrypoints import action_decoding
 from services.counter.entrypoints.action_decoding import (
@@ -24,6 +23,8 @@ from shared.contracts.actions import ActionEvent, ActionType, Channel, Tracking
 from tests.unit.shared.decoding_outcomes import (
     FIELDS,
     action_event,
+    defaults_of_model,
+    defaults_of_struct,
     odd_records,
     outcome,
     records,
@@ -46,11 +47,7 @@ def test_the_struct_has_the_models_fields_types_and_defaults(
 ) -> None:
     hints = typing.get_type_hints(struct, include_extras=True)
     assert list(hints) == list(model.model_fields)
-    struct_defaults = {f.name: f.default for f in msgspec.structs.fields(struct)}
-    model_defaults = {n: f.default for n, f in model.model_fields.items()}
-    assert struct_defaults == {
-        n: msgspec.NODEFAULT if d is PydanticUndefined else d for n, d in model_defaults.items()
-    }
+    assert defaults_of_struct(struct) == defaults_of_model(model)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import pytest
 from hypothesis import given, settings
-from pydantic_core import PydanticUndefined
 
 from services.delivery.entrypoints import action_view
 from services.delivery.entrypoints.action_view import (
@@ -21,7 +20,14 @@ from services.delivery.entrypoints.action_view import (
 )
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.kafka import encode
-from tests.unit.shared.decoding_outcomes import action_event, odd_records, outcome, records
+from tests.unit.shared.decoding_outcomes import (
+    action_event,
+    defaults_of_model,
+    defaults_of_struct,
+    odd_records,
+    outcome,
+    records,
+)
 
 pytestmark = pytest.mark.unit
 event = action_event
@@ -34,11 +40,7 @@ def assert_same_outcome(raw: bytes) -> None:
 def test_the_record_has_the_views_fields_types_and_defaults() -> None:
     hints = typing.get_type_hints(ActionRecord)
     assert hints == {name: f.annotation for name, f in ActionView.model_fields.items()}
-    record_defaults = {f.name: f.default for f in msgspec.structs.fields(ActionRecord)}
-    view_defaults = {n: f.default for n, f in ActionView.model_fields.items()}
-    assert record_defaults == {
-        n: msgspec.NODEFAULT if d is PydanticUndefined else d for n, d in view_defaults.items()
-    }
+    assert defaults_of_struct(ActionRecord) == defaults_of_model(ActionView)
 
 
 @pytest.mark.parametrize(

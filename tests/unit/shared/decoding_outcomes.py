@@ -13,6 +13,7 @@ from uuid import uuid4
 import msgspec
 from hypothesis import strategies as st
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.failures import describe
@@ -66,6 +67,18 @@ def exactly(value: object) -> object:
     if isinstance(value, BaseModel | msgspec.Struct):
         return fields_of(value)
     return (value, type(value))
+
+
+def defaults_of_struct(struct: type[msgspec.Struct]) -> dict[str, object]:
+    return {f.name: f.default for f in msgspec.structs.fields(struct)}
+
+
+def defaults_of_model(model: type[BaseModel]) -> dict[str, object]:
+    """The model's field defaults as a struct's read: NODEFAULT where it has none."""
+    return {
+        name: msgspec.NODEFAULT if f.default is PydanticUndefined else f.default
+        for name, f in model.model_fields.items()
+    }
 
 
 def odd_records(valid: str) -> list[bytes]:
