@@ -34,8 +34,9 @@ from services.delivery.adapters.statuses import PgStatuses
 from services.delivery.domain.key_retention import KeyRetention
 from services.delivery.domain.policy import CutPolicy
 from services.delivery.entrypoints import api, console
+from services.delivery.entrypoints.action_view import ActionRecord
 from services.delivery.entrypoints.console_web import ConsoleParts
-from services.delivery.entrypoints.consumer import ActionHandler, Received
+from services.delivery.entrypoints.consumer import ActionHandler
 from services.delivery.entrypoints.workers import Loops
 from services.delivery.settings import DeliverySettings
 from shared import apikeys, data_keys
@@ -70,7 +71,7 @@ class Delivery:
     settings: DeliverySettings
     pool: asyncpg.Pool
     catalog: CatalogView
-    consumer: PositionedConsumer[Received]
+    consumer: PositionedConsumer[ActionRecord]
     producer: AIOKafkaProducer
     probe: KafkaProbe
     ledger: PgTransmissionLedger
@@ -171,7 +172,7 @@ def _consumer(
     producer: AIOKafkaProducer,
     lag: ConsumerLag,
     sealed: SealedFields,
-) -> PositionedConsumer[Received]:
+) -> PositionedConsumer[ActionRecord]:
     kafka = manual_consumer(
         settings.kafka_bootstrap,
         settings.group_id,

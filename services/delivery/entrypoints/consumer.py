@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from functools import partial
-from typing import NamedTuple
+from operator import attrgetter
 
 from services.delivery.adapters.opening import SealedFields
 from services.delivery.adapters.signature_store import PgSignatureStore
@@ -25,11 +25,7 @@ log = logging.getLogger(__name__)
 # The conflicts of the batch in its transaction, counted once it commits: per lane (each
 # lane of the PositionedConsumer commits in a task, and so a context, of its own).
 _CONFLICTS: ContextVar[int] = ContextVar("delivery_batch_conflicts", default=0)
-
-
-class Received(NamedTuple):
-    action: ActionRecord
-    fingerprint: int  # of its identity (shared.action_ids), computed with the decoding
+_ACCEPTED_AT, _HEARTBEAT = attrgetter("accepted_at"), attrgetter("heartbeat")
 
 
 class ActionHandler:
@@ -42,27 +38,32 @@ class ActionHandler:
         self.lag = lag
 
     @staticmethod
-    def decode(record: Record) -> Received:
+    def decode(record: Record) -> ActionRecord:
         """The action; a ValidationError makes the consumer set the record aside."""
-        action = decode_action(record.value or b"")
-        return Received(action, fingerprint(action))
+        return decode_action(record.value or b"")
 
-    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, Received]]) -> Refusals:
-        kept = [(record, r) for record, r in batch if not r.action.heartbeat]
-        ids = [r.action.action_id for _, r in kept]
-        recorded = await self.store.claim(conn, ids, [r.fingerprint for _, r in kept])
+    async def __call__(self, conn: Conn, batch: Sequence[tuple[Record, ActionRecord]]) -> Refusals:
+        actions = [action for _, action in batch]
+        kept: Sequence[tuple[Record, ActionRecord]] = batch
+        events, heartbeats = actions, []
+        if any(map(_HEARTBEAT, actions)):  # rare: one a minute from each intake process
+            kept = [item for item in batch if not item[1].heartbeat]
+            events = [action for _, action in kept]
+            heartbeats = [action for action in actions if action.heartbeat]
+        taken = events
+        ids = [event.action_id for event in events]
+        marks = [fingerprint(event) for event in events]
+        recorded = await self.store.claim(conn, ids, marks)
         later, differ = await conflicting(
-            ids, recorded, lambda i: kept[i][1].fingerprint, partial(self.store.owners, conn)
+            ids, recorded, marks.__getitem__, partial(self.store.owners, conn)
         )
-        events = [r.action for _, r in kept]
         if later:  # replays and conflicts: the id's owner was stored already
             skipped = set(later)
             events = [e for i, e in enumerate(events) if i not in skipped]
         await self.store.add(conn, sort_actions(await self.sealed.open(conn, events)))
         _CONFLICTS.set(len(differ))
-        newest = (r.action.accepted_at for _, r in batch if r.action.accepted_at)
-        self.lag.in_flight(max(newest, default=None))
-        self._trace(r.action for _, r in batch)
+        self.lag.in_flight(max(filter(None, map(_ACCEPTED_AT, actions)), default=None))
+        self._trace(taken, heartbeats)
         return [(kept[i][0], CONFLICT) for i in differ]
 
     def after_commit(self, records: int, seconds: float) -> None:
@@ -71,10 +72,9 @@ class ActionHandler:
         CONFLICTS.inc(_CONFLICTS.get())
 
     @staticmethod
-    def _trace(actions: Iterable[ActionRecord]) -> None:
-        trace_all = log.isEnabledFor(logging.DEBUG)
-        for action in actions:
-            if action.heartbeat:
-                log.info("heartbeat seen", extra=trace_fields(action))
-            elif trace_all:
+    def _trace(stored: Iterable[ActionRecord], heartbeats: Iterable[ActionRecord]) -> None:
+        for beat in heartbeats:
+            log.info("heartbeat seen", extra=trace_fields(beat))
+        if log.isEnabledFor(logging.DEBUG):
+            for action in stored:
                 log.debug("stored", extra=trace_fields(action))
