@@ -61,3 +61,32 @@ async def test_a_later_different_action_under_a_known_id_is_dead_lettered(
 
 async def conflicts() -> float:
     return REGISTRY.get_sample_value("plume_delivery_conflicting_actions_total") or 0.0
+
+
+async def test_a_heartbeat_in_the_batch_neither_stores_nor_shifts_the_refused_record(
+    make_settings: MakeSettings,
+) -> None:
+    """Heartbeats are left out of what a batch stores: the record refused after one must
+    still be the conflicting one, and the signature after it stored."""
+    settings = await make_settings(partitions=1)
+    case_a = "case-hb-" + settings.db_schema[-10:]
+    first = signature(case_a, "k1", "Awa Diallo")
+    beat = signature(case_a, "k0", "Nobody").model_copy(
+        update={
+            "heartbeat": True,
+            "type": ActionType.TWEET,
+            "supporter_key": None,
+            "supporter_name": None,
+            "source": "heartbeat",
+        }
+    )
+    other = signature(case_a, "k2", "Not Counted").model_copy(update={"action_id": first.action_id})
+    after = signature(case_a, "k3", "Stored After")
+    await publish(settings, [case(case_a, [TARGET])], [first, beat, other, after])
+    async with serving(settings):
+        letters = await wait_until(
+            lambda: read_dead_letters(settings.kafka_bootstrap, settings.dlq_topic),
+            lambda found: len(found) >= 1,
+        )
+        assert [d.offset for d in letters] == [2]
+        await wait_until(lambda: stored(settings, "signatures"), lambda n: n == 2)
