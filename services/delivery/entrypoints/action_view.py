@@ -52,7 +52,8 @@ class ActionRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """ActionView's fields, types and defaults (a unit test keeps them equal). Out of the
     cycle collector's sight (gc=False): it holds plain values only, so it can be part of
     no reference cycle, and the collector no longer walks the thousands of them each
-    fetch keeps alive (measured: 0.4 µs less of delivery's CPU per signature)."""
+    fetch keeps alive (about 0.3 µs less of delivery's CPU per signature, in two series of
+    alternated runs of a million)."""
 
     schema_version: Literal[1] = 1
     action_id: UUID
