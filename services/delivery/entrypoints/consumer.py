@@ -50,20 +50,20 @@ class ActionHandler:
             kept = [item for item in batch if not item[1].heartbeat]
             events = [action for _, action in kept]
             heartbeats = [action for action in actions if action.heartbeat]
-        taken = events
         ids = [event.action_id for event in events]
         marks = [fingerprint(event) for event in events]
         recorded = await self.store.claim(conn, ids, marks)
         later, differ = await conflicting(
             ids, recorded, marks.__getitem__, partial(self.store.owners, conn)
         )
+        new = events
         if later:  # replays and conflicts: the id's owner was stored already
             skipped = set(later)
-            events = [e for i, e in enumerate(events) if i not in skipped]
-        await self.store.add(conn, sort_actions(await self.sealed.open(conn, events)))
+            new = [e for i, e in enumerate(events) if i not in skipped]
+        await self.store.add(conn, sort_actions(await self.sealed.open(conn, new)))
         _CONFLICTS.set(len(differ))
         self.lag.in_flight(max(filter(None, map(_ACCEPTED_AT, actions)), default=None))
-        self._trace(taken, heartbeats)
+        self._trace(events, heartbeats)
         return [(kept[i][0], CONFLICT) for i in differ]
 
     def after_commit(self, records: int, seconds: float) -> None:
