@@ -28,14 +28,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from asyncio import Queue
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from shared.consumer_lanes import LaneMap, Unsettled
+from shared.consumer_lanes import Inbox, LaneMap, Unsettled
 from shared.db import Conn
 from shared.failures import PERMANENT_PYTHON_ERRORS, describe, is_permanent
 from shared.loops import any_set
@@ -48,9 +47,6 @@ Refusals: TypeAlias = "Sequence[tuple[Record, str]]"  # records to set aside, ea
 Chunk: TypeAlias = "list[tuple[Record, T | Poison]]"  # records of a lane, decoded
 DECODE_SLICE = 250  # records decoded between two turns of the event loop (about 1 ms)
 RETRY_FIRST_S, RETRY_MAX_S = 0.1, 5.0
-# Chunks waiting for each lane behind the one it commits: with the fetch in the feeder's
-# hands, about two fetches of records in memory at most, as with a single lane.
-QUEUED_PER_LANE = 1
 
 
 class Poison(NamedTuple):
@@ -162,20 +158,20 @@ class PositionedConsumer(Generic[T]):
         self.progress.crashed = None
         self.lane_map.forget()
         await self._resume_from_stored()
-        queues: list[Queue[Chunk[T] | None]] = [
-            Queue(maxsize=QUEUED_PER_LANE) for _ in range(self.lanes)
+        inboxes: list[Inbox[tuple[Record, T | Poison]]] = [
+            Inbox(self.max_records) for _ in range(self.lanes)
         ]
         try:
             async with asyncio.TaskGroup() as group:
-                for queue in queues:
-                    group.create_task(self._lane(queue, stop))
-                group.create_task(self._feed(queues, stop))
+                for inbox in inboxes:
+                    group.create_task(self._lane(inbox, stop))
+                group.create_task(self._feed(inboxes, stop))
         except BaseExceptionGroup as failed:
             error = failed.exceptions[0]
             self.progress.crashed = describe(error)
             raise error from None
         finally:
-            self.unsettled.reset()  # what was queued is gone with the queues
+            self.unsettled.reset()  # what waited is gone with the inboxes
 
     async def hold_and_settle(self) -> None:
         """Hand the lanes nothing new, and return once they have done with what they
@@ -190,34 +186,36 @@ class PositionedConsumer(Generic[T]):
             self.lane_map.forget()
         self.open.set()
 
-    async def _feed(self, queues: list[Queue[Chunk[T] | None]], stop: asyncio.Event) -> None:
+    async def _feed(
+        self, inboxes: list[Inbox[tuple[Record, T | Poison]]], stop: asyncio.Event
+    ) -> None:
         """Fetch and decode, then hand each lane the records of its partitions, waiting
-        while a lane has QUEUED_PER_LANE chunks waiting; at a stop, tell the lanes."""
+        while a lane has a full chunk waiting; at a stop, tell the lanes."""
         while not stop.is_set():
             fetched = await self._fetch()
             # Fetched before or during a rebalance: handed out after it; records no
             # longer ours, or committed by another consumer meanwhile, are left out then.
             await any_set((self.open, stop))
-            chunks: list[Chunk[T]] = [[] for _ in queues]
+            chunks: list[Chunk[T]] = [[] for _ in inboxes]
             for records in fetched:
                 chunks[self.lane_map.lane_of(records[0][0].partition)].extend(records)
-            for queue, chunk in zip(queues, chunks, strict=True):
+            for inbox, chunk in zip(inboxes, chunks, strict=True):
                 if chunk:
-                    if self.unsettled.add():
+                    if self.unsettled.add(len(chunk)):
                         self.progress.waiting()
-                    await queue.put(chunk)
-        for queue in queues:
-            await queue.put(None)
+                    await inbox.put(chunk)
+        for inbox in inboxes:
+            inbox.close()
 
-    async def _lane(self, queue: Queue[Chunk[T] | None], stop: asyncio.Event) -> None:
-        """Commit the chunks of `queue` one after the other, until told to end."""
-        while (chunk := await queue.get()) is not None:
+    async def _lane(self, inbox: Inbox[tuple[Record, T | Poison]], stop: asyncio.Event) -> None:
+        """Commit the chunks of `inbox` one after the other, until told to end."""
+        while (chunk := await inbox.take()) is not None:
             try:
                 # A task of its own for each chunk: what a handler keeps per batch in a
                 # ContextVar stays that batch's.
                 await asyncio.create_task(self._process_until_done(chunk, stop))
             finally:
-                if self.unsettled.done():
+                if self.unsettled.done(len(chunk)):
                     self.progress.done()
 
     async def _resume_from_stored(self) -> None:
