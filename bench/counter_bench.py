@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 import asyncpg
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 
 from bench import counter_freshness as fresh
 from bench import counter_load as load
@@ -21,6 +20,7 @@ from bench.counter_floor import copy_rate
 from bench.counter_naive import naive_rate
 from bench.options import scaled
 from services.counter.settings import CounterSettings
+from shared.kafka import delete_topics
 
 PREFILL = 500_000  # times --scale
 
@@ -168,8 +168,5 @@ async def _drop_schema(settings: CounterSettings) -> None:
 
 async def _clean(settings: CounterSettings) -> None:
     await _drop_schema(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
     topics = [settings.actions_topic, settings.totals_topic, settings.milestones_topic]
-    await admin.delete_topics([*topics, settings.dlq_topic])
-    await admin.close()
+    await delete_topics(settings.kafka_bootstrap, [*topics, settings.dlq_topic])

@@ -27,7 +27,14 @@ from bench.options import scaled
 from services.delivery.settings import DeliverySettings
 from shared.apikeys import Scope
 from tests.e2e.delivery.process import Probe, ServiceProcess
-from tests.integration.delivery.helpers import case, create_topics, drop_schema, new_key, publish
+from tests.integration.delivery.helpers import (
+    case,
+    create_topics,
+    drop_schema,
+    drop_topics,
+    new_key,
+    publish,
+)
 from tests.waiting import wait_until
 
 SIGNATURES, PDF_ROWS = 1_000_000, 100_000
@@ -142,6 +149,7 @@ async def big_pdf(folder: Path, pdf_rows: int) -> tuple[float, float, int]:
         service.stop()
         await conn.close()
         await drop_schema(settings)
+        await drop_topics(settings)
     return float(seconds), floor, rss
 
 

@@ -35,6 +35,7 @@ from tests.integration.delivery.helpers import (
     case,
     create_topics,
     drop_schema,
+    drop_topics,
     free_port,
     new_key,
     publish,
@@ -61,18 +62,22 @@ class Million(NamedTuple):
 
 async def million(folder: Path, signatures: int) -> Million:
     settings = bench_settings(folder, **CUTS)
-    cases, floor = await produced(settings, signatures, sealed=False)
-    one = await drained(settings, folder, cases, signatures, 1)
-    fresh = settings.model_copy(
-        update={"db_schema": f"{settings.db_schema}_2", "group_id": f"bench-{uuid4().hex}"}
-    )
-    two = await drained(fresh, folder, cases, signatures, 2)
+    try:
+        cases, floor = await produced(settings, signatures, sealed=False)
+        one = await drained(settings, folder, cases, signatures, 1)
+        fresh = settings.model_copy(
+            update={"db_schema": f"{settings.db_schema}_2", "group_id": f"bench-{uuid4().hex}"}
+        )
+        two = await drained(fresh, folder, cases, signatures, 2)
+    finally:
+        await drop_topics(settings)
     sealed_settings = bench_settings(folder, **CUTS)
     try:
         cases, sealed_floor = await produced(sealed_settings, signatures, sealed=True)
         sealed = await drained(sealed_settings, folder, cases, signatures, 1)
     finally:
         await drop_data_keys(sealed_settings)
+        await drop_topics(sealed_settings)
     return Million(floor, one, two, sealed_floor, sealed)
 
 
@@ -115,6 +120,11 @@ async def drained(
         if processes > 1:
             await starting
         first = await wait_until(stored, lambda n: n > 0, within=300, every=0.02)
+        if first >= signatures:
+            raise RuntimeError(
+                f"all {signatures:,} signatures were stored before the drain could be "
+                "timed: run the delivery bench at a larger --scale"
+            )
         started = time.perf_counter()
         pids = [s.proc.pid for s in services if s.proc is not None]
         cpu_started = sum(cpu_seconds(pid) for pid in pids)

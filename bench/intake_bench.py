@@ -23,11 +23,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from uuid import uuid4
 
-from aiokafka.admin import AIOKafkaAdminClient
-
 from bench import intake_procs as procs
 from bench.intake_figures import Load, alternated, costed, cpu_ms_per_request, errors, row
-from shared.kafka import ensure_topics
+from shared.kafka import delete_topics, ensure_topics
 from shared.settings import InfraSettings
 from shared.topics import ACTIONS, TopicSpec, spec_of
 
@@ -100,7 +98,7 @@ async def run() -> list[dict[str, Any]]:
         return await measure(infra, topic, key, sealed, unsealed)
     finally:
         await procs.revoke_key(infra.database_url, key_name)
-        await drop_topics(infra.kafka_bootstrap, [topic, f"{topic}.floor"])
+        await delete_topics(infra.kafka_bootstrap, [topic, f"{topic}.floor"])
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -325,14 +323,3 @@ async def batch_load(url: str, batch: Path, key: str, seconds: float) -> dict[st
         headers={"X-API-Key": key},
         wrk=False,  # batches keep their generator: figures comparable with earlier runs
     )
-
-
-async def drop_topics(bootstrap: str, topics: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        if doomed := [t for t in topics if t in existing]:
-            await admin.delete_topics(doomed)
-    finally:
-        await admin.close()

@@ -10,11 +10,10 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 
 from services.counter.adapters.pg_counting import MIGRATIONS
 from services.counter.settings import CounterSettings
+from shared import kafka
 from shared.db import create_pool, migrate
 from shared.kafka import ensure_topics
 
@@ -58,15 +57,8 @@ async def clean_up(settings: CounterSettings) -> None:
 
 
 async def delete_topics(settings: CounterSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        topics = [settings.actions_topic, settings.totals_topic, settings.milestones_topic]
-        await admin.delete_topics([*topics, settings.dlq_topic])
-    except KafkaError:  # topics never created by this test
-        pass
-    finally:
-        await admin.close()
+    topics = [settings.actions_topic, settings.totals_topic, settings.milestones_topic]
+    await kafka.delete_topics(settings.kafka_bootstrap, [*topics, settings.dlq_topic])
 
 
 async def drop_schema(database_url: str, schema: str) -> None:

@@ -26,7 +26,7 @@ from shared import apikeys
 from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.contracts.catalog import Case, CaseRecord, Sender
 from shared.db import create_pool
-from shared.kafka import durable_producer, encode, ensure_topics
+from shared.kafka import delete_topics, durable_producer, encode, ensure_topics
 from shared.topics import TopicSpec
 from tests.waiting import wait_until
 
@@ -64,13 +64,17 @@ def service_env(settings: DeliverySettings) -> dict[str, str]:
     return {**os.environ, **settings.environment()}
 
 
-async def create_topics(settings: DeliverySettings, partitions: int = 4) -> None:
-    specs = (
+def own_topics(settings: DeliverySettings, partitions: int = 4) -> tuple[TopicSpec, ...]:
+    return (
         TopicSpec(settings.actions_topic, partitions),
         TopicSpec(settings.cases_topic, 1, compacted=True),
         TopicSpec(settings.dossiers_topic, 1),
         TopicSpec(settings.dlq_topic, 1),
     )
+
+
+async def create_topics(settings: DeliverySettings, partitions: int = 4) -> None:
+    specs = own_topics(settings, partitions)
     await ensure_topics(settings.kafka_bootstrap, specs)
     await wait_until(lambda: _leaderless(settings, [s.name for s in specs]), lambda n: n == 0)
 
@@ -177,6 +181,11 @@ async def stored(settings: DeliverySettings, table: str) -> int:
         return -1
     finally:
         await conn.close()
+
+
+async def drop_topics(settings: DeliverySettings) -> None:
+    """The topics create_topics made, deleted."""
+    await delete_topics(settings.kafka_bootstrap, [t.name for t in own_topics(settings)])
 
 
 async def drop_schema(settings: DeliverySettings) -> None:

@@ -17,7 +17,6 @@ from uuid import uuid4
 import httpx
 import pytest
 import uvicorn
-from aiokafka.admin import AIOKafkaAdminClient
 
 from services.intake.bootstrap import Intake
 from services.intake.settings import IntakeSettings
@@ -25,7 +24,7 @@ from shared import apikeys
 from shared.catalog import publish_campaign
 from shared.contracts.catalog import CampaignFile
 from shared.db import create_pool
-from shared.kafka import durable_producer, ensure_topics
+from shared.kafka import delete_topics, durable_producer, ensure_topics
 from shared.serve import uvicorn_options
 from shared.settings import InfraSettings
 from shared.topics import TopicSpec
@@ -87,12 +86,7 @@ async def prepare_topics(settings: IntakeSettings, campaign: CampaignFile) -> No
 
 
 async def drop_topics(settings: IntakeSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.delete_topics([settings.actions_topic, settings.cases_topic])
-    finally:
-        await admin.close()
+    await delete_topics(settings.kafka_bootstrap, [settings.actions_topic, settings.cases_topic])
 
 
 async def publish_cases(settings: IntakeSettings, campaign: CampaignFile) -> None:
