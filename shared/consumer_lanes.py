@@ -62,7 +62,7 @@ class Unsettled:
         return False
 
     def reset(self) -> None:
-        """Nothing is unsettled any more (the lanes and their queues are gone)."""
+        """Nothing is unsettled any more (the lanes and their inboxes are gone)."""
         self.count = 0
         self.settled.set()
 
