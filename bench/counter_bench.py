@@ -168,5 +168,5 @@ async def _drop_schema(settings: CounterSettings) -> None:
 
 async def _clean(settings: CounterSettings) -> None:
     await _drop_schema(settings)
-    topics = [settings.actions_topic, settings.totals_topic, settings.milestones_topic]
-    await delete_topics(settings.kafka_bootstrap, [*topics, settings.dlq_topic])
+    names = [t.name for t in settings.own_topics(actions_partitions=1)]
+    await delete_topics(settings.kafka_bootstrap, names)

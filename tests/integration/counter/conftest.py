@@ -57,8 +57,9 @@ async def clean_up(settings: CounterSettings) -> None:
 
 
 async def delete_topics(settings: CounterSettings) -> None:
-    topics = [settings.actions_topic, settings.totals_topic, settings.milestones_topic]
-    await kafka.delete_topics(settings.kafka_bootstrap, [*topics, settings.dlq_topic])
+    """The topics create_topics made (own_topics: their names), deleted."""
+    names = [t.name for t in settings.own_topics(actions_partitions=1)]
+    await kafka.delete_topics(settings.kafka_bootstrap, names)
 
 
 async def drop_schema(database_url: str, schema: str) -> None:
