@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Refusals: TypeAlias = "Sequence[tuple[Record, str]]"  # records to set aside, each with why
 Chunk: TypeAlias = "list[tuple[Record, T | Poison]]"  # records of a lane, decoded
+LaneInbox: TypeAlias = "Inbox[tuple[Record, T | Poison]]"  # a lane's next chunk, waiting
 DECODE_SLICE = 250  # records decoded between two turns of the event loop (about 1 ms)
 RETRY_FIRST_S, RETRY_MAX_S = 0.1, 5.0
 
@@ -158,9 +159,7 @@ class PositionedConsumer(Generic[T]):
         self.progress.crashed = None
         self.lane_map.forget()
         await self._resume_from_stored()
-        inboxes: list[Inbox[tuple[Record, T | Poison]]] = [
-            Inbox(self.max_records) for _ in range(self.lanes)
-        ]
+        inboxes: list[LaneInbox[T]] = [Inbox(self.max_records) for _ in range(self.lanes)]
         try:
             async with asyncio.TaskGroup() as group:
                 for inbox in inboxes:
@@ -186,9 +185,7 @@ class PositionedConsumer(Generic[T]):
             self.lane_map.forget()
         self.open.set()
 
-    async def _feed(
-        self, inboxes: list[Inbox[tuple[Record, T | Poison]]], stop: asyncio.Event
-    ) -> None:
+    async def _feed(self, inboxes: list[LaneInbox[T]], stop: asyncio.Event) -> None:
         """Fetch and decode, then hand each lane the records of its partitions, waiting
         while a lane has a full chunk waiting; at a stop, tell the lanes."""
         while not stop.is_set():
@@ -207,7 +204,7 @@ class PositionedConsumer(Generic[T]):
         for inbox in inboxes:
             inbox.close()
 
-    async def _lane(self, inbox: Inbox[tuple[Record, T | Poison]], stop: asyncio.Event) -> None:
+    async def _lane(self, inbox: LaneInbox[T], stop: asyncio.Event) -> None:
         """Commit the chunks of `inbox` one after the other, until told to end."""
         while (chunk := await inbox.take()) is not None:
             try:
