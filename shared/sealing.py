@@ -9,10 +9,9 @@ import base64
 import binascii
 import os
 from collections.abc import Iterator
-from typing import NamedTuple
 from uuid import UUID
 
-import orjson
+import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -24,9 +23,11 @@ class Unreadable(Exception):
     """The sealed value cannot be opened: its key was destroyed or it was tampered with."""
 
 
-class PersonalFields(NamedTuple):
-    """What an action may hold about a person: sealed together, opened together. (A tuple:
-    made for every action sealed, it costs half what a frozen dataclass did.)"""
+class PersonalFields(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """What an action may hold about a person: sealed together, opened together, as a JSON
+    object of the fields that are not None. (A msgspec struct: made, encoded and decoded
+    once per action sealed or opened, it costs 0.1 µs each way where a NamedTuple through
+    orjson cost 0.6 µs; it holds strings only, so it is out of the collector's sight.)"""
 
     name: str | None = None
     email: str | None = None
@@ -37,10 +38,11 @@ class PersonalFields(NamedTuple):
 
 
 # base64.urlsafe_b64encode/decode's own steps, called directly: their wrappers cost 40 %
-# of the encoding, as does NamedTuple._asdict beside zipping the names (once per action).
+# of the encoding.
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
-_FIELD_NAMES = PersonalFields._fields
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(PersonalFields)
 
 
 def new_data_key() -> bytes:
@@ -107,7 +109,7 @@ def seal(data_key: Key, action_id: UUID, fields: PersonalFields, nonce: bytes | 
     """The fields as URL-safe base64 text, bound to the action (a sealed value cannot be
     moved onto another action). `nonce`: one of `nonces()`, never used twice; by default
     one read now."""
-    plain = orjson.dumps({k: v for k, v in zip(_FIELD_NAMES, fields, strict=True) if v is not None})
+    plain = _ENCODER.encode(fields)
     sealed = binascii.b2a_base64(_encrypt(data_key, plain, action_id.bytes, nonce), newline=False)
     return sealed.translate(_TO_URLSAFE).decode()
 
@@ -117,5 +119,8 @@ def open_sealed(data_key: Key, action_id: UUID, sealed: str) -> PersonalFields:
         raw = binascii.a2b_base64(sealed.encode().translate(_FROM_URLSAFE))
     except (binascii.Error, ValueError):
         raise Unreadable("not base64") from None
-    values = orjson.loads(_decrypt(data_key, raw, action_id.bytes))
-    return PersonalFields(values.get("name"), values.get("email"), values.get("message"))
+    plain = _decrypt(data_key, raw, action_id.bytes)
+    try:
+        return _DECODER.decode(plain)
+    except msgspec.DecodeError:  # authentic, so written by another version: not ours to read
+        raise Unreadable("not personal fields") from None

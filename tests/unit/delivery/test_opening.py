@@ -11,7 +11,7 @@ import pytest
 
 from services.delivery.adapters.opening import SealedFields
 from services.delivery.domain.intake import sort_actions
-from services.delivery.entrypoints.action_view import ActionView
+from services.delivery.entrypoints.action_view import ActionRecord, ActionView, decode_action
 from shared import sealing
 from shared.db import Conn
 from tests.unit.shared.fake_data_keys import FakeDataKeyStore
@@ -87,3 +87,22 @@ async def test_a_sealed_value_its_key_cannot_open_keeps_nothing_personal() -> No
         ("Ben Okri", None),
         ("Ben O.", None),
     ]
+
+
+async def test_the_consumers_records_are_opened_as_copies_the_records_left_sealed() -> None:
+    """A batch whose transaction fails is processed again from the same records: opening
+    must not have put the fields in clear on them (an erasure in between would then not
+    be seen by the second opening)."""
+    keys = FakeDataKeyStore()
+    (awa,) = (await keys.for_supporters(["awa"])).values()
+    fields = sealing.PersonalFields("Awa Diallo", None, "Courage")
+    sealed = view("signature", awa.key_id, fields, awa.secret)
+    record = decode_action(sealed.model_dump_json().encode())
+    (opened,) = await SealedFields(keys).open(NO_CONN, [record])
+    assert isinstance(opened, ActionRecord)
+    assert (opened.supporter_name, opened.message, opened.sealed) == ("Awa Diallo", "Courage", None)
+    assert opened.action_id == record.action_id and opened.case_id == record.case_id
+    assert (record.supporter_name, record.message) == (None, None) and record.sealed
+    await keys.destroy(NO_CONN, "awa")
+    (again,) = await SealedFields(keys).open(NO_CONN, [record])
+    assert (again.supporter_name, again.message, again.sealed) == (None, None, None)
