@@ -9,6 +9,7 @@ import collections
 import csv
 import io
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -24,7 +25,8 @@ from tests.integration.delivery.receivers import smtp_server, webhook_receiver
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
-TOTAL = 30_000
+PART = 10_000  # signatures written at a time: a cut's size (8,000) and more
+ATTEMPTS = 4  # parts written, at most, to see one cut in flight
 TARGETS = [
     {"id": f"t{i}", "name": f"Authority {i}", "country": "TN", "language": "fr"} for i in (1, 2)
 ]
@@ -51,18 +53,30 @@ async def dossier_id(settings: DeliverySettings) -> str:
         await conn.close()
 
 
-async def kill_during_cut(service: ServiceProcess, probe: Probe, case_id: str) -> None:
-    seen = False
+async def kill_during_a_cut(
+    service: ServiceProcess, probe: Probe, case_id: str, write_more: Callable[[], Awaitable[None]]
+) -> None:
+    """Kill the service while a cut of the case is in flight. A cut is seen by polling,
+    and one that finds everything stored takes a few milliseconds: a poll can miss it.
+    It seals everything pending, so no cut follows until more signatures come: more are
+    written, bringing another cut, up to ATTEMPTS times. Each part is written once the
+    watch has begun: a cut of what a restart finds pending can end before a watch begun
+    after it would see it, but the part's own cut comes later."""
 
     async def in_flight() -> bool:
-        nonlocal seen
-        seen = await probe.cut_in_flight(case_id)
-        return seen
+        return await probe.cut_in_flight(case_id)
 
-    await wait_until(in_flight, within=60, every=0.002)
-    service.kill()
-    assert seen
-    await wait_until(probe.no_open_transaction, within=30)
+    for _ in range(ATTEMPTS):
+        watch = asyncio.ensure_future(wait_until(in_flight, within=30, every=0.002))
+        await write_more()
+        try:
+            await watch
+        except TimeoutError:
+            continue  # the cut came and went between two polls
+        service.kill()
+        await wait_until(probe.no_open_transaction, within=30)
+        return
+    raise AssertionError(f"no cut of {case_id} seen in flight in {ATTEMPTS} parts")
 
 
 async def test_sigkill_during_cuts_seals_each_signature_once_per_target(
@@ -70,26 +84,28 @@ async def test_sigkill_during_cuts_seals_each_signature_once_per_target(
 ) -> None:
     settings = await make_settings(cut_size=8_000, render_pdf=False)
     case_id = "case-" + settings.db_schema[-10:]
-    actions = [signature(case_id, f"k{i}", f"Supporter {i:05d}") for i in range(TOTAL)]
     await publish(settings, [case(case_id, TARGETS)], [])
     service = ServiceProcess(settings, tmp_path / "delivery.log")
     conn = await asyncpg.connect(settings.database_url)
     probe = Probe(conn, settings.db_schema)
-    third = TOTAL // 3
+    written = 0
+
+    async def write_part() -> None:  # more than a cut's size: brings a cut
+        nonlocal written
+        part = range(written, written + PART)
+        signatures = [signature(case_id, f"k{i}", f"Supporter {i:05d}") for i in part]
+        await publish(settings, [], signatures)
+        written += PART
+
     try:
-        for part in (actions[:third], actions[third : 2 * third]):
-            # Killed in the middle of two different cuts. Each part is written once the
-            # watch has begun: a cut of what a restart finds pending can end before a
-            # watch begun after it would see it, but the part's own cut comes later.
+        for _ in range(2):  # killed in the middle of two different cuts
             await service.start()
-            watch = asyncio.ensure_future(kill_during_cut(service, probe, case_id))
-            await publish(settings, [], part)
-            await watch
+            await kill_during_a_cut(service, probe, case_id, write_part)
         await service.start()
-        await publish(settings, [], actions[2 * third :])
+        await write_part()
         await wait_until(
             lambda: probe.scalar("SELECT count(*) FROM {s}.signatures"),
-            lambda n: n == TOTAL,
+            lambda n: n == written,
             within=120,
         )
         key = await new_key(settings, {Scope.DOSSIERS_WRITE, Scope.DOSSIERS_READ})
@@ -107,7 +123,7 @@ async def test_sigkill_during_cuts_seals_each_signature_once_per_target(
     finally:
         service.stop()
         await conn.close()
-    expected = sorted(f"Supporter {i:05d}" for i in range(TOTAL))
+    expected = sorted(f"Supporter {i:05d}" for i in range(written))
     assert set(by_target) == {"t1", "t2"}
     for names in by_target.values():
         assert sorted(names) == expected  # every one, none twice
