@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
-from shared.topics import ACTIONS, ACTIONS_DLQ, CASES, DOSSIERS
+from shared.topics import ACTIONS, ACTIONS_DLQ, CASES, DOSSIERS, TopicSpec
 
 
 class DeliverySettings(ServiceSettings):
@@ -86,6 +86,16 @@ class DeliverySettings(ServiceSettings):
                 "PLUME_ACTIONS_RETENTION_DAYS: a key must last as long as what it sealed in Kafka"
             )
         return self
+
+    def own_topics(self, actions_partitions: int) -> tuple[TopicSpec, ...]:
+        """The topics these settings name, laid out as the contract's, for a delivery run
+        in isolation (tests, benchmarks) on topics of its own."""
+        return (
+            TopicSpec(self.actions_topic, actions_partitions),
+            TopicSpec(self.cases_topic, 1, compacted=True),
+            TopicSpec(self.dossiers_topic, 1),
+            TopicSpec(self.dlq_topic, 1),
+        )
 
     @field_validator("webhook_secret", mode="before")
     @classmethod

@@ -63,11 +63,9 @@ async def kill_during_a_cut(
     watch has begun: a cut of what a restart finds pending can end before a watch begun
     after it would see it, but the part's own cut comes later."""
 
-    async def in_flight() -> bool:
-        return await probe.cut_in_flight(case_id)
-
     for _ in range(ATTEMPTS):
-        watch = asyncio.ensure_future(wait_until(in_flight, within=30, every=0.002))
+        in_flight = wait_until(lambda: probe.cut_in_flight(case_id), within=30, every=0.002)
+        watch = asyncio.ensure_future(in_flight)
         await write_more()
         try:
             await watch

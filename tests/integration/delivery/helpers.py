@@ -27,7 +27,6 @@ from shared.contracts.actions import ActionEvent, ActionType, Channel
 from shared.contracts.catalog import Case, CaseRecord, Sender
 from shared.db import create_pool
 from shared.kafka import delete_topics, durable_producer, encode, ensure_topics
-from shared.topics import TopicSpec
 from tests.waiting import wait_until
 
 
@@ -64,17 +63,8 @@ def service_env(settings: DeliverySettings) -> dict[str, str]:
     return {**os.environ, **settings.environment()}
 
 
-def own_topics(settings: DeliverySettings, partitions: int = 4) -> tuple[TopicSpec, ...]:
-    return (
-        TopicSpec(settings.actions_topic, partitions),
-        TopicSpec(settings.cases_topic, 1, compacted=True),
-        TopicSpec(settings.dossiers_topic, 1),
-        TopicSpec(settings.dlq_topic, 1),
-    )
-
-
 async def create_topics(settings: DeliverySettings, partitions: int = 4) -> None:
-    specs = own_topics(settings, partitions)
+    specs = settings.own_topics(partitions)
     await ensure_topics(settings.kafka_bootstrap, specs)
     await wait_until(lambda: _leaderless(settings, [s.name for s in specs]), lambda n: n == 0)
 
@@ -185,7 +175,8 @@ async def stored(settings: DeliverySettings, table: str) -> int:
 
 async def drop_topics(settings: DeliverySettings) -> None:
     """The topics create_topics made, deleted."""
-    await delete_topics(settings.kafka_bootstrap, [t.name for t in own_topics(settings)])
+    names = [t.name for t in settings.own_topics(actions_partitions=1)]
+    await delete_topics(settings.kafka_bootstrap, names)
 
 
 async def drop_schema(settings: DeliverySettings) -> None:
