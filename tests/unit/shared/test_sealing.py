@@ -111,20 +111,22 @@ def test_nonces_read_at_once_are_each_used_as_given() -> None:
         sealing.seal(key, action_id, FIELDS, b"short")
 
 
+def _sealed_by_another_writer(
+    key: bytes, action_id: UUID, plain: bytes, nonce: bytes = bytes(12)
+) -> str:
+    """`plain` sealed as the wire format says, with the cryptography library and the
+    standard library's urlsafe base64 only (not the sealing module's own steps)."""
+    encrypted = sealing.cipher(key).encrypt(nonce, plain, action_id.bytes)
+    return base64.urlsafe_b64encode(nonce + encrypted).decode()
+
+
 def test_a_value_sealed_as_urlsafe_base64_by_the_standard_library_opens() -> None:
     """The wire format is the standard's: what any other writer encodes the same way opens
     (the sealing module calls binascii directly, for speed)."""
     key, action_id, nonce = sealing.new_data_key(), uuid4(), bytes(range(12))
-    encrypted = sealing.cipher(key).encrypt(nonce, b'{"name":"Ad\xc3\xa9 ~?>"}', action_id.bytes)
-    text = base64.urlsafe_b64encode(nonce + encrypted).decode()
+    text = _sealed_by_another_writer(key, action_id, b'{"name":"Ad\xc3\xa9 ~?>"}', nonce)
     assert sealing.open_sealed(key, action_id, text) == sealing.PersonalFields("Adé ~?>")
     assert sealing.seal(key, action_id, sealing.PersonalFields("Adé ~?>"), nonce) == text
-
-
-def _sealed_plain(key: bytes, action_id: UUID, plain: bytes) -> str:
-    nonce = bytes(12)
-    encrypted = sealing.cipher(key).encrypt(nonce, plain, action_id.bytes)
-    return base64.urlsafe_b64encode(nonce + encrypted).decode()
 
 
 def test_fields_written_by_another_writer_open_as_they_were_written() -> None:
@@ -132,8 +134,9 @@ def test_fields_written_by_another_writer_open_as_they_were_written() -> None:
     later version may seal more); what is not an object of strings opens as nothing."""
     key, action_id = sealing.new_data_key(), uuid4()
     plain = b'{"name":"Awa","email":null,"phone":"+33 6","message":"Hi"}'
-    opened = sealing.open_sealed(key, action_id, _sealed_plain(key, action_id, plain))
+    opened = sealing.open_sealed(key, action_id, _sealed_by_another_writer(key, action_id, plain))
     assert opened == sealing.PersonalFields(name="Awa", message="Hi")
     for unreadable in (b'{"name":7}', b'["Awa"]', b"not json"):
+        text = _sealed_by_another_writer(key, action_id, unreadable)
         with pytest.raises(sealing.Unreadable):
-            sealing.open_sealed(key, action_id, _sealed_plain(key, action_id, unreadable))
+            sealing.open_sealed(key, action_id, text)
